@@ -1,0 +1,108 @@
+/** The one logger: a line per event, as `key=value` text or as JSON. */
+
+/** Severity of a log line. */
+export type Level = "debug" | "info" | "warn" | "error";
+
+/** Values a log line can carry. */
+export type Fields = Record<string, string | number | bigint | boolean | undefined>;
+
+/** Writes one finished line somewhere. */
+export type Sink = (line: string, level: Level) => void;
+
+const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** How a {@linkcode Logger} writes its lines. */
+export interface LoggerOptions {
+  format?: "text" | "json";
+  level?: Level;
+  sink?: Sink;
+  /** Supplies the time of each line; the simulator passes its fake clock. */
+  now?: () => number;
+}
+
+const encoder = new TextEncoder();
+const stderrSink: Sink = (line) => Deno.stderr.writeSync(encoder.encode(line + "\n"));
+
+/**
+ * Logs events with fields: `2026-11-24T10:00:00.000Z info trustline-synced account=alice`.
+ *
+ * @example
+ * ```ts
+ * import { Logger } from "./log.ts";
+ * const lines: string[] = [];
+ * const log = new Logger({ sink: (line) => lines.push(line), now: () => 0 });
+ * log.info("started", { listen: "127.0.0.1:2012" });
+ * lines[0]; // "1970-01-01T00:00:00.000Z info started listen=127.0.0.1:2012"
+ * ```
+ */
+export class Logger {
+  #format: "text" | "json";
+  #level: number;
+  #sink: Sink;
+  #now: () => number;
+  #context: Fields;
+
+  constructor(options: LoggerOptions = {}, context: Fields = {}) {
+    this.#format = options.format ?? "text";
+    this.#level = RANK[options.level ?? "info"];
+    this.#sink = options.sink ?? stderrSink;
+    this.#now = options.now ?? Date.now;
+    this.#context = context;
+  }
+
+  /** A logger that adds `fields` to every line. */
+  with(fields: Fields): Logger {
+    return new Logger(
+      { format: this.#format, level: levelOf(this.#level), sink: this.#sink, now: this.#now },
+      { ...this.#context, ...fields },
+    );
+  }
+
+  debug(event: string, fields?: Fields): void {
+    this.#write("debug", event, fields);
+  }
+  info(event: string, fields?: Fields): void {
+    this.#write("info", event, fields);
+  }
+  warn(event: string, fields?: Fields): void {
+    this.#write("warn", event, fields);
+  }
+  error(event: string, fields?: Fields): void {
+    this.#write("error", event, fields);
+  }
+
+  #write(level: Level, event: string, fields: Fields = {}): void {
+    if (RANK[level] < this.#level) return;
+    const time = new Date(this.#now()).toISOString();
+    const all = { ...this.#context, ...fields };
+    this.#sink(
+      this.#format === "json" ? json(time, level, event, all) : text(time, level, event, all),
+      level,
+    );
+  }
+}
+
+function levelOf(rank: number): Level {
+  return (Object.keys(RANK) as Level[]).find((level) => RANK[level] === rank)!;
+}
+
+function text(time: string, level: Level, event: string, fields: Fields): string {
+  let line = `${time} ${level} ${event}`;
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    const shown = String(value);
+    line += ` ${key}=${/^[^\s"=]+$/.test(shown) ? shown : JSON.stringify(shown)}`;
+  }
+  return line;
+}
+
+function json(time: string, level: Level, event: string, fields: Fields): string {
+  const record: Record<string, unknown> = { time, level, event };
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined) record[key] = typeof value === "bigint" ? value.toString() : value;
+  }
+  return JSON.stringify(record);
+}
+
+/** A logger that drops everything, for tests that do not look at logs. */
+export const silentLogger: Logger = new Logger({ sink: () => {} });

@@ -1,0 +1,188 @@
+/** From a decoded datagram to a handler run: authenticate, check the counter, decode arguments, call the command. */
+
+import { isReplay } from "../auth/counters.ts";
+import type { Mac } from "../auth/hmac.ts";
+import { parseKey } from "../auth/keys.ts";
+import type { ClientCommandSpec, Feature, ServerCommandSpec } from "../core/context.ts";
+import type { Logger } from "../core/log.ts";
+import { accountPath, peerPath } from "../store/paths.ts";
+import type { Store } from "../store/store.ts";
+import { replayBody } from "../wire/arguments.ts";
+import { commandName } from "../wire/commands.ts";
+import { type Datagram, DatagramError, signedBytes } from "../wire/datagram.ts";
+import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import { Status, type StatusCode } from "../wire/response.ts";
+import type { Run } from "./run.ts";
+
+/** The outcome of handling one datagram, before it is made durable and answered. */
+export interface Reply {
+  /** The answer's status, for client commands. */
+  status?: StatusCode;
+  body?: Uint8Array;
+  /** The key to sign the answer with; null gives a zero mac (the request was not authenticated). */
+  key: Uint8Array | null;
+  requestSignature?: Uint8Array;
+  /** The run to commit; null when the datagram was refused before any state was read. */
+  run: Run | null;
+  /** Set by the node once the run is committed. */
+  durable: Promise<void>;
+}
+
+/** Makes the run for an authenticated datagram. */
+export type RunFactory = (peer: AccountRef | null) => Run;
+
+const encoder = new TextEncoder();
+
+/** The command table and the checks every datagram passes before its handler. */
+export class Dispatcher {
+  #store: Store;
+  #mac: Mac;
+  #log: Logger;
+  #client = new Map<number, ClientCommandSpec>();
+  #server = new Map<number, ServerCommandSpec>();
+
+  constructor(store: Store, mac: Mac, features: Feature[], log: Logger) {
+    this.#store = store;
+    this.#mac = mac;
+    this.#log = log;
+    for (const feature of features) {
+      for (const [n, spec] of Object.entries(feature.clientCommands ?? {})) {
+        this.#client.set(Number(n), spec);
+      }
+      for (const [n, spec] of Object.entries(feature.serverCommands ?? {})) {
+        this.#server.set(Number(n), spec);
+      }
+    }
+  }
+
+  /** Whether some feature handles `command`. */
+  knows(command: number): boolean {
+    return this.#client.has(command) || this.#server.has(command);
+  }
+
+  /** Handles a client datagram under its account's lock. */
+  async client(datagram: Datagram, newRun: RunFactory): Promise<Reply> {
+    const log = this.#log.with({
+      account: datagram.username,
+      command: commandName(datagram.command),
+    });
+    const key = await this.#readKey(accountPath(datagram.username, "secretkey.txt"));
+    if (key === null || !(await this.#verify(key, datagram))) {
+      log.warn(key === null ? "unknown-account" : "bad-signature");
+      return refuse(null, Status.Unauthorized, "unknown account or wrong signature");
+    }
+    const counterPath = accountPath(datagram.username, "counter.txt");
+    const peer = datagram.peerUsername === ""
+      ? null
+      : { username: datagram.peerUsername, address: datagram.peerAddress };
+    const run = newRun(peer);
+    const last = await run.tx.getNumber(counterPath);
+    if (isReplay(datagram.counter, last)) {
+      log.warn("replay", { counter: datagram.counter, last });
+      const body = replayBody.encode({ counter: last });
+      return { ...refuse(key, Status.Replay), body, requestSignature: datagram.signature };
+    }
+    run.tx.setNumber(counterPath, datagram.counter);
+    const reply = (status: StatusCode, body: Uint8Array = new Uint8Array()): Reply => ({
+      status,
+      body,
+      key,
+      requestSignature: datagram.signature,
+      run,
+      durable: Promise.resolve(),
+    });
+    const spec = this.#client.get(datagram.command)!;
+    const peerProblem = await this.#checkPeer(spec, datagram.username, peer);
+    if (peerProblem) {
+      log.warn("client-refused", { reason: peerProblem.message });
+      return reply(peerProblem.status, encoder.encode(peerProblem.message));
+    }
+    let args;
+    try {
+      args = spec.args.decode(datagram.arguments);
+    } catch (error) {
+      if (!(error instanceof DatagramError)) throw error;
+      log.warn("client-malformed", { reason: error.message });
+      return reply(Status.Malformed, encoder.encode(error.message));
+    }
+    const answer = await spec.handle(run, args);
+    if (answer.status !== Status.Ok) log.info("client-refused", { status: answer.status });
+    return reply(answer.status, answer.body);
+  }
+
+  /** Handles a server datagram under its account's lock; nothing is ever answered. */
+  async server(datagram: Datagram, newRun: RunFactory): Promise<Reply> {
+    const peer = { username: datagram.peerUsername, address: datagram.peerAddress };
+    const log = this.#log.with({
+      account: datagram.username,
+      peer: formatAccountRef(peer),
+      command: commandName(datagram.command),
+    });
+    const key = await this.#readKey(peerPath(datagram.username, peer, "secretkey.txt"));
+    if (key === null || !(await this.#verify(key, datagram))) {
+      log.warn(key === null ? "unknown-peer" : "bad-signature");
+      return refuse(null);
+    }
+    const run = newRun(peer);
+    const counterPath = peerPath(datagram.username, peer, "counter_in.txt");
+    const last = await run.tx.getNumber(counterPath);
+    if (isReplay(datagram.counter, last)) {
+      log.debug("replay", { counter: datagram.counter, last });
+      return refuse(null);
+    }
+    run.tx.setNumber(counterPath, datagram.counter);
+    const spec = this.#server.get(datagram.command)!;
+    let args;
+    try {
+      args = spec.args.decode(datagram.arguments);
+    } catch (error) {
+      if (!(error instanceof DatagramError)) throw error;
+      log.warn("server-malformed", { reason: error.message });
+      return { key: null, run, durable: Promise.resolve() };
+    }
+    await spec.handle(run, args);
+    return { key: null, run, durable: Promise.resolve() };
+  }
+
+  async #readKey(path: string): Promise<Uint8Array | null> {
+    const text = await this.#store.read(path);
+    return text === undefined ? null : parseKey(text);
+  }
+
+  #verify(key: Uint8Array, datagram: Datagram): Promise<boolean> {
+    return this.#mac.verify(key, datagram.signature, signedBytes(datagram.bytes));
+  }
+
+  async #checkPeer(
+    spec: ClientCommandSpec,
+    username: string,
+    peer: AccountRef | null,
+  ): Promise<{ status: StatusCode; message: string } | null> {
+    if (spec.peer === "none") {
+      return peer === null
+        ? null
+        : { status: Status.Malformed, message: "this command names no peer" };
+    }
+    if (peer === null) return { status: Status.Malformed, message: "this command needs a peer" };
+    if (
+      spec.peer === "known" &&
+      (await this.#store.read(peerPath(username, peer, "secretkey.txt"))) === undefined
+    ) {
+      return {
+        status: Status.UnknownPeer,
+        message: `${formatAccountRef(peer)} is not a peer of ${username}`,
+      };
+    }
+    return null;
+  }
+}
+
+function refuse(key: Uint8Array | null, status?: StatusCode, message?: string): Reply {
+  return {
+    status,
+    body: message === undefined ? undefined : encoder.encode(message),
+    key,
+    run: null,
+    durable: Promise.resolve(),
+  };
+}

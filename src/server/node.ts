@@ -1,0 +1,260 @@
+/**
+ * A server without its sockets: datagrams in, answers and server datagrams out. The TCP
+ * listener and the simulator both drive this same object.
+ */
+
+import { type Mac, WebCryptoMac } from "../auth/hmac.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
+import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import type { Feature } from "../core/context.ts";
+import { type Logger, silentLogger } from "../core/log.ts";
+import type { FileSystem } from "../store/fs.ts";
+import { PENDING_DIR, pendingPath } from "../store/paths.ts";
+import { Store, type StoreOptions } from "../store/store.ts";
+import { Tx } from "../store/tx.ts";
+import { commandName } from "../wire/commands.ts";
+import { type Datagram, DatagramError, decodeDatagram, isServerCommand } from "../wire/datagram.ts";
+import { type AccountRef, isUsername } from "../wire/names.ts";
+import { encodeResponse, responseMacInput, Status, type StatusCode } from "../wire/response.ts";
+import { Dispatcher, type Reply } from "./dispatch.ts";
+import { createFeatures, type FeatureOptions } from "./features.ts";
+import { BusyError, LockManager } from "./lock_manager.ts";
+import { Run } from "./run.ts";
+import { Scheduler } from "./scheduler.ts";
+import { Sender } from "./sender.ts";
+import type { Transport } from "./transport.ts";
+
+/** Everything a node runs on; all but the file system, datadir, address and transport have defaults. */
+export interface NodeOptions {
+  fs: FileSystem;
+  /** The datadir; the node keeps its files in `datadir/ripple`. */
+  datadir: string;
+  /** This server's public address, canonical, as peers reach it. */
+  address: string;
+  transport: Transport;
+  clock?: Clock;
+  mac?: Mac;
+  logger?: Logger;
+  /** Source of randomness for resend spread; the simulator passes a seeded one. */
+  random?: () => number;
+  limits?: Partial<Limits>;
+  features?: Partial<FeatureOptions>;
+  store?: Omit<StoreOptions, "clock" | "logger">;
+  /** Called once if storage fails; the node can no longer change anything. */
+  onFatal?: (error: Error) => void;
+}
+
+const ZERO_MAC = new Uint8Array(32);
+const encoder = new TextEncoder();
+
+/**
+ * One ripple server's protocol engine.
+ *
+ * @example
+ * ```ts ignore
+ * const node = await Node.open({ fs, datadir: "./data", address: "127.0.0.2", transport });
+ * const answer = await node.receive(datagramBytes); // the signed answer, or null
+ * await node.close();
+ * ```
+ */
+export class Node {
+  readonly address: string;
+  readonly store: Store;
+  readonly limits: Limits;
+  #clock: Clock;
+  #mac: Mac;
+  #log: Logger;
+  #locks: LockManager;
+  #sender: Sender;
+  #scheduler: Scheduler;
+  #dispatcher: Dispatcher;
+  #features: Feature[];
+  #pending = new Set<string>();
+  #inflight = new Set<Promise<unknown>>();
+  #onFatal?: (error: Error) => void;
+  #fatal: Error | null = null;
+
+  private constructor(options: NodeOptions, store: Store) {
+    this.address = options.address;
+    this.store = store;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.#clock = options.clock ?? systemClock;
+    this.#mac = options.mac ?? new WebCryptoMac();
+    this.#log = options.logger ?? silentLogger;
+    this.#onFatal = options.onFatal;
+    const random = options.random ?? Math.random;
+    this.#locks = new LockManager({ maxQueued: this.limits.queuePerAccount });
+    this.#sender = new Sender({
+      store,
+      transport: options.transport,
+      mac: this.#mac,
+      address: options.address,
+      logger: this.#log,
+      maxQueue: this.limits.outboxPerPeer,
+    });
+    this.#scheduler = new Scheduler(this.#clock, (username) => this.#wake(username), 16);
+    this.#features = createFeatures({ limits: this.limits, random, ...options.features });
+    this.#dispatcher = new Dispatcher(store, this.#mac, this.#features, this.#log);
+  }
+
+  /** Opens the datadir (replaying its journal) and schedules every account with work in flight. */
+  static async open(options: NodeOptions): Promise<Node> {
+    const store = await Store.open(options.fs, `${options.datadir}/ripple`, {
+      ...options.store,
+      clock: options.clock,
+      logger: options.logger,
+    });
+    const node = new Node(options, store);
+    const now = node.#clock.now();
+    for (const username of await store.list(PENDING_DIR)) {
+      if (!isUsername(username)) continue;
+      node.#pending.add(username);
+      node.#scheduler.schedule(username, now);
+    }
+    node.#log.info("node-opened", { address: options.address, pending: node.#pending.size });
+    return node;
+  }
+
+  /**
+   * Takes one datagram as read from a connection. The account's place in line is fixed
+   * before this returns, so datagrams are handled in the order they were received.
+   * Resolves with the signed answer for a client command, null for a server command.
+   */
+  receive(bytes: Uint8Array): Promise<Uint8Array | null> {
+    const fromClient = bytes.length > 0 && !isServerCommand(bytes[0]);
+    let datagram: Datagram;
+    try {
+      datagram = decodeDatagram(bytes);
+    } catch (error) {
+      if (!(error instanceof DatagramError)) throw error;
+      this.#log.warn("datagram-rejected", {
+        reason: error.message,
+        from: fromClient ? "client" : "server",
+      });
+      return Promise.resolve(fromClient ? unsigned(Status.Malformed, error.message) : null);
+    }
+    if (!this.#dispatcher.knows(datagram.command)) {
+      this.#log.warn("unknown-command", { command: datagram.command, account: datagram.username });
+      return Promise.resolve(fromClient ? unsigned(Status.Malformed, "unknown command") : null);
+    }
+    const handled = this.#locks
+      .run(datagram.username, () => this.#handle(datagram))
+      .then((reply) => this.#deliver(reply))
+      .catch((error) => this.#failed(error, datagram, fromClient));
+    return this.#track(handled);
+  }
+
+  /** Datagrams waiting in outbound lanes (for status). */
+  get outboxSize(): number {
+    return this.#sender.queued;
+  }
+
+  /** Accounts with resends or timers in flight. */
+  get pendingAccounts(): number {
+    return this.#pending.size;
+  }
+
+  /** Finishes the datagrams in hand, stops timers and senders, and checkpoints the store. */
+  async close(): Promise<void> {
+    await this.#scheduler.stop();
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    await this.#sender.close();
+    await this.store.close();
+    this.#log.info("node-closed", { address: this.address });
+  }
+
+  async #handle(datagram: Datagram): Promise<Reply> {
+    const run = (peer: AccountRef | null) =>
+      new Run(datagram.username, this.#clock.now(), new Tx(this.store), this.#log, peer);
+    const reply = isServerCommand(datagram.command)
+      ? await this.#dispatcher.server(datagram, run)
+      : await this.#dispatcher.client(datagram, run);
+    if (reply.run) reply.durable = this.#commit(reply.run, false);
+    return reply;
+  }
+
+  /** Commits a run with its pending marker, schedules its wakes; resolves when durable. */
+  #commit(run: Run, isWake: boolean): Promise<void> {
+    const username = run.username;
+    if (run.wakes.length > 0) {
+      if (!this.#pending.has(username)) run.tx.set(pendingPath(username), "");
+      this.#pending.add(username);
+      for (const at of run.wakes) this.#scheduler.schedule(username, at);
+    } else if (
+      isWake && this.#pending.has(username) && this.#scheduler.dueAt(username) === undefined
+    ) {
+      run.tx.set(pendingPath(username), null);
+      this.#pending.delete(username);
+    }
+    return run.tx.changes.size > 0 ? this.store.commit(run.tx.changes) : this.store.barrier();
+  }
+
+  async #deliver(reply: Reply): Promise<Uint8Array | null> {
+    try {
+      await reply.durable;
+    } catch (error) {
+      this.#fail(error);
+      return reply.status === undefined ? null : unsigned(Status.InternalError, "storage failed");
+    }
+    for (const message of reply.run?.outbound ?? []) {
+      this.#sender.send(reply.run!.username, message);
+    }
+    if (reply.status === undefined) return null;
+    const body = reply.body ?? new Uint8Array();
+    if (reply.key === null) return encodeResponse(reply.status, body, ZERO_MAC);
+    const mac = await this.#mac.sign(
+      reply.key,
+      responseMacInput(reply.requestSignature!, reply.status, body),
+    );
+    return encodeResponse(reply.status, body, mac);
+  }
+
+  #failed(error: unknown, datagram: Datagram, fromClient: boolean): Uint8Array | null {
+    const fields = { account: datagram.username, command: commandName(datagram.command) };
+    if (error instanceof BusyError) {
+      this.#log.warn("account-busy", fields);
+      return fromClient ? unsigned(Status.Busy, "the account is busy, try again shortly") : null;
+    }
+    this.#log.error("datagram-failed", { ...fields, error: describe(error) });
+    return fromClient ? unsigned(Status.InternalError, "internal error") : null;
+  }
+
+  async #wake(username: string): Promise<void> {
+    const work = this.#locks.run(username, async () => {
+      const run = new Run(username, this.#clock.now(), new Tx(this.store), this.#log, null);
+      for (const feature of this.#features) await feature.wake?.(run);
+      return { run, durable: this.#commit(run, true) } as Reply;
+    });
+    try {
+      await this.#deliver(await work);
+    } catch (error) {
+      if (error instanceof BusyError) {
+        this.#scheduler.schedule(username, this.#clock.now() + this.limits.retryBaseMs);
+      } else {
+        this.#log.error("wake-failed", { account: username, error: describe(error) });
+      }
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inflight.add(promise);
+    promise.finally(() => this.#inflight.delete(promise)).catch(() => {});
+    return promise;
+  }
+
+  #fail(error: unknown): void {
+    if (this.#fatal) return;
+    this.#fatal = error instanceof Error ? error : new Error(String(error));
+    this.#log.error("node-fatal", { error: this.#fatal.message });
+    this.#onFatal?.(this.#fatal);
+  }
+}
+
+/** An answer that could not be authenticated, so it carries a zero mac. */
+function unsigned(status: StatusCode, message: string): Uint8Array {
+  return encodeResponse(status, encoder.encode(message), ZERO_MAC);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

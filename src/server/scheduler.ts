@@ -1,0 +1,139 @@
+/** Timers per account: when an account's features asked to run again, one clock timer for all. */
+
+import type { Clock, Timer } from "../core/clock.ts";
+
+interface Entry {
+  at: number;
+  username: string;
+}
+
+/**
+ * Keeps the earliest requested run time of each account and calls `run` for each account
+ * that is due, at most `concurrency` at a time. One clock timer covers the earliest.
+ *
+ * @example
+ * ```ts
+ * import { Scheduler } from "./scheduler.ts";
+ * import { systemClock } from "../core/clock.ts";
+ * const scheduler = new Scheduler(systemClock, async (username) => {}, 8);
+ * scheduler.schedule("alice", Date.now() + 60_000);
+ * scheduler.stop();
+ * ```
+ */
+export class Scheduler {
+  #clock: Clock;
+  #run: (username: string) => Promise<void>;
+  #concurrency: number;
+  #due = new Map<string, number>();
+  #heap: Entry[] = [];
+  #timer: Timer | null = null;
+  #timerAt = Infinity;
+  #ready: string[] = [];
+  #running = 0;
+  #stopped = false;
+  #idle: Promise<void> = Promise.resolve();
+  #settleIdle: () => void = () => {};
+
+  constructor(clock: Clock, run: (username: string) => Promise<void>, concurrency: number) {
+    this.#clock = clock;
+    this.#run = run;
+    this.#concurrency = concurrency;
+  }
+
+  /** Asks for a run of `username` at `at` or later; an earlier request wins. */
+  schedule(username: string, at: number): void {
+    if (this.#stopped) return;
+    const current = this.#due.get(username);
+    if (current !== undefined && current <= at) return;
+    this.#due.set(username, at);
+    this.#push({ at, username });
+    this.#arm();
+  }
+
+  /** The time an account is due, if it is scheduled. */
+  dueAt(username: string): number | undefined {
+    return this.#due.get(username);
+  }
+
+  /** Accounts scheduled. */
+  get size(): number {
+    return this.#due.size;
+  }
+
+  /** Cancels the timer; runs in progress finish, no new ones start. */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    this.#timer?.cancel();
+    this.#timer = null;
+    this.#ready.length = 0;
+    return this.#running === 0 ? Promise.resolve() : this.#idle;
+  }
+
+  #arm(): void {
+    const next = this.#heap[0];
+    if (next === undefined || next.at >= this.#timerAt) return;
+    this.#timer?.cancel();
+    this.#timerAt = next.at;
+    this.#timer = this.#clock.setTimer(next.at - this.#clock.now(), () => this.#fire());
+  }
+
+  #fire(): void {
+    this.#timer = null;
+    this.#timerAt = Infinity;
+    const now = this.#clock.now();
+    while (this.#heap.length > 0 && this.#heap[0].at <= now) {
+      const entry = this.#pop();
+      if (this.#due.get(entry.username) !== entry.at) continue;
+      this.#due.delete(entry.username);
+      this.#ready.push(entry.username);
+    }
+    this.#startReady();
+    this.#arm();
+  }
+
+  #startReady(): void {
+    while (!this.#stopped && this.#running < this.#concurrency && this.#ready.length > 0) {
+      const username = this.#ready.shift()!;
+      if (this.#running++ === 0) {
+        this.#idle = new Promise((resolve) => (this.#settleIdle = resolve));
+      }
+      this.#run(username).finally(() => {
+        if (--this.#running === 0) this.#settleIdle();
+        this.#startReady();
+      });
+    }
+  }
+
+  #push(entry: Entry): void {
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].at <= entry.at) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  #pop(): Entry {
+    const heap = this.#heap;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && heap[right].at < heap[left].at ? right : left;
+        if (heap[child].at >= last.at) break;
+        heap[i] = heap[child];
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+}

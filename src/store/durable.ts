@@ -1,0 +1,84 @@
+/** Crash-safe file replacement: write a temp file, fsync it, rename it over, fsync the directory. */
+
+import { basename, dirname, type FileSystem } from "./fs.ts";
+
+/** Permission bits of secret key files. */
+export const SECRET_MODE = 0o600;
+
+const encoder = new TextEncoder();
+
+/**
+ * The temp file beside `path`. It starts with `.`, which no username, address or data
+ * file name does, so directory listings can skip it.
+ */
+export function tempPath(path: string): string {
+  return `${dirname(path)}/.${basename(path)}.tmp`;
+}
+
+/** Whether a directory entry is a temp file (or anything else hidden) to be skipped. */
+export function isHidden(name: string): boolean {
+  return name.startsWith(".");
+}
+
+/**
+ * Replaces `path` with `text` so that after a crash at any point the file holds either
+ * its old content or the new, never a mix. Creates missing parent directories.
+ *
+ * @example
+ * ```ts ignore
+ * import { DenoFileSystem } from "./fs.ts";
+ * import { writeDurable } from "./durable.ts";
+ * await writeDurable(new DenoFileSystem(), "/tmp/ripple/counter.txt", "5\n");
+ * ```
+ */
+export async function writeDurable(
+  fs: FileSystem,
+  path: string,
+  text: string,
+  mode?: number,
+): Promise<void> {
+  await writeDurableBatch(fs, [[path, text]], { [path]: mode });
+}
+
+/** Modes for some of the paths of a batch; others get the default. */
+export type Modes = Record<string, number | undefined>;
+
+/**
+ * Replaces or removes many files durably: all temp files are written and fsynced first,
+ * then renamed, then each directory touched is fsynced once. Each file on its own is
+ * crash-safe; the batch as a whole is not atomic (the journal gives that).
+ */
+export async function writeDurableBatch(
+  fs: FileSystem,
+  files: Iterable<[path: string, text: string | null]>,
+  modes: Modes = {},
+): Promise<void> {
+  const writes: [string, string][] = [];
+  const removals: string[] = [];
+  const dirs = new Set<string>();
+  for (const [path, text] of files) {
+    if (text === null) removals.push(path);
+    else writes.push([path, text]);
+    dirs.add(dirname(path));
+  }
+  for (const dir of dirs) await fs.mkdir(dir);
+  await inParallel(
+    writes,
+    ([path, text]) =>
+      fs.write(tempPath(path), encoder.encode(text), { sync: true, mode: modes[path] }),
+  );
+  for (const [path] of writes) await fs.rename(tempPath(path), path);
+  for (const path of removals) await fs.remove(path);
+  await inParallel([...dirs], (dir) => fs.syncDir(dir));
+}
+
+const PARALLEL = 16;
+
+/** Runs `task` over `items`, at most {@linkcode PARALLEL} at a time, so the disk can merge flushes. */
+async function inParallel<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+}

@@ -1,0 +1,131 @@
+/** The file operations the store needs, behind an interface: the real disk, or the simulator's memory. */
+
+/** An entry of a directory listing. */
+export interface DirEntry {
+  name: string;
+  isDirectory: boolean;
+}
+
+/** A file opened for appending, kept open across writes. */
+export interface AppendFile {
+  append(data: Uint8Array): Promise<void>;
+  /** Makes every appended byte durable (fdatasync). */
+  sync(): Promise<void>;
+  close(): void;
+}
+
+/** Options of {@linkcode FileSystem.write}. */
+export interface WriteOptions {
+  /** Permission bits for a new file. */
+  mode?: number;
+  /** fsync the file before returning. */
+  sync?: boolean;
+}
+
+/**
+ * The file layer under the store. Paths are absolute, `/`-separated. Operations on a
+ * missing path return `null` (reads) or do nothing (removal) rather than throw.
+ */
+export interface FileSystem {
+  read(path: string): Promise<Uint8Array | null>;
+  list(path: string): Promise<DirEntry[] | null>;
+  /** Creates or truncates `path` and writes `data`. */
+  write(path: string, data: Uint8Array, options?: WriteOptions): Promise<void>;
+  openAppend(path: string): Promise<AppendFile>;
+  rename(from: string, to: string): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Creates a directory and its parents; nothing if it exists. */
+  mkdir(path: string): Promise<void>;
+  /** fsyncs a directory, making the entries created, renamed or removed in it durable. */
+  syncDir(path: string): Promise<void>;
+}
+
+/**
+ * The real disk through `Deno.*`. Needs `--allow-read` and `--allow-write` for the datadir.
+ *
+ * @example
+ * ```ts ignore
+ * import { DenoFileSystem } from "./fs.ts";
+ * const fs = new DenoFileSystem();
+ * await fs.write("/tmp/example.txt", new TextEncoder().encode("1\n"), { sync: true });
+ * ```
+ */
+export class DenoFileSystem implements FileSystem {
+  async read(path: string): Promise<Uint8Array | null> {
+    try {
+      return await Deno.readFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+
+  async list(path: string): Promise<DirEntry[] | null> {
+    try {
+      const entries: DirEntry[] = [];
+      for await (const entry of Deno.readDir(path)) {
+        entries.push({ name: entry.name, isDirectory: entry.isDirectory });
+      }
+      return entries;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+
+  async write(path: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
+    using file = await Deno.open(path, {
+      write: true,
+      create: true,
+      truncate: true,
+      mode: options.mode,
+    });
+    let written = 0;
+    while (written < data.length) written += await file.write(data.subarray(written));
+    if (options.sync) await file.syncData();
+  }
+
+  async openAppend(path: string): Promise<AppendFile> {
+    const file = await Deno.open(path, { append: true, create: true });
+    return {
+      async append(data) {
+        let written = 0;
+        while (written < data.length) written += await file.write(data.subarray(written));
+      },
+      sync: () => file.syncData(),
+      close: () => file.close(),
+    };
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await Deno.rename(from, to);
+  }
+
+  async remove(path: string): Promise<void> {
+    try {
+      await Deno.remove(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await Deno.mkdir(path, { recursive: true });
+  }
+
+  async syncDir(path: string): Promise<void> {
+    using dir = await Deno.open(path, { read: true });
+    await dir.sync();
+  }
+}
+
+/** The directory part of a `/`-separated path. */
+export function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash <= 0 ? "/" : path.slice(0, slash);
+}
+
+/** The last part of a `/`-separated path. */
+export function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}

@@ -1,0 +1,55 @@
+/** The argument layout of every command, and the body layout of every client answer. */
+
+import { layout } from "./layout.ts";
+
+/** Arguments that carry nothing. */
+export const noArgs = layout({});
+
+/** Client 0 set trustline; client 5/6 amounts use {@linkcode paymentArgs}. */
+export const amountArgs = layout({ amount: "u64" });
+/** Client 5 new payment out, 6 new payment in; server payment steps. */
+export const paymentArgs = layout({ id: "id", amount: "u64" });
+/** Client 7 get payment. */
+export const paymentIdArgs = layout({ id: "id" });
+/** Client 9 list peers, 10 list payments: where the page starts. */
+export const pageArgs = layout({ offset: "u32" });
+
+/** Server 128 set trustline: the amount and how many times it was changed. */
+export const setTrustlineArgs = layout({ amount: "u64", counter: "u32" });
+/** Server 129 get trustline: the counter the asking side holds. */
+export const getTrustlineArgs = layout({ syncIn: "u32" });
+/** Server 130 set sync out, 131 set timestamp: the counter confirmed. */
+export const trustlineCounterArgs = layout({ counter: "u32" });
+
+/** Server 132 search: a probe of one front's round. Front 0 grows from the buyer, 1 from the seller. */
+export const searchArgs = layout({ id: "id", amount: "u64", front: "u8", round: "u8" });
+/** Server 133 search report: the state of the sender's subtree after a round. */
+export const searchReportArgs = layout({
+  id: "id",
+  amount: "u64",
+  front: "u8",
+  round: "u8",
+  status: "u8",
+});
+/** Server 141 abort: the payment and why. */
+export const abortArgs = layout({ id: "id", amount: "u64", reason: "u8" });
+
+/** Body of client 3 get trustline in. */
+export const trustlineInBody = layout({ amount: "u64", syncIn: "u32", lastSync: "u64" }, "exact");
+/** Body of client 4 get trustline out. */
+export const trustlineOutBody = layout({ amount: "u64", counter: "u32", syncOut: "u32" }, "exact");
+/** Body of client 7 get payment. */
+export const paymentBody = layout({
+  state: "u8",
+  amount: "u64",
+  role: "u8",
+  reason: "u8",
+  updatedAt: "u64",
+}, "exact");
+/** Body of client 8 get balance. */
+export const balanceBody = layout(
+  { balance: "i64", lockedIn: "u64", lockedOut: "u64" },
+  "exact",
+);
+/** Body of a replay answer: the last counter the server accepted. */
+export const replayBody = layout({ counter: "u32" }, "exact");
