@@ -82,20 +82,19 @@ export class Dispatcher {
       const body = replayBody.encode({ counter: last });
       return { ...refuse(key, Status.Replay), body, requestSignature: datagram.signature };
     }
-    run.tx.setNumber(counterPath, datagram.counter);
-    const reply = (status: StatusCode, body: Uint8Array = new Uint8Array()): Reply => ({
+    const reply = (status: StatusCode, body: Uint8Array, committed: Run | null): Reply => ({
       status,
       body,
       key,
       requestSignature: datagram.signature,
-      run,
+      run: committed,
       durable: Promise.resolve(),
     });
     const spec = this.#client.get(datagram.command)!;
     const peerProblem = await this.#checkPeer(spec, datagram.username, peer);
     if (peerProblem) {
       log.warn("client-refused", { reason: peerProblem.message });
-      return reply(peerProblem.status, encoder.encode(peerProblem.message));
+      return reply(peerProblem.status, encoder.encode(peerProblem.message), null);
     }
     let args;
     try {
@@ -103,11 +102,13 @@ export class Dispatcher {
     } catch (error) {
       if (!(error instanceof DatagramError)) throw error;
       log.warn("client-malformed", { reason: error.message });
-      return reply(Status.Malformed, encoder.encode(error.message));
+      return reply(Status.Malformed, encoder.encode(error.message), null);
     }
+    // Only a datagram that reaches its handler uses up its counter; a refusal changes nothing.
+    run.tx.setNumber(counterPath, datagram.counter);
     const answer = await spec.handle(run, args);
     if (answer.status !== Status.Ok) log.info("client-refused", { status: answer.status });
-    return reply(answer.status, answer.body);
+    return reply(answer.status, answer.body ?? new Uint8Array(), run);
   }
 
   /** Handles a server datagram under its account's lock; nothing is ever answered. */
@@ -130,7 +131,6 @@ export class Dispatcher {
       log.debug("replay", { counter: datagram.counter, last });
       return refuse(null);
     }
-    run.tx.setNumber(counterPath, datagram.counter);
     const spec = this.#server.get(datagram.command)!;
     let args;
     try {
@@ -138,8 +138,9 @@ export class Dispatcher {
     } catch (error) {
       if (!(error instanceof DatagramError)) throw error;
       log.warn("server-malformed", { reason: error.message });
-      return { key: null, run, durable: Promise.resolve() };
+      return refuse(null);
     }
+    run.tx.setNumber(counterPath, datagram.counter);
     await spec.handle(run, args);
     return { key: null, run, durable: Promise.resolve() };
   }
