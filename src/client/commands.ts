@@ -1,6 +1,21 @@
 /** Typed calls for every client command, over a {@linkcode Client}. */
 
-import { amountArgs, noArgs, trustlineInBody, trustlineOutBody } from "../wire/arguments.ts";
+import {
+  amountArgs,
+  balanceBody,
+  noArgs,
+  pageArgs,
+  pageHeader,
+  paymentArgs,
+  paymentBody,
+  paymentEntry,
+  paymentIdArgs,
+  peerEntry,
+  trustlineInBody,
+  trustlineOutBody,
+} from "../wire/arguments.ts";
+import { DatagramError } from "../wire/datagram.ts";
+import type { Layout } from "../wire/layout.ts";
 import { ClientCommand } from "../wire/commands.ts";
 import type { AccountRef } from "../wire/names.ts";
 import type { Client } from "./client.ts";
@@ -59,4 +74,112 @@ export async function getTrustlineOut(client: Client, peer: AccountRef): Promise
   return trustlineOutBody.decode(
     await client.call(ClientCommand.GetTrustlineOut, peer, noArgs.encode({})),
   );
+}
+
+/** A payment as one account's server reports it (client command 7). */
+export interface PaymentStatus {
+  /** 0 unknown, 1 searching, 2 path found, 3 locking, 4 committing, 5 finalizing, 6 completed, 7 failed. */
+  state: number;
+  amount: bigint;
+  /** 1 buyer, 2 seller, 3 on the way. */
+  role: number;
+  /** Why it failed; see docs/protocol.md. */
+  reason: number;
+  /** Milliseconds since the epoch of the last change. */
+  updatedAt: number;
+}
+
+/** Client command 5: pay `amount` to `seller`, under a payment id both sides know. */
+export async function newPaymentOut(
+  client: Client,
+  seller: AccountRef,
+  id: Uint8Array,
+  amount: bigint,
+): Promise<void> {
+  await client.call(ClientCommand.NewPaymentOut, seller, paymentArgs.encode({ id, amount }));
+}
+
+/** Client command 6: expect `amount` from `buyer` under a payment id (the seller's side). */
+export async function newPaymentIn(
+  client: Client,
+  buyer: AccountRef,
+  id: Uint8Array,
+  amount: bigint,
+): Promise<void> {
+  await client.call(ClientCommand.NewPaymentIn, buyer, paymentArgs.encode({ id, amount }));
+}
+
+/** Client command 7: where a payment stands at this account. */
+export async function getPayment(client: Client, id: Uint8Array): Promise<PaymentStatus> {
+  const body = paymentBody.decode(
+    await client.call(ClientCommand.GetPayment, null, paymentIdArgs.encode({ id })),
+  );
+  return { ...body, updatedAt: Number(body.updatedAt) };
+}
+
+/** Client command 8: the balance with a peer and the amounts locked by payments in flight. */
+export async function getBalance(
+  client: Client,
+  peer: AccountRef,
+): Promise<{ balance: bigint; lockedIn: bigint; lockedOut: bigint }> {
+  return balanceBody.decode(await client.call(ClientCommand.GetBalance, peer, noArgs.encode({})));
+}
+
+/** A peer as client command 9 lists it. */
+export interface PeerSummary {
+  peer: AccountRef;
+  trustlineOut: bigint;
+  trustlineIn: bigint;
+  balance: bigint;
+}
+
+/** Client command 9: one page of the account's peers, from `offset`. */
+export async function listPeers(
+  client: Client,
+  offset = 0,
+): Promise<{ total: number; peers: PeerSummary[] }> {
+  const body = await client.call(ClientCommand.ListPeers, null, pageArgs.encode({ offset }));
+  const { total, entries } = decodePage(body, peerEntry);
+  return {
+    total,
+    peers: entries.map((entry) => ({
+      peer: { username: entry.username, address: entry.address },
+      trustlineOut: entry.trustlineOut,
+      trustlineIn: entry.trustlineIn,
+      balance: entry.balance,
+    })),
+  };
+}
+
+/** A payment as client command 10 lists it. */
+export interface PaymentSummary {
+  id: Uint8Array;
+  state: number;
+  role: number;
+  reason: number;
+  amount: bigint;
+}
+
+/** Client command 10: one page of the account's payments (in flight first, then ended), from `offset`. */
+export async function listPayments(
+  client: Client,
+  offset = 0,
+): Promise<{ total: number; payments: PaymentSummary[] }> {
+  const body = await client.call(ClientCommand.ListPayments, null, pageArgs.encode({ offset }));
+  const { total, entries } = decodePage(body, paymentEntry);
+  return { total, payments: entries };
+}
+
+// deno-lint-ignore no-explicit-any
+function decodePage<F extends Record<string, any>>(body: Uint8Array, entry: Layout<F>) {
+  const header = pageHeader.decode(body.subarray(0, pageHeader.total));
+  if (body.length !== pageHeader.total + header.count * entry.total) {
+    throw new DatagramError("a list page whose length does not match its count");
+  }
+  const entries = [];
+  for (let i = 0; i < header.count; i++) {
+    const at = pageHeader.total + i * entry.total;
+    entries.push(entry.decode(body.subarray(at, at + entry.total)));
+  }
+  return { total: header.total, entries };
 }

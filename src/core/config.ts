@@ -12,9 +12,26 @@ export interface Limits {
   outboxPerPeer: number;
   /** Connecting to a peer's server and delivering a datagram must finish within this time. */
   sendTimeoutMs: number;
-  /** First resend delay; doubles per attempt up to {@linkcode Limits.retryMaxMs}. */
+  /** First trustline resend delay; doubles per attempt up to {@linkcode Limits.retryMaxMs}. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** A path search lives at most this long at any account (the design caps it at 30 s). */
+  searchTimeoutMs: number;
+  /** Deepest round of each search front; a path has at most twice this many hops. */
+  maxDepth: number;
+  /** Searches one account takes part in at once, as root or on the way. */
+  maxSearchesPerAccount: number;
+  /** Unanswered search probes are sent again after this long, doubling. */
+  probeTimeoutMs: number;
+  /** Resends before a silent neighbour is left out of a search round. */
+  probeRetries: number;
+  /** How long a payment lock holds before step 2 (commit); any account may let it go after. */
+  lockTimeoutMs: number;
+  /** After committing, how long an account resends the commit before asking whether it arrived. */
+  commitQueryMs: number;
+  /** First resend delay of payment steps; doubles up to {@linkcode Limits.stepRetryMaxMs}. */
+  stepRetryBaseMs: number;
+  stepRetryMaxMs: number;
 }
 
 /** The built-in defaults. */
@@ -26,6 +43,15 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   sendTimeoutMs: 5_000,
   retryBaseMs: 500,
   retryMaxMs: 60_000,
+  searchTimeoutMs: 30_000,
+  maxDepth: 5,
+  maxSearchesPerAccount: 64,
+  probeTimeoutMs: 1_000,
+  probeRetries: 2,
+  lockTimeoutMs: 15_000,
+  commitQueryMs: 5_000,
+  stepRetryBaseMs: 250,
+  stepRetryMaxMs: 4_000,
 };
 
 /**
@@ -40,7 +66,11 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
  * retryDelay(DEFAULT_LIMITS, 20, () => 0); // 60000
  * ```
  */
-export function retryDelay(limits: Limits, attempt: number, random: () => number): number {
+export function retryDelay(
+  limits: Pick<Limits, "retryBaseMs" | "retryMaxMs">,
+  attempt: number,
+  random: () => number,
+): number {
   const base = Math.min(limits.retryBaseMs * 2 ** Math.min(attempt, 30), limits.retryMaxMs);
   return Math.round(base * (1 + random() / 4));
 }

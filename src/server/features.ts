@@ -2,15 +2,26 @@
 
 import type { Limits } from "../core/config.ts";
 import type { Feature } from "../core/context.ts";
+import { createPayments } from "../payments/payments.ts";
+import type { SearchEngine } from "../paths/search.ts";
 import { createTrustlines } from "../trustlines/trustlines.ts";
 
 /** Options shared by the features. */
 export interface FeatureOptions {
   limits: Limits;
   random: () => number;
+  /** This server's canonical address. */
+  address: string;
+}
+
+/** The features of a node, and the search engine (for status and the simulator's checks). */
+export interface Features {
+  list: Feature[];
+  search: SearchEngine;
 }
 
 /** Builds the features in the order their timers run. */
-export function createFeatures(options: FeatureOptions): Feature[] {
-  return [createTrustlines(options)];
+export function createFeatures(options: FeatureOptions): Features {
+  const payments = createPayments(options);
+  return { list: [createTrustlines(options), payments], search: payments.engine };
 }

@@ -17,7 +17,8 @@ import { type Datagram, DatagramError, decodeDatagram, isServerCommand } from ".
 import { type AccountRef, isUsername } from "../wire/names.ts";
 import { encodeResponse, responseMacInput, Status, type StatusCode } from "../wire/response.ts";
 import { Dispatcher, type Reply } from "./dispatch.ts";
-import { createFeatures, type FeatureOptions } from "./features.ts";
+import { createFeatures } from "./features.ts";
+import type { SearchEngine } from "../paths/search.ts";
 import { BusyError, LockManager } from "./lock_manager.ts";
 import { Run } from "./run.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -38,7 +39,6 @@ export interface NodeOptions {
   /** Source of randomness for resend spread; the simulator passes a seeded one. */
   random?: () => number;
   limits?: Partial<Limits>;
-  features?: Partial<FeatureOptions>;
   store?: Omit<StoreOptions, "clock" | "logger">;
   /** Called once if storage fails; the node can no longer change anything. */
   onFatal?: (error: Error) => void;
@@ -61,6 +61,8 @@ export class Node {
   readonly address: string;
   readonly store: Store;
   readonly limits: Limits;
+  /** The path searches in memory (read-only use: status and the simulator's checks). */
+  readonly search: SearchEngine;
   #clock: Clock;
   #mac: Mac;
   #log: Logger;
@@ -93,7 +95,9 @@ export class Node {
       maxQueue: this.limits.outboxPerPeer,
     });
     this.#scheduler = new Scheduler(this.#clock, (username) => this.#wake(username), 16);
-    this.#features = createFeatures({ limits: this.limits, random, ...options.features });
+    const features = createFeatures({ limits: this.limits, random, address: options.address });
+    this.#features = features.list;
+    this.search = features.search;
     this.#dispatcher = new Dispatcher(store, this.#mac, this.#features, this.#log);
   }
 

@@ -22,7 +22,9 @@ export type PeerFile =
   | "trustline_in.txt"
   | "sync_in.txt"
   | "timestamp.txt"
-  | "balance.txt";
+  | "balance.txt"
+  | "locked_in.txt"
+  | "locked_out.txt";
 
 /** Directory of all accounts, relative to the store root. */
 export const ACCOUNTS_DIR = "accounts";

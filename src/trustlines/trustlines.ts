@@ -8,12 +8,18 @@ import {
   amountArgs,
   getTrustlineArgs,
   noArgs,
+  PAGE_SIZE,
+  pageArgs,
+  pageHeader,
+  peerEntry,
   setTrustlineArgs,
   trustlineCounterArgs,
   trustlineInBody,
   trustlineOutBody,
 } from "../wire/arguments.ts";
 import { ClientCommand, ServerCommand } from "../wire/commands.ts";
+import { concatBytes } from "../wire/layout.ts";
+import { readBooks } from "../store/books.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { Status } from "../wire/response.ts";
 
@@ -119,6 +125,26 @@ export function createTrustlines(options: TrustlineOptions): Feature {
           lastSync: await ctx.tx.getBigint(file(ctx, ctx.peer, "timestamp.txt")),
         });
         return { status: Status.Ok, body };
+      },
+    }),
+    [ClientCommand.ListPeers]: clientCommand({
+      args: pageArgs,
+      peer: "none",
+      async handle(ctx, { offset }) {
+        const peers = await listPeers(ctx.tx, ctx.username);
+        const entries = [];
+        for (const peer of peers.slice(offset, offset + PAGE_SIZE)) {
+          const books = await readBooks(ctx.tx, ctx.username, peer);
+          entries.push(peerEntry.encode({
+            username: peer.username,
+            address: peer.address,
+            trustlineOut: books.trustlineOut,
+            trustlineIn: books.trustlineIn,
+            balance: books.balance,
+          }));
+        }
+        const header = pageHeader.encode({ total: peers.length, count: entries.length });
+        return { status: Status.Ok, body: concatBytes([header, ...entries]) };
       },
     }),
     [ClientCommand.GetTrustlineOut]: clientCommand({

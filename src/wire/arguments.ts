@@ -53,3 +53,24 @@ export const balanceBody = layout(
 );
 /** Body of a replay answer: the last counter the server accepted. */
 export const replayBody = layout({ counter: "u32" }, "exact");
+
+/** Header of a page of a list (client 9 list peers, 10 list payments): entries follow. */
+export const pageHeader = layout({ total: "u32", count: "u32" }, "exact");
+/** One entry of client 9 list peers. */
+export const peerEntry = layout({
+  username: "name",
+  address: "name",
+  trustlineOut: "u64",
+  trustlineIn: "u64",
+  balance: "i64",
+}, "exact");
+/** One entry of client 10 list payments. */
+export const paymentEntry = layout({
+  id: "id",
+  state: "u8",
+  role: "u8",
+  reason: "u8",
+  amount: "u64",
+}, "exact");
+/** Entries in one page of a list. */
+export const PAGE_SIZE = 100;

@@ -2,17 +2,18 @@
 
 import { ARGUMENTS_SIZE, DatagramError } from "./datagram.ts";
 
-/** Field types: big-endian integers and 32-byte identifiers. */
-export type FieldType = "u8" | "u32" | "u64" | "i64" | "id";
+/** Field types: big-endian integers, 32-byte identifiers, and 32-byte zero-padded ASCII names. */
+export type FieldType = "u8" | "u32" | "u64" | "i64" | "id" | "name";
 
 type FieldValue<T extends FieldType> = T extends "u64" | "i64" ? bigint
   : T extends "id" ? Uint8Array
+  : T extends "name" ? string
   : number;
 
 /** The decoded value of a layout's fields. */
 export type Values<F extends Record<string, FieldType>> = { [K in keyof F]: FieldValue<F[K]> };
 
-const SIZES: Record<FieldType, number> = { u8: 1, u32: 4, u64: 8, i64: 8, id: 32 };
+const SIZES: Record<FieldType, number> = { u8: 1, u32: 4, u64: 8, i64: 8, id: 32, name: 32 };
 const MAX_U64 = (1n << 64n) - 1n;
 const MIN_I64 = -(1n << 63n);
 const MAX_I64 = (1n << 63n) - 1n;
@@ -68,6 +69,12 @@ function encodeFields<F extends Record<string, FieldType>>(
       const id = value as Uint8Array;
       if (id.length !== 32) throw new DatagramError(`${name} must be 32 bytes`);
       bytes.set(id, at);
+    } else if (type === "name") {
+      const text = value as string;
+      if (text.length > 32 || !/^[\x21-\x7e]*$/.test(text)) {
+        throw new DatagramError(`${name} is not a short ASCII name`);
+      }
+      for (let i = 0; i < text.length; i++) bytes[at + i] = text.charCodeAt(i);
     } else if (type === "u64" || type === "i64") {
       const n = value as bigint;
       const [min, max] = type === "u64" ? [0n, MAX_U64] : [MIN_I64, MAX_I64];
@@ -105,6 +112,7 @@ function decodeFields<F extends Record<string, FieldType>>(
   let at = 0;
   for (const [name, type] of entries) {
     if (type === "id") values[name] = bytes.slice(at, at + 32);
+    else if (type === "name") values[name] = readName(bytes.subarray(at, at + 32));
     else if (type === "u64") values[name] = view.getBigUint64(at);
     else if (type === "i64") values[name] = view.getBigInt64(at);
     else if (type === "u32") values[name] = view.getUint32(at);
@@ -112,4 +120,32 @@ function decodeFields<F extends Record<string, FieldType>>(
     at += SIZES[type];
   }
   return values as Values<F>;
+}
+
+function readName(field: Uint8Array): string {
+  const end = field.indexOf(0);
+  let text = "";
+  for (const byte of field.subarray(0, end === -1 ? field.length : end)) {
+    text += String.fromCharCode(byte);
+  }
+  return text;
+}
+
+/**
+ * Joins encoded parts, such as a page header and its entries.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./layout.ts";
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }

@@ -1,0 +1,396 @@
+/**
+ * The path search: two fronts, one from the buyer and one from the seller, each deepening
+ * one hop per round and returning to its root between rounds; where they meet, a path.
+ */
+
+import { toHex } from "../auth/keys.ts";
+import type { Limits } from "../core/config.ts";
+import type { Context } from "../core/context.ts";
+import { payable, readBooks, receivable } from "../store/books.ts";
+import { listPeers } from "../store/paths.ts";
+import { searchArgs, searchReportArgs } from "../wire/arguments.ts";
+import { ServerCommand } from "../wire/commands.ts";
+import type { AccountRef } from "../wire/names.ts";
+import {
+  type ChildStatus,
+  Front,
+  type FrontId,
+  type FrontState,
+  newFront,
+  refKey,
+  Report,
+  sameAccount,
+  type SearchState,
+  SearchTable,
+} from "./search_table.ts";
+
+/** Limits of the search; see {@linkcode Limits} for each. */
+export type SearchLimits = Pick<
+  Limits,
+  "searchTimeoutMs" | "maxDepth" | "maxSearchesPerAccount" | "probeTimeoutMs" | "probeRetries"
+>;
+
+/** The end of a search at a root. */
+export type Outcome =
+  | { kind: "found"; idHex: string; front: FrontId; downstream: AccountRef | null }
+  | { kind: "failed"; idHex: string; front: FrontId; reason: "no-path" | "timeout" };
+
+/** A search message's arguments. */
+export interface SearchMessage {
+  id: Uint8Array;
+  amount: bigint;
+  front: number;
+  round: number;
+}
+
+/** Thrown when a root cannot start a search; the message is for the client. */
+export class SearchRefused extends Error {
+  override name = "SearchRefused";
+}
+
+const STATUS_OF: Record<number, ChildStatus> = {
+  [Report.Alive]: "alive",
+  [Report.Limited]: "limited",
+  [Report.Done]: "done",
+  [Report.Visited]: "done",
+  [Report.Refused]: "done",
+  [Report.Found]: "found",
+};
+
+/**
+ * Runs the search messages of every account of a server. It keeps only memory: after a
+ * restart searches in flight are gone, and their roots report a failure.
+ */
+export class SearchEngine {
+  readonly table: SearchTable;
+  #limits: SearchLimits;
+
+  constructor(limits: SearchLimits) {
+    this.#limits = limits;
+    this.table = new SearchTable(limits.maxSearchesPerAccount);
+  }
+
+  /** Starts the front of a root (the buyer's out-front or the seller's in-front). */
+  async start(
+    ctx: Context,
+    id: Uint8Array,
+    idHex: string,
+    amount: bigint,
+    front: FrontId,
+  ): Promise<Outcome | null> {
+    let state = this.table.get(ctx.username, idHex);
+    if (state !== undefined && (state.amount !== amount || state.fronts[front] !== undefined)) {
+      throw new SearchRefused(
+        "this payment id is already being searched with another amount or role",
+      );
+    }
+    if (state === undefined) {
+      if (!this.table.hasRoom(ctx.username)) {
+        throw new SearchRefused("too many searches in flight for this account");
+      }
+      state = this.#create(ctx, id, idHex, amount);
+    }
+    state.fronts[front] = newFront(null, 0);
+    if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
+    return await this.#probe(ctx, state, front, 1);
+  }
+
+  /** A probe from `from`. */
+  async onSearch(ctx: Context, from: AccountRef, message: SearchMessage): Promise<Outcome | null> {
+    const front = message.front as FrontId;
+    const idHex = toHex(message.id);
+    const reply = (status: number) =>
+      this.#report(ctx, from, message, front, message.round, status);
+    let state = this.table.get(ctx.username, idHex);
+    if (state !== undefined && state.amount !== message.amount) return reply(Report.Refused), null;
+    const mine = state?.fronts[front];
+    if (mine === undefined) {
+      if (state === undefined && !this.table.hasRoom(ctx.username)) {
+        return reply(Report.Refused), null;
+      }
+      if (!(await this.#edgeOpen(ctx, from, front, message.amount, true))) {
+        return reply(Report.Refused), null;
+      }
+      state ??= this.#create(ctx, message.id, idHex, message.amount);
+      const joined = newFront(from, message.round);
+      state.fronts[front] = joined;
+      // The other front was here first: the path runs through this account, and #meet
+      // tells both parents, the one this probe came from included.
+      if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
+      const canGrow = (await this.#candidates(ctx, state, front, from)).length > 0;
+      const status = !canGrow
+        ? Report.Done
+        : message.round >= this.#limits.maxDepth
+        ? Report.Limited
+        : Report.Alive;
+      joined.reported = { round: message.round, status };
+      reply(status);
+      return null;
+    }
+    if (!sameAccount(mine.parent, from)) return reply(Report.Visited), null;
+    if (mine.found) return reply(Report.Found), null;
+    if (mine.reported !== null && message.round <= mine.reported.round) {
+      return reply(mine.reported.status), null;
+    }
+    if (message.round <= mine.round && mine.deadline !== Infinity) return null;
+    return await this.#probe(ctx, state!, front, message.round);
+  }
+
+  /** A child's report. */
+  async onReport(
+    ctx: Context,
+    from: AccountRef,
+    message: SearchMessage & { status: number },
+  ): Promise<Outcome | null> {
+    const state = this.table.get(ctx.username, toHex(message.id));
+    const front = message.front as FrontId;
+    const mine = state?.fronts[front];
+    const child = mine?.children.get(refKey(from));
+    if (
+      state === undefined || mine === undefined || child === undefined ||
+      state.amount !== message.amount
+    ) return null;
+    if (message.status === Report.Found) {
+      mine.foundChildren.add(refKey(from));
+      child.status = "found";
+      if (!mine.found) return this.#found(ctx, state, front, from);
+      return null;
+    }
+    if (child.status !== "pending" || message.round !== mine.round) return null;
+    child.status = STATUS_OF[message.status] ?? "done";
+    return this.#maybeRoundDone(ctx, state, front);
+  }
+
+  /**
+   * Where a lock from `from` continues at this account: the out-front's chosen child when
+   * it comes from the out-front parent, the in-front parent when it comes from an in-front
+   * child that reported the path. `undefined` if the search does not lead through here.
+   */
+  route(username: string, idHex: string, from: AccountRef): AccountRef | null | undefined {
+    const state = this.table.get(username, idHex);
+    if (state === undefined) return undefined;
+    const [out, inward] = state.fronts;
+    if (out?.found && sameAccount(out.parent, from) && state.downstream !== null) {
+      return state.downstream;
+    }
+    if (inward?.foundChildren.has(refKey(from))) return inward.parent;
+    return undefined;
+  }
+
+  /** Drops a search at an account (its path is being used, or its root gave up). */
+  forget(username: string, idHex: string): void {
+    this.table.delete(username, idHex);
+  }
+
+  /** Resends probes to silent children, gives up on them, and drops expired searches. */
+  async wake(ctx: Context): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const state of this.table.of(ctx.username)) {
+      if (ctx.now >= state.expiresAt) {
+        this.forget(ctx.username, state.idHex);
+        for (const front of [Front.Out, Front.In] as const) {
+          if (state.fronts[front]?.parent === null && !state.ended) {
+            outcomes.push({ kind: "failed", idHex: state.idHex, front, reason: "timeout" });
+          }
+        }
+        continue;
+      }
+      for (const front of [Front.Out, Front.In] as const) {
+        const mine = state.fronts[front];
+        if (mine === undefined || ctx.now < mine.deadline) continue;
+        const outcome = mine.attempts < this.#limits.probeRetries
+          ? this.#resendProbes(ctx, state, front)
+          : await this.#giveUpSilent(ctx, state, front);
+        if (outcome) outcomes.push(outcome);
+      }
+      ctx.wakeAt(Math.min(state.expiresAt, ...state.fronts.map((f) => f?.deadline ?? Infinity)));
+    }
+    return outcomes;
+  }
+
+  #create(ctx: Context, id: Uint8Array, idHex: string, amount: bigint): SearchState {
+    const state: SearchState = {
+      id,
+      idHex,
+      amount,
+      expiresAt: ctx.now + this.#limits.searchTimeoutMs,
+      fronts: [undefined, undefined],
+      downstream: null,
+      ended: false,
+    };
+    this.table.set(ctx.username, state);
+    ctx.wakeAt(state.expiresAt);
+    return state;
+  }
+
+  /** Whether the edge with `peer` can carry the amount in this front's direction, by our books. */
+  async #edgeOpen(
+    ctx: Context,
+    peer: AccountRef,
+    front: FrontId,
+    amount: bigint,
+    fromPeer: boolean,
+  ): Promise<boolean> {
+    const books = await readBooks(ctx.tx, ctx.username, peer);
+    // The out-front follows payments: it leaves us towards those we can pay, and reaches
+    // us from those who can pay us. The in-front runs the other way.
+    const weArePaying = (front === Front.Out) !== fromPeer;
+    return (weArePaying ? payable(books) : receivable(books)) >= amount;
+  }
+
+  async #candidates(
+    ctx: Context,
+    state: SearchState,
+    front: FrontId,
+    exclude: AccountRef | null,
+  ): Promise<AccountRef[]> {
+    const open: AccountRef[] = [];
+    for (const peer of await listPeers(ctx.tx, ctx.username)) {
+      if (sameAccount(peer, exclude)) continue;
+      if (await this.#edgeOpen(ctx, peer, front, state.amount, false)) open.push(peer);
+    }
+    return open;
+  }
+
+  /** Sends round `round` down this account's part of the front. */
+  async #probe(
+    ctx: Context,
+    state: SearchState,
+    front: FrontId,
+    round: number,
+  ): Promise<Outcome | null> {
+    const mine = state.fronts[front]!;
+    if (!mine.expanded) {
+      mine.expanded = true;
+      for (const peer of await this.#candidates(ctx, state, front, mine.parent)) {
+        mine.children.set(refKey(peer), { ref: peer, status: "alive" });
+      }
+    }
+    mine.round = round;
+    mine.attempts = 0;
+    for (const child of mine.children.values()) {
+      if (child.status === "alive") child.status = "pending";
+    }
+    this.#sendProbes(ctx, state, front);
+    return this.#maybeRoundDone(ctx, state, front);
+  }
+
+  #sendProbes(ctx: Context, state: SearchState, front: FrontId): void {
+    const mine = state.fronts[front]!;
+    const args = searchArgs.encode({
+      id: state.id,
+      amount: state.amount,
+      front,
+      round: mine.round,
+    });
+    let pending = 0;
+    for (const child of mine.children.values()) {
+      if (child.status !== "pending") continue;
+      ctx.send(child.ref, ServerCommand.Search, args);
+      pending++;
+    }
+    mine.deadline = pending === 0
+      ? Infinity
+      : ctx.now + this.#limits.probeTimeoutMs * 2 ** mine.attempts;
+    if (pending > 0) ctx.wakeAt(mine.deadline);
+  }
+
+  #resendProbes(ctx: Context, state: SearchState, front: FrontId): null {
+    state.fronts[front]!.attempts++;
+    this.#sendProbes(ctx, state, front);
+    return null;
+  }
+
+  #giveUpSilent(ctx: Context, state: SearchState, front: FrontId): Promise<Outcome | null> {
+    const mine = state.fronts[front]!;
+    for (const child of mine.children.values()) {
+      if (child.status === "pending") child.status = "done";
+    }
+    return this.#maybeRoundDone(ctx, state, front);
+  }
+
+  /** Once every child has reported, tells the parent, or at the root starts the next round. */
+  async #maybeRoundDone(ctx: Context, state: SearchState, front: FrontId): Promise<Outcome | null> {
+    const mine = state.fronts[front]!;
+    const statuses = [...mine.children.values()].map((child) => child.status);
+    if (statuses.includes("pending") || mine.found) return null;
+    mine.deadline = Infinity;
+    const status = statuses.includes("alive")
+      ? Report.Alive
+      : statuses.includes("limited")
+      ? Report.Limited
+      : Report.Done;
+    if (mine.parent !== null) {
+      mine.reported = { round: mine.round, status };
+      this.#report(ctx, mine.parent, state, front, mine.round, status);
+      return null;
+    }
+    if (status === Report.Alive && mine.round < this.#limits.maxDepth) {
+      return await this.#probe(ctx, state, front, mine.round + 1);
+    }
+    // The buyer's front found nothing anywhere: no path can exist, so it ends at once. A
+    // front stopped by the depth limit, and the seller's front (the buyer may not have
+    // started yet), wait for the other front until the time limit.
+    if (status === Report.Done && front === Front.Out && !state.ended) {
+      state.ended = true;
+      this.forget(ctx.username, state.idHex);
+      return { kind: "failed", idHex: state.idHex, front, reason: "no-path" };
+    }
+    return null;
+  }
+
+  /** The path through child `via` is known here: record it and pass it towards the root. */
+  #found(ctx: Context, state: SearchState, front: FrontId, via: AccountRef): Outcome | null {
+    const mine = state.fronts[front]!;
+    mine.found = true;
+    mine.deadline = Infinity;
+    if (front === Front.Out) state.downstream ??= via;
+    if (mine.parent !== null) {
+      this.#report(ctx, mine.parent, state, front, mine.round, Report.Found);
+      return null;
+    }
+    return this.#rootFound(state, front);
+  }
+
+  /** Both fronts reached this account: the path runs through it. */
+  #meet(ctx: Context, state: SearchState): Outcome | null {
+    const [out, inward] = state.fronts as [FrontState, FrontState];
+    state.downstream ??= inward.parent;
+    let outcome: Outcome | null = null;
+    for (const [front, mine] of [[Front.Out, out], [Front.In, inward]] as const) {
+      if (mine.found) continue;
+      mine.found = true;
+      mine.deadline = Infinity;
+      if (mine.parent !== null) {
+        this.#report(ctx, mine.parent, state, front, mine.round, Report.Found);
+      } else outcome = this.#rootFound(state, front) ?? outcome;
+    }
+    return outcome;
+  }
+
+  #rootFound(state: SearchState, front: FrontId): Outcome | null {
+    if (state.ended) return null;
+    state.ended = true;
+    return {
+      kind: "found",
+      idHex: state.idHex,
+      front,
+      downstream: front === Front.Out ? state.downstream : null,
+    };
+  }
+
+  #report(
+    ctx: Context,
+    to: AccountRef,
+    state: { id: Uint8Array; amount: bigint },
+    front: FrontId,
+    round: number,
+    status: number,
+  ): void {
+    ctx.send(
+      to,
+      ServerCommand.SearchReport,
+      searchReportArgs.encode({ id: state.id, amount: state.amount, front, round, status }),
+    );
+  }
+}

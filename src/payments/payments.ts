@@ -1,0 +1,283 @@
+/** Payments: client commands 5–8 and 10, the search and step server commands, and their timers. */
+
+import type { Limits } from "../core/config.ts";
+import {
+  clientCommand,
+  type ClientContext,
+  type Context,
+  type Feature,
+  serverCommand,
+} from "../core/context.ts";
+import { type Outcome, SearchEngine, SearchRefused } from "../paths/search.ts";
+import { Front, sameAccount } from "../paths/search_table.ts";
+import { readBooks } from "../store/books.ts";
+import {
+  abortArgs,
+  balanceBody,
+  noArgs,
+  PAGE_SIZE,
+  pageArgs,
+  pageHeader,
+  paymentArgs,
+  paymentBody,
+  paymentEntry,
+  paymentIdArgs,
+  searchArgs,
+  searchReportArgs,
+} from "../wire/arguments.ts";
+import { ClientCommand, ServerCommand } from "../wire/commands.ts";
+import { concatBytes } from "../wire/layout.ts";
+import { Status } from "../wire/response.ts";
+import { toHex } from "../auth/keys.ts";
+import {
+  listPayments,
+  newPayment,
+  type PaymentRecord,
+  type PaymentState,
+  readPayment,
+  Reason,
+  type Role,
+  writePayment,
+} from "./record.ts";
+import { PaymentSteps } from "./steps.ts";
+import { runPaymentTimers } from "./timers.ts";
+
+/** What the payments feature needs from the server. */
+export interface PaymentOptions {
+  limits: Limits;
+  random: () => number;
+  /** This server's canonical address, to refuse a payment to oneself. */
+  address: string;
+}
+
+/** The state byte of get payment (client command 7). */
+export const STATE_CODES: Record<PaymentState, number> = {
+  searching: 1,
+  found: 2,
+  locking: 3,
+  locked: 3,
+  committed: 4,
+  finalizing: 5,
+  completed: 6,
+  failed: 7,
+};
+
+/** The role byte of get payment and list payments. */
+export const ROLE_CODES: Record<Role, number> = { buyer: 1, seller: 2, hop: 3 };
+
+const encoder = new TextEncoder();
+
+/**
+ * The payments feature: starts searches for buyers and sellers, runs the three-step
+ * commit, and answers the client's questions about payments and balances.
+ *
+ * @example
+ * ```ts ignore
+ * const payments = createPayments({ limits: DEFAULT_LIMITS, random: Math.random, address: "127.0.0.2" });
+ * ```
+ */
+export function createPayments(options: PaymentOptions): Feature & { engine: SearchEngine } {
+  const engine = new SearchEngine(options.limits);
+  const steps = new PaymentSteps(engine, options.limits, options.random);
+
+  /** Acts on the end of a search at a root: lock (buyer), wait for the lock (seller), or fail. */
+  const conclude = async (ctx: Context, outcome: Outcome | null) => {
+    if (outcome === null) return;
+    const record = await readPayment(ctx.tx, ctx.username, outcome.idHex);
+    if (record?.state !== "searching") return;
+    if (outcome.kind === "failed") {
+      engine.forget(ctx.username, outcome.idHex);
+      return steps.fail(
+        ctx,
+        record,
+        outcome.reason === "no-path" ? Reason.NoPath : Reason.SearchTimeout,
+      );
+    }
+    if (outcome.front === Front.Out) {
+      engine.forget(ctx.username, outcome.idHex);
+      return steps.startLock(ctx, record, outcome.downstream!);
+    }
+    record.state = "found";
+    record.lockExpires = ctx.now + options.limits.searchTimeoutMs;
+    writePayment(ctx, record);
+    ctx.wakeAt(record.lockExpires);
+  };
+
+  const start =
+    (role: "buyer" | "seller") =>
+    async (ctx: ClientContext, { id, amount }: { id: Uint8Array; amount: bigint }) => {
+      const refuse = (
+        message: string,
+        status: typeof Status.Refused | typeof Status.Busy = Status.Refused,
+      ) => ({
+        status,
+        body: encoder.encode(message),
+      });
+      if (amount === 0n) return refuse("the amount must be greater than zero");
+      if (sameAccount(ctx.peer, { username: ctx.username, address: options.address })) {
+        return refuse("an account cannot pay itself");
+      }
+      const idHex = toHex(id);
+      if ((await readPayment(ctx.tx, ctx.username, idHex)) !== undefined) {
+        return refuse("this payment id was already used");
+      }
+      const record = newPayment(ctx, id, {
+        role,
+        state: "searching",
+        amount,
+        counterpart: ctx.peer,
+      });
+      writePayment(ctx, record);
+      let outcome;
+      try {
+        outcome = await engine.start(
+          ctx,
+          id,
+          idHex,
+          amount,
+          role === "buyer" ? Front.Out : Front.In,
+        );
+      } catch (error) {
+        if (error instanceof SearchRefused) return refuse(error.message, Status.Busy);
+        throw error;
+      }
+      ctx.log.info("payment-started", {
+        account: ctx.username,
+        payment: idHex.slice(0, 16),
+        role,
+        amount,
+      });
+      await conclude(ctx, outcome);
+      return { status: Status.Ok };
+    };
+
+  const clientCommands = {
+    [ClientCommand.NewPaymentOut]: clientCommand({
+      args: paymentArgs,
+      peer: "any",
+      handle: start("buyer"),
+    }),
+    [ClientCommand.NewPaymentIn]: clientCommand({
+      args: paymentArgs,
+      peer: "any",
+      handle: start("seller"),
+    }),
+    [ClientCommand.GetPayment]: clientCommand({
+      args: paymentIdArgs,
+      peer: "none",
+      async handle(ctx, { id }) {
+        const record = await readPayment(ctx.tx, ctx.username, toHex(id));
+        const body = record === undefined
+          ? paymentBody.encode({ state: 0, amount: 0n, role: 0, reason: 0, updatedAt: 0n })
+          : paymentBody.encode({
+            state: STATE_CODES[record.state],
+            amount: record.amount,
+            role: ROLE_CODES[record.role],
+            reason: record.reason,
+            updatedAt: BigInt(record.updatedAt),
+          });
+        return { status: Status.Ok, body };
+      },
+    }),
+    [ClientCommand.GetBalance]: clientCommand({
+      args: noArgs,
+      peer: "known",
+      async handle(ctx) {
+        const books = await readBooks(ctx.tx, ctx.username, ctx.peer);
+        const body = balanceBody.encode({
+          balance: books.balance,
+          lockedIn: books.lockedIn,
+          lockedOut: books.lockedOut,
+        });
+        return { status: Status.Ok, body };
+      },
+    }),
+    [ClientCommand.ListPayments]: clientCommand({
+      args: pageArgs,
+      peer: "none",
+      async handle(ctx, { offset }) {
+        const ids = [
+          ...(await listPayments(ctx.tx, ctx.username, false)),
+          ...(await listPayments(ctx.tx, ctx.username, true)),
+        ];
+        const page: PaymentRecord[] = [];
+        for (const idHex of ids.slice(offset, offset + PAGE_SIZE)) {
+          const record = await readPayment(ctx.tx, ctx.username, idHex);
+          if (record !== undefined) page.push(record);
+        }
+        const parts = [
+          pageHeader.encode({ total: ids.length, count: page.length }),
+          ...page.map((record) =>
+            paymentEntry.encode({
+              id: record.id,
+              state: STATE_CODES[record.state],
+              role: ROLE_CODES[record.role],
+              reason: record.reason,
+              amount: record.amount,
+            })
+          ),
+        ];
+        return { status: Status.Ok, body: concatBytes(parts) };
+      },
+    }),
+  };
+
+  const serverCommands = {
+    [ServerCommand.Search]: serverCommand({
+      args: searchArgs,
+      async handle(ctx, message) {
+        if (message.front > 1 || message.round === 0) return;
+        await conclude(ctx, await engine.onSearch(ctx, ctx.peer, message));
+      },
+    }),
+    [ServerCommand.SearchReport]: serverCommand({
+      args: searchReportArgs,
+      async handle(ctx, message) {
+        if (message.front > 1) return;
+        await conclude(ctx, await engine.onReport(ctx, ctx.peer, message));
+      },
+    }),
+    [ServerCommand.Lock]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onLock(ctx, m),
+    }),
+    [ServerCommand.Locked]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onLocked(ctx, m),
+    }),
+    [ServerCommand.Commit]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onCommit(ctx, m),
+    }),
+    [ServerCommand.Committed]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onCommitted(ctx, m),
+    }),
+    [ServerCommand.Query]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onQuery(ctx, m),
+    }),
+    [ServerCommand.Finalize]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onFinalize(ctx, m),
+    }),
+    [ServerCommand.Finalized]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onFinalized(ctx, m),
+    }),
+    [ServerCommand.Abort]: serverCommand({
+      args: abortArgs,
+      handle: (ctx, m) => steps.onAbort(ctx, m),
+    }),
+  };
+
+  return {
+    engine,
+    clientCommands,
+    serverCommands,
+    async wake(ctx) {
+      for (const outcome of await engine.wake(ctx)) await conclude(ctx, outcome);
+      await runPaymentTimers(ctx, steps);
+    },
+  };
+}

@@ -1,0 +1,244 @@
+/** A payment as one account keeps it: its role, state, neighbours on the path and locks, as a text file. */
+
+import { fromHex, toHex } from "../auth/keys.ts";
+import type { Context } from "../core/context.ts";
+import { addToBooks } from "../store/books.ts";
+import { paymentPath, paymentsDir } from "../store/paths.ts";
+import type { Tx } from "../store/tx.ts";
+import { type AccountRef, formatAccountRef, parseAccountRef } from "../wire/names.ts";
+
+/** Where this account stands on the path. */
+export type Role = "buyer" | "seller" | "hop";
+
+/** The per-account states; docs/protocol.md has the table of transitions. */
+export type PaymentState =
+  | "searching"
+  | "found"
+  | "locking"
+  | "locked"
+  | "committed"
+  | "finalizing"
+  | "completed"
+  | "failed";
+
+/** The state of one edge's share of a payment, at this account. */
+export type EdgeState = "none" | "locked" | "done" | "released";
+
+/** Why a payment failed; the numbers are the `reason` byte of get payment and of abort. */
+export const Reason = {
+  None: 0,
+  NoPath: 1,
+  SearchTimeout: 2,
+  NoCredit: 3,
+  LockExpired: 4,
+  Aborted: 5,
+  Restarted: 6,
+  NoRoute: 7,
+  CommitMissing: 8,
+} as const;
+
+/** A failure {@linkcode Reason} code. */
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+
+/** One account's record of one payment. */
+export interface PaymentRecord {
+  id: Uint8Array;
+  idHex: string;
+  role: Role;
+  state: PaymentState;
+  amount: bigint;
+  /** The neighbour the payment comes from; null at the buyer. */
+  upstream: AccountRef | null;
+  /** The neighbour the payment goes to; null at the seller (and until a path is found). */
+  downstream: AccountRef | null;
+  /** Buyer and seller: the other end, as the client named it. */
+  counterpart: AccountRef | null;
+  inEdge: EdgeState;
+  outEdge: EdgeState;
+  /** Until step 2, any account may let its lock go at this time (ms since the epoch). */
+  lockExpires: number;
+  /** When this account committed (step 2), for the query timer. */
+  committedAt: number;
+  /** Whether this account knows the seller holds the commit (the payment cannot be undone). */
+  irrevocable: boolean;
+  reason: ReasonCode;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Whether a state is final: the record then lives in the account's history. */
+export function isEnded(state: PaymentState): boolean {
+  return state === "completed" || state === "failed";
+}
+
+/** Reads a payment record, in flight or ended; undefined if this account never had it. */
+export async function readPayment(
+  tx: Tx,
+  username: string,
+  idHex: string,
+): Promise<PaymentRecord | undefined> {
+  const text = await tx.get(paymentPath(username, idHex)) ??
+    await tx.get(paymentPath(username, idHex, true));
+  return text === undefined ? undefined : parseRecord(idHex, text);
+}
+
+/** The ids of the payments in flight (`ended` false) or ended (`ended` true), sorted. */
+export async function listPayments(tx: Tx, username: string, ended: boolean): Promise<string[]> {
+  return (await tx.list(paymentsDir(username, ended)))
+    .filter((name) => /^[0-9a-f]{64}\.txt$/.test(name))
+    .map((name) => name.slice(0, 64));
+}
+
+/** Writes a record; an ended one moves from the payments in flight to the history. */
+export function writePayment(ctx: Context, record: PaymentRecord): void {
+  record.updatedAt = ctx.now;
+  const ended = isEnded(record.state);
+  ctx.tx.set(paymentPath(ctx.username, record.idHex, ended), formatRecord(record));
+  if (ended) ctx.tx.set(paymentPath(ctx.username, record.idHex), null);
+}
+
+/** A new record. */
+export function newPayment(
+  ctx: Context,
+  id: Uint8Array,
+  fields: Pick<PaymentRecord, "role" | "state" | "amount"> & Partial<PaymentRecord>,
+): PaymentRecord {
+  return {
+    id,
+    idHex: toHex(id),
+    upstream: null,
+    downstream: null,
+    counterpart: null,
+    inEdge: "none",
+    outEdge: "none",
+    lockExpires: 0,
+    committedAt: 0,
+    irrevocable: false,
+    reason: Reason.None,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+    ...fields,
+  };
+}
+
+/** Locks the amount on the edge with the upstream (`in`) or downstream (`out`) neighbour. */
+export async function lockEdge(
+  ctx: Context,
+  record: PaymentRecord,
+  side: "in" | "out",
+): Promise<void> {
+  const peer = side === "in" ? record.upstream! : record.downstream!;
+  await addToBooks(
+    ctx.tx,
+    ctx.username,
+    peer,
+    side === "in" ? "locked_in" : "locked_out",
+    record.amount,
+  );
+  if (side === "in") record.inEdge = "locked";
+  else record.outEdge = "locked";
+}
+
+/** Releases every lock the record still holds. */
+export async function releaseEdges(ctx: Context, record: PaymentRecord): Promise<void> {
+  if (record.inEdge === "locked") {
+    await addToBooks(ctx.tx, ctx.username, record.upstream!, "locked_in", -record.amount);
+    record.inEdge = "released";
+  }
+  if (record.outEdge === "locked") {
+    await addToBooks(ctx.tx, ctx.username, record.downstream!, "locked_out", -record.amount);
+    record.outEdge = "released";
+  }
+}
+
+/** Step 3 on one edge: the lock becomes balance. */
+export async function finalizeEdge(
+  ctx: Context,
+  record: PaymentRecord,
+  side: "in" | "out",
+): Promise<void> {
+  if ((side === "in" ? record.inEdge : record.outEdge) !== "locked") return;
+  const peer = side === "in" ? record.upstream! : record.downstream!;
+  const amount = record.amount;
+  if (side === "in") {
+    await addToBooks(ctx.tx, ctx.username, peer, "locked_in", -amount);
+    await addToBooks(ctx.tx, ctx.username, peer, "balance", amount);
+    record.inEdge = "done";
+  } else {
+    await addToBooks(ctx.tx, ctx.username, peer, "locked_out", -amount);
+    await addToBooks(ctx.tx, ctx.username, peer, "balance", -amount);
+    record.outEdge = "done";
+  }
+}
+
+const FIELDS = [
+  "role",
+  "state",
+  "amount",
+  "upstream",
+  "downstream",
+  "counterpart",
+  "in",
+  "out",
+  "lock_expires",
+  "committed_at",
+  "irrevocable",
+  "reason",
+  "created",
+  "updated",
+] as const;
+
+/** The text form of a record: one `key=value` line per field. */
+export function formatRecord(record: PaymentRecord): string {
+  const ref = (account: AccountRef | null) => (account === null ? "" : formatAccountRef(account));
+  const values: Record<(typeof FIELDS)[number], string> = {
+    role: record.role,
+    state: record.state,
+    amount: String(record.amount),
+    upstream: ref(record.upstream),
+    downstream: ref(record.downstream),
+    counterpart: ref(record.counterpart),
+    in: record.inEdge,
+    out: record.outEdge,
+    lock_expires: String(record.lockExpires),
+    committed_at: String(record.committedAt),
+    irrevocable: record.irrevocable ? "1" : "0",
+    reason: String(record.reason),
+    created: String(record.createdAt),
+    updated: String(record.updatedAt),
+  };
+  return FIELDS.map((field) => `${field}=${values[field]}\n`).join("");
+}
+
+/** Parses the text form; throws on a damaged record, which the operator must look at. */
+export function parseRecord(idHex: string, text: string): PaymentRecord {
+  const values = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) values.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  const get = (field: string) => {
+    const value = values.get(field);
+    if (value === undefined) throw new Error(`payment ${idHex} has no ${field}`);
+    return value;
+  };
+  const ref = (field: string) => (get(field) === "" ? null : parseAccountRef(get(field)));
+  return {
+    id: fromHex(idHex),
+    idHex,
+    role: get("role") as Role,
+    state: get("state") as PaymentState,
+    amount: BigInt(get("amount")),
+    upstream: ref("upstream"),
+    downstream: ref("downstream"),
+    counterpart: ref("counterpart"),
+    inEdge: get("in") as EdgeState,
+    outEdge: get("out") as EdgeState,
+    lockExpires: Number(get("lock_expires")),
+    committedAt: Number(get("committed_at")),
+    irrevocable: get("irrevocable") === "1",
+    reason: Number(get("reason")) as ReasonCode,
+    createdAt: Number(get("created")),
+    updatedAt: Number(get("updated")),
+  };
+}

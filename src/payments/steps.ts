@@ -1,0 +1,344 @@
+/**
+ * The three steps of a payment down its path (lock, commit, finalize), the answers back up,
+ * and aborts. Every handler changes at most one record and the books it touches.
+ */
+
+import { type Limits, retryDelay } from "../core/config.ts";
+import type { Context, ServerContext } from "../core/context.ts";
+import type { Logger } from "../core/log.ts";
+import type { SearchEngine } from "../paths/search.ts";
+import { payable, readBooks, receivable } from "../store/books.ts";
+import { abortArgs, paymentArgs } from "../wire/arguments.ts";
+import { ServerCommand } from "../wire/commands.ts";
+import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import { sameAccount } from "../paths/search_table.ts";
+import { toHex } from "../auth/keys.ts";
+import {
+  finalizeEdge,
+  lockEdge,
+  newPayment,
+  type PaymentRecord,
+  readPayment,
+  Reason,
+  type ReasonCode,
+  releaseEdges,
+  writePayment,
+} from "./record.ts";
+
+/** Time-outs of the commit. */
+export type StepLimits = Pick<
+  Limits,
+  "lockTimeoutMs" | "commitQueryMs" | "stepRetryBaseMs" | "stepRetryMaxMs" | "searchTimeoutMs"
+>;
+
+/** The arguments of a payment step. */
+export interface StepMessage {
+  id: Uint8Array;
+  amount: bigint;
+}
+
+/** The three-step commit, shared by the server handlers, the timers and the client commands. */
+export class PaymentSteps {
+  readonly engine: SearchEngine;
+  readonly limits: StepLimits;
+  #random: () => number;
+  #attempts = new Map<string, number>();
+
+  constructor(engine: SearchEngine, limits: StepLimits, random: () => number) {
+    this.engine = engine;
+    this.limits = limits;
+    this.#random = random;
+  }
+
+  /** The buyer's path is found: lock towards `downstream` (step 1). */
+  async startLock(ctx: Context, record: PaymentRecord, downstream: AccountRef): Promise<void> {
+    record.downstream = downstream;
+    if (payable(await readBooks(ctx.tx, ctx.username, downstream)) < record.amount) {
+      return this.fail(ctx, record, Reason.NoCredit);
+    }
+    await lockEdge(ctx, record, "out");
+    record.state = "locking";
+    record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
+    writePayment(ctx, record);
+    this.send(ctx, downstream, ServerCommand.Lock, record);
+    this.retryLater(ctx, record, true);
+  }
+
+  async onLock(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const idHex = toHex(message.id);
+    const from = ctx.peer;
+    const record = await readPayment(ctx.tx, ctx.username, idHex);
+    const refuse = (reason: ReasonCode, why: string) => {
+      log(ctx.log, "lock-refused", ctx, idHex, { from: formatAccountRef(from), why });
+      this.sendAbort(ctx, from, message, reason);
+    };
+    if (record?.role === "seller" && (record.state === "searching" || record.state === "found")) {
+      if (record.amount !== message.amount) return refuse(Reason.NoRoute, "amount differs");
+      if (receivable(await readBooks(ctx.tx, ctx.username, from)) < message.amount) {
+        return refuse(Reason.NoCredit, "not enough credit");
+      }
+      record.upstream = from;
+      await lockEdge(ctx, record, "in");
+      record.state = "locked";
+      record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
+      writePayment(ctx, record);
+      this.engine.forget(ctx.username, idHex);
+      this.send(ctx, from, ServerCommand.Locked, record);
+      ctx.wakeAt(record.lockExpires);
+      return;
+    }
+    if (record !== undefined) {
+      if (!sameAccount(record.upstream, from) || record.amount !== message.amount) {
+        return refuse(Reason.NoRoute, "not on this payment's path");
+      }
+      if (record.state === "failed") this.sendAbort(ctx, from, record, record.reason);
+      else if (record.state !== "locking") this.send(ctx, from, ServerCommand.Locked, record);
+      return;
+    }
+    const downstream = this.engine.route(ctx.username, idHex, from);
+    const search = this.engine.table.get(ctx.username, idHex);
+    if (!downstream || search?.amount !== message.amount) {
+      return refuse(Reason.NoRoute, "no search leads through here");
+    }
+    if (
+      receivable(await readBooks(ctx.tx, ctx.username, from)) < message.amount ||
+      payable(await readBooks(ctx.tx, ctx.username, downstream)) < message.amount
+    ) return refuse(Reason.NoCredit, "not enough credit");
+    const hop = newPayment(ctx, message.id, {
+      role: "hop",
+      state: "locking",
+      amount: message.amount,
+      upstream: from,
+      downstream,
+    });
+    await lockEdge(ctx, hop, "in");
+    await lockEdge(ctx, hop, "out");
+    hop.lockExpires = ctx.now + this.limits.lockTimeoutMs;
+    writePayment(ctx, hop);
+    this.engine.forget(ctx.username, idHex);
+    this.send(ctx, downstream, ServerCommand.Lock, hop);
+    this.retryLater(ctx, hop, true);
+  }
+
+  async onLocked(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const record = await this.#from(ctx, message, "downstream");
+    if (record === undefined) return;
+    if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
+    if (record.state !== "locking") return;
+    this.#attempts.delete(key(ctx, record));
+    if (record.role === "hop") {
+      record.state = "locked";
+      writePayment(ctx, record);
+      this.send(ctx, record.upstream!, ServerCommand.Locked, record);
+      ctx.wakeAt(record.lockExpires);
+    } else if (ctx.now >= record.lockExpires) {
+      await this.fail(ctx, record, Reason.LockExpired);
+    } else {
+      record.state = "committed";
+      record.committedAt = ctx.now;
+      writePayment(ctx, record);
+      this.send(ctx, record.downstream!, ServerCommand.Commit, record);
+      this.retryLater(ctx, record, false);
+    }
+  }
+
+  async onCommit(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const record = await this.#from(ctx, message, "upstream");
+    if (record === undefined) return this.sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
+    if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
+    if (record.state !== "locked") {
+      if (record.irrevocable) this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+      return;
+    }
+    if (ctx.now >= record.lockExpires) return this.fail(ctx, record, Reason.LockExpired);
+    record.state = "committed";
+    record.committedAt = ctx.now;
+    if (record.role === "seller") {
+      record.irrevocable = true;
+      writePayment(ctx, record);
+      log(ctx.log, "payment-irrevocable", ctx, record.idHex, { amount: record.amount });
+      this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+      return;
+    }
+    writePayment(ctx, record);
+    this.send(ctx, record.downstream!, ServerCommand.Commit, record);
+    this.retryLater(ctx, record, false);
+  }
+
+  async onCommitted(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const record = await this.#from(ctx, message, "downstream");
+    if (record === undefined || record.state !== "committed" || record.irrevocable) {
+      if (record?.state === "failed") {
+        log(ctx.log, "committed-after-abort", ctx, record.idHex, {}, "error");
+      }
+      return;
+    }
+    this.#attempts.delete(key(ctx, record));
+    record.irrevocable = true;
+    if (record.role === "hop") {
+      writePayment(ctx, record);
+      this.send(ctx, record.upstream!, ServerCommand.Committed, record);
+      return;
+    }
+    await finalizeEdge(ctx, record, "out");
+    record.state = "finalizing";
+    writePayment(ctx, record);
+    this.send(ctx, record.downstream!, ServerCommand.Finalize, record);
+    this.retryLater(ctx, record, false);
+  }
+
+  async onQuery(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const record = await this.#from(ctx, message, "upstream");
+    if (record === undefined) return this.sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
+    if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
+    if (record.state === "locking" || record.state === "locked") {
+      // The commit never arrived: record the abort first, so a late commit is refused.
+      return this.fail(ctx, record, Reason.CommitMissing);
+    }
+    if (record.irrevocable) this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+  }
+
+  async onFinalize(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const record = await this.#from(ctx, message, "upstream");
+    if (record === undefined) return;
+    if (record.state === "finalizing" || record.state === "completed") {
+      return this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
+    }
+    if (record.state !== "committed") {
+      return log(ctx.log, "finalize-refused", ctx, record.idHex, { state: record.state }, "warn");
+    }
+    record.irrevocable = true;
+    await finalizeEdge(ctx, record, "in");
+    if (record.role === "seller") {
+      record.state = "completed";
+      log(ctx.log, "payment-completed", ctx, record.idHex, {
+        amount: record.amount,
+        role: record.role,
+      });
+    } else {
+      await finalizeEdge(ctx, record, "out");
+      record.state = "finalizing";
+      this.send(ctx, record.downstream!, ServerCommand.Finalize, record);
+      this.retryLater(ctx, record, false);
+    }
+    writePayment(ctx, record);
+    this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
+  }
+
+  async onFinalized(ctx: ServerContext, message: StepMessage): Promise<void> {
+    const record = await this.#from(ctx, message, "downstream");
+    if (record?.state !== "finalizing") return;
+    this.#attempts.delete(key(ctx, record));
+    record.state = "completed";
+    writePayment(ctx, record);
+    log(ctx.log, "payment-completed", ctx, record.idHex, {
+      amount: record.amount,
+      role: record.role,
+    });
+  }
+
+  async onAbort(ctx: ServerContext, message: StepMessage & { reason: number }): Promise<void> {
+    const record = await readPayment(ctx.tx, ctx.username, toHex(message.id));
+    if (record === undefined || record.amount !== message.amount || record.state === "failed") {
+      return;
+    }
+    const fromDownstream = sameAccount(record.downstream, ctx.peer);
+    if (!fromDownstream && !sameAccount(record.upstream, ctx.peer)) return;
+    // Before its commit an account may abort at any time; after it, only on its
+    // downstream's word that the payment was aborted there.
+    const mayAbort = record.state === "locking" || record.state === "locked" ||
+      (record.state === "committed" && fromDownstream && !record.irrevocable);
+    if (!mayAbort) {
+      return log(ctx.log, "abort-refused", ctx, record.idHex, {
+        state: record.state,
+        from: formatAccountRef(ctx.peer),
+      }, "warn");
+    }
+    await this.fail(ctx, record, Reason.Aborted, ctx.peer);
+  }
+
+  /**
+   * Ends a payment as failed: releases its locks, records why, and tells the neighbours on
+   * its path (except `except`, who told us) so they release theirs.
+   */
+  async fail(
+    ctx: Context,
+    record: PaymentRecord,
+    reason: ReasonCode,
+    except: AccountRef | null = null,
+  ): Promise<void> {
+    await releaseEdges(ctx, record);
+    record.state = "failed";
+    record.reason = reason;
+    writePayment(ctx, record);
+    this.#attempts.delete(key(ctx, record));
+    for (const neighbour of [record.upstream, record.downstream]) {
+      if (neighbour !== null && !sameAccount(neighbour, except)) {
+        this.sendAbort(ctx, neighbour, record, reason);
+      }
+    }
+    log(ctx.log, "payment-failed", ctx, record.idHex, { role: record.role, reason });
+  }
+
+  /** Asks for the next resend of this record's pending step, backing off; `bounded` stops at the lock's expiry. */
+  retryLater(ctx: Context, record: PaymentRecord, bounded: boolean): void {
+    const k = key(ctx, record);
+    const attempt = this.#attempts.get(k) ?? 0;
+    this.#attempts.set(k, attempt + 1);
+    const backoff = {
+      retryBaseMs: this.limits.stepRetryBaseMs,
+      retryMaxMs: this.limits.stepRetryMaxMs,
+    };
+    const next = ctx.now + retryDelay(backoff, attempt, this.#random);
+    ctx.wakeAt(bounded ? Math.min(next, record.lockExpires) : next);
+  }
+
+  send(ctx: Context, to: AccountRef, command: number, record: StepMessage): void {
+    ctx.send(to, command, paymentArgs.encode({ id: record.id, amount: record.amount }));
+  }
+
+  sendAbort(ctx: Context, to: AccountRef, record: StepMessage, reason: number): void {
+    ctx.send(
+      to,
+      ServerCommand.Abort,
+      abortArgs.encode({ id: record.id, amount: record.amount, reason }),
+    );
+  }
+
+  /** The record a step message refers to, if it comes from the expected neighbour with the same amount. */
+  async #from(
+    ctx: ServerContext,
+    message: StepMessage,
+    side: "upstream" | "downstream",
+  ): Promise<PaymentRecord | undefined> {
+    const idHex = toHex(message.id);
+    const record = await readPayment(ctx.tx, ctx.username, idHex);
+    if (record === undefined) {
+      log(ctx.log, "payment-unknown", ctx, idHex, { from: formatAccountRef(ctx.peer) }, "warn");
+      return undefined;
+    }
+    if (!sameAccount(record[side], ctx.peer) || record.amount !== message.amount) {
+      log(ctx.log, "payment-mismatch", ctx, idHex, {
+        from: formatAccountRef(ctx.peer),
+        amount: message.amount,
+      }, "warn");
+      return undefined;
+    }
+    return record;
+  }
+}
+
+function key(ctx: Context, record: PaymentRecord): string {
+  return `${ctx.username} ${record.idHex}`;
+}
+
+function log(
+  logger: Logger,
+  event: string,
+  ctx: Context,
+  idHex: string,
+  fields: Record<string, string | number | bigint>,
+  level: "info" | "warn" | "error" = "info",
+): void {
+  logger[level](event, { account: ctx.username, payment: idHex.slice(0, 16), ...fields });
+}

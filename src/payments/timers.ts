@@ -1,0 +1,59 @@
+/** What a payment does when nobody answers: resend its step, let its lock expire, or ask the next account. */
+
+import type { Context } from "../core/context.ts";
+import { ServerCommand } from "../wire/commands.ts";
+import { listPayments, type PaymentRecord, readPayment, Reason } from "./record.ts";
+import type { PaymentSteps } from "./steps.ts";
+
+/**
+ * Runs the timers of every payment in flight at one account. Each record says by its
+ * state what is overdue; nothing about the timers lives only in memory except back-off.
+ */
+export async function runPaymentTimers(ctx: Context, steps: PaymentSteps): Promise<void> {
+  for (const idHex of await listPayments(ctx.tx, ctx.username, false)) {
+    const record = await readPayment(ctx.tx, ctx.username, idHex);
+    if (record !== undefined) await runTimer(ctx, steps, record);
+  }
+}
+
+async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord): Promise<void> {
+  switch (record.state) {
+    case "searching":
+      // The search lives in memory only: after a restart its root has nothing to wait for.
+      if (!steps.engine.table.get(ctx.username, record.idHex)) {
+        await steps.fail(ctx, record, Reason.Restarted);
+      }
+      return;
+    case "found":
+      if (ctx.now >= record.lockExpires) await steps.fail(ctx, record, Reason.SearchTimeout);
+      else ctx.wakeAt(record.lockExpires);
+      return;
+    case "locking":
+      if (ctx.now >= record.lockExpires) return await steps.fail(ctx, record, Reason.LockExpired);
+      steps.send(ctx, record.downstream!, ServerCommand.Lock, record);
+      steps.retryLater(ctx, record, true);
+      return;
+    case "locked":
+      if (ctx.now >= record.lockExpires) return await steps.fail(ctx, record, Reason.LockExpired);
+      ctx.wakeAt(record.lockExpires);
+      return;
+    case "committed":
+      // Waiting for the upstream's finalize needs no timer: the upstream resends it.
+      if (record.irrevocable || record.role === "seller") return;
+      // Resend the commit for a while; then ask whether it arrived (the answer may abort it).
+      steps.send(
+        ctx,
+        record.downstream!,
+        ctx.now < record.committedAt + steps.limits.commitQueryMs
+          ? ServerCommand.Commit
+          : ServerCommand.Query,
+        record,
+      );
+      steps.retryLater(ctx, record, false);
+      return;
+    case "finalizing":
+      steps.send(ctx, record.downstream!, ServerCommand.Finalize, record);
+      steps.retryLater(ctx, record, false);
+      return;
+  }
+}

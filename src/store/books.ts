@@ -1,0 +1,76 @@
+/** An account's books with one peer: the two trustlines, the balance, and the amounts locked by payments in flight. */
+
+import type { AccountRef } from "../wire/names.ts";
+import { peerPath } from "./paths.ts";
+import type { Tx } from "./tx.ts";
+
+/** The numbers of one side of a peer pair, as that side stores them. */
+export interface Books {
+  /** How much the peer may owe us (our trustline to the peer). */
+  trustlineOut: bigint;
+  /** How much we may owe the peer (the peer's trustline to us). */
+  trustlineIn: bigint;
+  /** What the peer owes us; negative when we owe the peer. */
+  balance: bigint;
+  /** Payments in flight from the peer to us. */
+  lockedIn: bigint;
+  /** Payments in flight from us to the peer. */
+  lockedOut: bigint;
+}
+
+/** Reads the books of `username` with `peer`; missing files count as zero. */
+export async function readBooks(tx: Tx, username: string, peer: AccountRef): Promise<Books> {
+  return {
+    trustlineOut: await tx.getBigint(peerPath(username, peer, "trustline_out.txt")),
+    trustlineIn: await tx.getBigint(peerPath(username, peer, "trustline_in.txt")),
+    balance: await tx.getBigint(peerPath(username, peer, "balance.txt")),
+    lockedIn: await tx.getBigint(peerPath(username, peer, "locked_in.txt")),
+    lockedOut: await tx.getBigint(peerPath(username, peer, "locked_out.txt")),
+  };
+}
+
+/**
+ * How much more we can pay the peer: our debt may grow up to the peer's trustline to us,
+ * counting what we have locked towards the peer already. Payments still locked towards
+ * us are not counted, since they may yet fail.
+ *
+ * @example
+ * ```ts
+ * import { payable } from "./books.ts";
+ * payable({ trustlineOut: 0n, trustlineIn: 100n, balance: -30n, lockedIn: 5n, lockedOut: 20n }); // 50n
+ * ```
+ */
+export function payable(books: Books): bigint {
+  return books.trustlineIn + books.balance - books.lockedOut;
+}
+
+/**
+ * How much more the peer can pay us: the peer's debt may grow up to our trustline to the
+ * peer, counting what is locked towards us already.
+ *
+ * @example
+ * ```ts
+ * import { receivable } from "./books.ts";
+ * receivable({ trustlineOut: 100n, trustlineIn: 0n, balance: 30n, lockedIn: 20n, lockedOut: 0n }); // 50n
+ * ```
+ */
+export function receivable(books: Books): bigint {
+  return books.trustlineOut - books.balance - books.lockedIn;
+}
+
+/** Which of the peer's numbers an entry changes. */
+export type BooksEntry = "balance" | "locked_in" | "locked_out";
+
+/** Adds `delta` to one of the numbers kept with `peer`. */
+export async function addToBooks(
+  tx: Tx,
+  username: string,
+  peer: AccountRef,
+  entry: BooksEntry,
+  delta: bigint,
+): Promise<void> {
+  const path = peerPath(username, peer, `${entry}.txt`);
+  const value = (await tx.getBigint(path)) + delta;
+  if (entry !== "balance" && value < 0n) throw new Error(`${path} would become negative`);
+  tx.setNumber(path, value);
+}

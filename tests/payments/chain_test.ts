@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import * as api from "../../src/client/commands.ts";
+import type { Client } from "../../src/client/client.ts";
+import type { AccountRef } from "../../src/wire/names.ts";
+import { eventually, LocalNetwork } from "../support/local_network.ts";
+
+const COMPLETED = 6;
+const FAILED = 7;
+
+/** a@s1 → b@s2 → c@s3 → d@s4, each creditor trusting its debtor for `credit`. */
+async function chain(net: LocalNetwork, credit: bigint[]): Promise<AccountRef[]> {
+  const accounts = ["a", "b", "c", "d"].map((name, i) => ({
+    username: name,
+    address: `s${i + 1}.test`,
+  }));
+  for (const account of accounts) await net.start(account.address);
+  for (const account of accounts) await net.account(account);
+  for (let i = 0; i + 1 < accounts.length; i++) {
+    await net.peers(accounts[i], accounts[i + 1]);
+    await api.setTrustline(net.client(accounts[i + 1]), accounts[i], credit[i]);
+  }
+  for (let i = 0; i + 1 < accounts.length; i++) {
+    const creditor = net.client(accounts[i + 1]);
+    await eventually(async () => {
+      const line = await api.getTrustlineIn(net.client(accounts[i]), accounts[i + 1]);
+      return line.amount === credit[i] ? true : undefined;
+    });
+    assert.equal((await api.getTrustlineOut(creditor, accounts[i])).amount, credit[i]);
+  }
+  return accounts;
+}
+
+async function settled(client: Client, id: Uint8Array): Promise<number> {
+  return await eventually(async () => {
+    const { state } = await api.getPayment(client, id);
+    return state === COMPLETED || state === FAILED ? state : undefined;
+  });
+}
+
+Deno.test("a payment crosses a three-hop chain and both sides of every pair agree", async (t) => {
+  await using net = new LocalNetwork();
+  const [a, b, c, d] = await chain(net, [100n, 100n, 100n]);
+  const id = crypto.getRandomValues(new Uint8Array(32));
+
+  await t.step("the seller expects the payment, the buyer pays", async () => {
+    await api.newPaymentIn(net.client(d), a, id, 40n);
+    await api.newPaymentOut(net.client(a), d, id, 40n);
+  });
+
+  await t.step("both ends see it completed", async () => {
+    assert.equal(await settled(net.client(a), id), COMPLETED);
+    assert.equal(await settled(net.client(d), id), COMPLETED);
+  });
+
+  await t.step("every pair's balance agrees and no lock is left", async () => {
+    const pairs: [AccountRef, AccountRef][] = [[a, b], [b, c], [c, d]];
+    for (const [debtor, creditor] of pairs) {
+      const ours = await eventually(async () => {
+        const books = await api.getBalance(net.client(debtor), creditor);
+        return books.lockedOut === 0n ? books : undefined;
+      });
+      const theirs = await api.getBalance(net.client(creditor), debtor);
+      assert.equal(ours.balance, -40n);
+      assert.equal(theirs.balance, 40n);
+      assert.equal(theirs.lockedIn, 0n);
+    }
+  });
+});
+
+Deno.test("a payment larger than one trustline on the chain finds no path", async () => {
+  await using net = new LocalNetwork();
+  const [a, , , d] = await chain(net, [100n, 30n, 100n]);
+  const id = crypto.getRandomValues(new Uint8Array(32));
+  await api.newPaymentIn(net.client(d), a, id, 40n);
+  await api.newPaymentOut(net.client(a), d, id, 40n);
+  assert.equal(await settled(net.client(a), id), FAILED);
+  assert.equal((await api.getPayment(net.client(a), id)).reason, 1);
+});
