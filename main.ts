@@ -2,7 +2,7 @@
 
 import { accountCommand, peerCommand } from "./src/cli/account.ts";
 import { UsageError } from "./src/cli/args.ts";
-import { clientCommand } from "./src/cli/client.ts";
+import { clientCommand, ClientFailure } from "./src/cli/client.ts";
 import { serveCommand } from "./src/cli/serve.ts";
 
 const HELP = `ripple: a federated peer-to-peer credit network server
@@ -43,7 +43,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`ripple ${name}: ${error.message}\nRun "ripple ${name} --help" for usage.`);
       return 2;
     }
-    console.error(`ripple ${name}: ${error instanceof Error ? error.message : error}`);
+    if (!(error instanceof ClientFailure)) {
+      console.error(`ripple ${name}: ${error instanceof Error ? error.message : error}`);
+    }
     return 1;
   }
 }

@@ -2,7 +2,6 @@
 
 import { parseKey } from "../auth/keys.ts";
 import { Client } from "../client/client.ts";
-import * as commands from "../client/commands.ts";
 import { FileCounterStore } from "../client/counter_store.ts";
 import {
   type AccountRef,
@@ -13,6 +12,7 @@ import {
   parseServerAddress,
 } from "../wire/names.ts";
 import { parseCommand, type Parsed, stringOption, UsageError } from "./args.ts";
+import { SUBCOMMANDS } from "./client_commands.ts";
 
 const HELP =
   `Usage: ripple client --server ADDRESS --account NAME --key-file FILE [--json] COMMAND [ARGS]
@@ -20,23 +20,25 @@ const HELP =
 Sends one command to the account's server and prints the answer.
 
 Commands:
-  set-trustline PEER AMOUNT    extend AMOUNT of credit to PEER (NAME@ADDRESS)
-  get-trustline-out PEER       our trustline to PEER, and whether PEER's server has it
-  get-trustline-in PEER        PEER's trustline to us
-  sync-trustline-out PEER      send our trustline to PEER's server again now
-  sync-trustline-in PEER       ask PEER's server to send its trustline again
+${Object.values(SUBCOMMANDS).map((command) => `  ${command.usage}`).join("\n")}
 
 Options:
   --server ADDRESS     the account's server, host or host:port (port 2012 if left out)
   --account NAME       the account
   --key-file FILE      file holding the account's client key (64 hex characters)
   --counter-file FILE  where the last counter used is kept (default: FILE.counter)
+  --id ID              the payment id (receive: chosen at random when left out)
+  --wait               receive, pay: wait until the payment is completed or failed
+  --timeout SECONDS    how long --wait waits (default 60)
+  --offset N           peers, payments: start the list at entry N
   --json               print the answer as JSON (amounts as strings)
 
 Exit status: 0 on success, 1 when the server refuses or cannot be reached, 2 on a usage error.
 
-Example:
-  ripple client --server 127.0.0.2 --account alice --key-file alice.key set-trustline bob@127.0.0.3 100`;
+Examples:
+  ripple client --server 127.0.0.2 --account alice --key-file alice.key set-trustline bob@127.0.0.3 100
+  ripple client --server 127.0.0.4 --account carol --key-file carol.key receive alice@127.0.0.2 25
+  ripple client --server 127.0.0.2 --account alice --key-file alice.key pay carol@127.0.0.4 25 --id ID --wait`;
 
 const OPTIONS = {
   server: { type: "string" },
@@ -44,94 +46,11 @@ const OPTIONS = {
   "key-file": { type: "string" },
   "counter-file": { type: "string" },
   json: { type: "boolean" },
+  id: { type: "string" },
+  wait: { type: "boolean" },
+  timeout: { type: "string" },
+  offset: { type: "string" },
 } as const;
-
-type Printer = (human: string, json: Record<string, unknown>) => void;
-
-interface Subcommand {
-  args: number;
-  run(client: Client, args: string[], print: Printer): Promise<void>;
-}
-
-const SUBCOMMANDS: Record<string, Subcommand> = {
-  "set-trustline": {
-    args: 2,
-    async run(client, [peerText, amountText], print) {
-      const peer = peerArg(peerText);
-      const amount = amountArg(amountText);
-      await commands.setTrustline(client, peer, amount);
-      print(
-        `Trustline to ${
-          formatAccountRef(peer)
-        } set to ${amount}; it is sent to the peer's server now.`,
-        {
-          peer: formatAccountRef(peer),
-          amount: amount.toString(),
-        },
-      );
-    },
-  },
-  "get-trustline-out": {
-    args: 1,
-    async run(client, [peerText], print) {
-      const peer = peerArg(peerText);
-      const line = await commands.getTrustlineOut(client, peer);
-      const synced = line.syncOut === line.counter;
-      print(
-        `Trustline to ${formatAccountRef(peer)}: ${line.amount} (change ${line.counter}, ` +
-          `${
-            synced
-              ? "confirmed by the peer's server"
-              : `peer's server confirmed change ${line.syncOut}`
-          })`,
-        {
-          peer: formatAccountRef(peer),
-          amount: line.amount.toString(),
-          counter: line.counter,
-          syncOut: line.syncOut,
-          synced,
-        },
-      );
-    },
-  },
-  "get-trustline-in": {
-    args: 1,
-    async run(client, [peerText], print) {
-      const peer = peerArg(peerText);
-      const line = await commands.getTrustlineIn(client, peer);
-      const when = line.lastSync === 0
-        ? "never synced"
-        : `last synced ${new Date(line.lastSync * 1000).toISOString()}`;
-      print(
-        `Trustline from ${formatAccountRef(peer)}: ${line.amount} (change ${line.syncIn}, ${when})`,
-        {
-          peer: formatAccountRef(peer),
-          amount: line.amount.toString(),
-          syncIn: line.syncIn,
-          lastSync: line.lastSync,
-        },
-      );
-    },
-  },
-  "sync-trustline-out": {
-    args: 1,
-    async run(client, [peerText], print) {
-      const peer = peerArg(peerText);
-      await commands.syncTrustlineOut(client, peer);
-      print(`Trustline to ${formatAccountRef(peer)} sent again.`, { peer: formatAccountRef(peer) });
-    },
-  },
-  "sync-trustline-in": {
-    args: 1,
-    async run(client, [peerText], print) {
-      const peer = peerArg(peerText);
-      await commands.syncTrustlineIn(client, peer);
-      print(`Asked ${formatAccountRef(peer)}'s server to send its trustline again.`, {
-        peer: formatAccountRef(peer),
-      });
-    },
-  },
-};
 
 /** Runs `ripple client ...`. */
 export async function clientCommand(argv: string[]): Promise<void> {
@@ -143,13 +62,29 @@ export async function clientCommand(argv: string[]): Promise<void> {
   if (args.length !== subcommand.args) {
     throw new UsageError(`${name} takes ${subcommand.args} argument(s)`);
   }
+  const timeout = Number(stringOption(parsed, "timeout", "60"));
+  const offset = Number(stringOption(parsed, "offset", "0"));
+  if (!(timeout > 0)) throw new UsageError("--timeout is a number of seconds greater than 0");
+  if (!Number.isInteger(offset) || offset < 0) throw new UsageError("--offset is a whole number");
   const client = await openClient(parsed);
   const json = parsed.values.json === true;
-  await subcommand.run(
-    client,
-    args,
-    (human, fields) => console.log(json ? JSON.stringify(fields) : human),
-  );
+  const print = (human: string, fields: Record<string, unknown>) =>
+    console.log(json ? JSON.stringify(fields) : human);
+  const options = {
+    id: stringOption(parsed, "id"),
+    wait: parsed.values.wait === true,
+    timeoutMs: timeout * 1000,
+    offset,
+  };
+  if (!(await subcommand.run(client, args, print, options))) throw new ClientFailure();
+}
+
+/** The command went through but its outcome is a failure (a failed payment): exit status 1. */
+export class ClientFailure extends Error {
+  override name = "ClientFailure";
+  constructor() {
+    super("");
+  }
 }
 
 async function openClient(parsed: Parsed): Promise<Client> {
@@ -179,20 +114,4 @@ function required(parsed: Parsed, name: string): string {
   const value = stringOption(parsed, name);
   if (value === undefined) throw new UsageError(`--${name} is required`);
   return value;
-}
-
-function peerArg(text: string): AccountRef {
-  try {
-    return parseAccountRef(text);
-  } catch (error) {
-    if (error instanceof NameError) throw new UsageError(`PEER: ${error.message}`);
-    throw error;
-  }
-}
-
-function amountArg(text: string): bigint {
-  if (!/^[0-9]+$/.test(text) || BigInt(text) >= 1n << 64n) {
-    throw new UsageError(`AMOUNT must be a whole number from 0 to ${(1n << 64n) - 1n}`);
-  }
-  return BigInt(text);
 }

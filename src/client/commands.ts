@@ -183,3 +183,50 @@ function decodePage<F extends Record<string, any>>(body: Uint8Array, entry: Layo
   }
   return { total: header.total, entries };
 }
+
+/** Names of the payment states of client command 7, by code. */
+export const PAYMENT_STATES = [
+  "unknown",
+  "searching",
+  "path found",
+  "locking",
+  "committing",
+  "finalizing",
+  "completed",
+  "failed",
+] as const;
+
+/** What each failure reason code means, for people. */
+export const FAILURE_REASONS: Record<number, string> = {
+  0: "",
+  1: "no path with enough credit from buyer to seller",
+  2: "the search or the wait for the lock timed out (has the other side started its part?)",
+  3: "not enough credit on the path when locking",
+  4: "a lock expired before the payment was committed",
+  5: "aborted by a neighbour on the path",
+  6: "the server restarted during the search",
+  7: "the lock took a route no search had prepared",
+  8: "the commit never reached the next account",
+};
+
+/** Whether a payment state code is final (completed or failed). */
+export function isFinalState(state: number): boolean {
+  return state === 6 || state === 7;
+}
+
+/**
+ * Polls client command 7 until the payment is completed or failed, or `timeoutMs` passes
+ * (then it returns the last state seen).
+ */
+export async function waitForPayment(
+  client: Client,
+  id: Uint8Array,
+  options: { timeoutMs: number; intervalMs?: number },
+): Promise<PaymentStatus> {
+  const end = Date.now() + options.timeoutMs;
+  for (;;) {
+    const status = await getPayment(client, id);
+    if (isFinalState(status.state) || Date.now() >= end) return status;
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+  }
+}
