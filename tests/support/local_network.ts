@@ -26,6 +26,9 @@ export const FAST_LIMITS: Partial<Limits> = {
   probeTimeoutMs: 50,
   stepRetryBaseMs: 20,
   stepRetryMaxMs: 200,
+  searchTimeoutMs: 2_000,
+  lockTimeoutMs: 2_000,
+  commitQueryMs: 500,
 };
 
 /**
@@ -43,11 +46,11 @@ export class LocalNetwork implements AsyncDisposable {
   }
 
   /** Starts (or restarts on its existing disk) the server at `address`. */
-  async start(
-    address: string,
-    disk = this.servers.get(address)?.disk ?? new MemoryFileSystem(),
-  ): Promise<LocalServer> {
-    const logs: string[] = this.servers.get(address)?.logs ?? [];
+  async start(address: string): Promise<LocalServer> {
+    const disk = this.#disks.get(address) ?? new MemoryFileSystem();
+    this.#disks.set(address, disk);
+    const logs = this.#logs.get(address) ?? [];
+    this.#logs.set(address, logs);
     const transport: Transport = {
       send: (to, bytes) => {
         const target = this.servers.get(to);
@@ -105,14 +108,17 @@ export class LocalNetwork implements AsyncDisposable {
   }
 
   /** Stops a server as a crash would: its node is dropped without closing; unsynced data is lost. */
-  crash(address: string): void {
+  crash(address: string): LocalServer {
     const server = this.#server(address);
     this.servers.delete(address);
     server.disk.crash();
     this.#crashed.push(server.node);
+    return server;
   }
 
   #crashed: Node[] = [];
+  #disks = new Map<string, MemoryFileSystem>();
+  #logs = new Map<string, string[]>();
 
   #server(address: string): LocalServer {
     const server = this.servers.get(address);
