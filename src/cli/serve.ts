@@ -1,90 +1,90 @@
-/** `ripple serve`: open the datadir, listen, and run until SIGINT or SIGTERM. */
+/** `ripple serve`: read the configuration, open the datadir, listen, and run until SIGINT or SIGTERM. */
 
 import { Logger } from "../core/log.ts";
 import { DenoFileSystem } from "../store/fs.ts";
 import { Listener } from "../server/listener.ts";
 import { Node } from "../server/node.ts";
 import { TcpTransport } from "../server/transport.ts";
-import { formatServerAddress, NameError, parseServerAddress } from "../wire/names.ts";
-import { DEFAULT_DATADIR, parseCommand, stringOption, UsageError } from "./args.ts";
+import { DEFAULT_DATADIR, type OptionSpec, parseCommand, stringOption } from "./args.ts";
+import {
+  buildConfig,
+  CONFIG_FILE,
+  ConfigError,
+  NUMBER_SETTINGS,
+  parseConfigLines,
+  type ServerConfig,
+  settingsHelp,
+  TEXT_SETTINGS,
+} from "./config.ts";
 
-const HELP = `Usage: ripple serve [--datadir DIR] [--listen HOST:PORT] [--address ADDRESS]
+const HELP =
+  `Usage: ripple serve [--datadir DIR] [--listen HOST:PORT] [--address ADDRESS] [SETTINGS]
 
 Runs a ripple server: accounts in DIR/ripple, clients and peer servers on HOST:PORT.
 Stops cleanly on SIGINT or SIGTERM, finishing the datagrams in hand.
 
+Every setting can be written in DIR/${CONFIG_FILE}, one "name = value" per line (# starts a
+comment), or given as a flag --name-with-dashes VALUE, which wins over the file.
+
 Options:
   --datadir DIR        data directory (default ${DEFAULT_DATADIR})
-  --listen HOST:PORT   where to accept connections (default 127.0.0.1:2012)
-  --address ADDRESS    this server's public address, as peers reach it: host or host:port
-                       (default: the listen address)
-  --log-format FORMAT  text (default) or json, one line per event on stderr
-  --log-level LEVEL    debug, info (default), warn or error
+  --listen HOST:PORT   listen: where to accept connections (default 127.0.0.1:2012)
+  --address ADDRESS    address: this server's public address, host or host:port, as peers
+                       reach it (default: the listen address)
+  --log-format FORMAT  log_format: text (default) or json, one line per event on stderr
+  --log-level LEVEL    log_level: debug, info (default), warn or error
+
+Settings (time-outs in milliseconds):
+${settingsHelp()}
 
 Example:
-  ripple serve --datadir ./data-a --listen 127.0.0.2:2012 --address 127.0.0.2`;
+  ripple serve --datadir ./data-a --listen 127.0.0.2:2012 --lock-timeout-ms 20000`;
 
-const OPTIONS = {
-  datadir: { type: "string" },
-  listen: { type: "string" },
-  address: { type: "string" },
-  "log-format": { type: "string" },
-  "log-level": { type: "string" },
-} as const;
+const flag = (name: string) => name.replaceAll("_", "-");
+
+const OPTIONS: OptionSpec = Object.fromEntries([
+  ["datadir", { type: "string" }],
+  ...[...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)].map((
+    name,
+  ) => [flag(name), { type: "string" }]),
+]);
 
 /** Runs `ripple serve` until a signal stops it. */
 export async function serveCommand(argv: string[]): Promise<void> {
   const parsed = parseCommand(argv, OPTIONS, HELP, [0, 0]);
   if (parsed === null) return;
   const datadir = stringOption(parsed, "datadir", DEFAULT_DATADIR);
-  const listen = addressOption(stringOption(parsed, "listen", "127.0.0.1:2012"), "--listen");
-  if (listen.host === "0.0.0.0" && stringOption(parsed, "address") === undefined) {
-    throw new UsageError(
-      "listening on all interfaces: give --address, the address peers reach this server at",
-    );
-  }
-  const address = formatServerAddress(
-    addressOption(stringOption(parsed, "address") ?? formatServerAddress(listen), "--address"),
-  );
-  const format = stringOption(parsed, "log-format", "text");
-  const level = stringOption(parsed, "log-level", "info");
-  if (format !== "text" && format !== "json") throw new UsageError("--log-format is text or json");
-  if (!["debug", "info", "warn", "error"].includes(level)) {
-    throw new UsageError("--log-level is debug, info, warn or error");
-  }
-  const logger = new Logger({ format, level: level as "info" });
-
-  await Deno.mkdir(`${datadir}/ripple`, { recursive: true });
+  const config = await loadConfig(datadir, (name) => stringOption(parsed, flag(name)));
+  const logger = new Logger({ format: config.logFormat, level: config.logLevel });
+  await checkWritable(`${datadir}/ripple`);
   using lock = await lockDatadir(datadir);
   const stopped = Promise.withResolvers<void>();
   const node = await Node.open({
     fs: new DenoFileSystem(),
     datadir,
-    address,
-    transport: new TcpTransport({ timeoutMs: 5000 }),
+    address: config.address,
+    transport: new TcpTransport({ timeoutMs: config.limits.sendTimeoutMs }),
     logger,
+    limits: config.limits,
     onFatal: () => stopped.resolve(),
   });
   let listener: Listener;
   try {
     listener = Listener.start(node, {
-      hostname: listen.host,
-      port: listen.port,
-      readTimeoutMs: node.limits.readTimeoutMs,
-      maxConnections: node.limits.maxConnections,
+      hostname: config.listen.host,
+      port: config.listen.port,
+      readTimeoutMs: config.limits.readTimeoutMs,
+      maxConnections: config.limits.maxConnections,
       logger,
     });
   } catch (error) {
     await node.close();
-    throw new Error(
-      `cannot listen on ${listen.host}:${listen.port}: ${
-        error instanceof Error ? error.message : error
-      }`,
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${reason}`);
   }
   logger.info("listening", {
     listen: `${listener.addr.hostname}:${listener.addr.port}`,
-    address,
+    address: config.address,
     datadir,
   });
   const onSignal = () => stopped.resolve();
@@ -99,12 +99,41 @@ export async function serveCommand(argv: string[]): Promise<void> {
   void lock;
 }
 
-function addressOption(text: string, option: string) {
+/** Reads `DATADIR/ripple.conf` (if there is one) and lays the command line's settings over it. */
+export async function loadConfig(
+  datadir: string,
+  fromFlags: (name: string) => string | undefined,
+): Promise<ServerConfig> {
+  const file = `${datadir}/${CONFIG_FILE}`;
+  let text = "";
   try {
-    return parseServerAddress(text);
+    text = await Deno.readTextFile(file);
   } catch (error) {
-    if (error instanceof NameError) throw new UsageError(`${option}: ${error.message}`);
-    throw error;
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new ConfigError(
+        `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+  const { values, where } = parseConfigLines(text, file);
+  for (const name of [...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)]) {
+    const value = fromFlags(name);
+    if (value === undefined) continue;
+    values.set(name, value);
+    where.set(name, `--${flag(name)}`);
+  }
+  return buildConfig(values, (name) => where.get(name) ?? "the default");
+}
+
+/** Fails early, with the reason, if the server could not write its files. */
+async function checkWritable(dir: string): Promise<void> {
+  const probe = `${dir}/.write-test`;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new Error(`cannot write to ${dir}: ${error instanceof Error ? error.message : error}`);
   }
 }
 

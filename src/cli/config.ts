@@ -1,0 +1,254 @@
+/** The server's configuration: `DATADIR/ripple.conf` (`key = value` lines), each key also a flag that overrides it. */
+
+import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import type { Level } from "../core/log.ts";
+import {
+  formatServerAddress,
+  NameError,
+  parseServerAddress,
+  type ServerAddress,
+} from "../wire/names.ts";
+
+/** The configuration file cannot be used; the message names the file, the line and the fix. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Everything `ripple serve` runs with. */
+export interface ServerConfig {
+  listen: ServerAddress;
+  /** Canonical public address. */
+  address: string;
+  logFormat: "text" | "json";
+  logLevel: Level;
+  limits: Limits;
+}
+
+interface NumberSetting {
+  field: keyof Limits;
+  min: number;
+  max: number;
+  help: string;
+}
+
+/** The numeric settings: name in the file (the flag is the same with dashes), field, range. */
+export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
+  read_timeout_ms: {
+    field: "readTimeoutMs",
+    min: 100,
+    max: 600_000,
+    help: "a connection must deliver its datagram within this",
+  },
+  max_connections: {
+    field: "maxConnections",
+    min: 1,
+    max: 100_000,
+    help: "connections handled at once",
+  },
+  queue_per_account: {
+    field: "queuePerAccount",
+    min: 1,
+    max: 100_000,
+    help: "datagrams waiting per account before busy",
+  },
+  outbox_per_peer: {
+    field: "outboxPerPeer",
+    min: 1,
+    max: 100_000,
+    help: "datagrams waiting to be sent per peer",
+  },
+  send_timeout_ms: {
+    field: "sendTimeoutMs",
+    min: 100,
+    max: 600_000,
+    help: "time to deliver one datagram to a peer",
+  },
+  retry_base_ms: {
+    field: "retryBaseMs",
+    min: 10,
+    max: 3_600_000,
+    help: "first trustline resend delay",
+  },
+  retry_max_ms: {
+    field: "retryMaxMs",
+    min: 10,
+    max: 86_400_000,
+    help: "longest trustline resend delay",
+  },
+  search_timeout_ms: {
+    field: "searchTimeoutMs",
+    min: 100,
+    max: 30_000,
+    help: "time limit of a path search (30 s at most)",
+  },
+  max_depth: {
+    field: "maxDepth",
+    min: 1,
+    max: 16,
+    help: "rounds per search front; paths have at most twice this many hops",
+  },
+  max_searches_per_account: {
+    field: "maxSearchesPerAccount",
+    min: 1,
+    max: 100_000,
+    help: "searches one account takes part in at once",
+  },
+  probe_timeout_ms: {
+    field: "probeTimeoutMs",
+    min: 10,
+    max: 60_000,
+    help: "search probes are resent after this",
+  },
+  probe_retries: {
+    field: "probeRetries",
+    min: 0,
+    max: 10,
+    help: "search probe resends before a neighbour is left out",
+  },
+  lock_timeout_ms: {
+    field: "lockTimeoutMs",
+    min: 100,
+    max: 3_600_000,
+    help: "how long a payment lock holds before the commit",
+  },
+  commit_query_ms: {
+    field: "commitQueryMs",
+    min: 10,
+    max: 3_600_000,
+    help: "commit resends before asking whether it arrived",
+  },
+  step_retry_base_ms: {
+    field: "stepRetryBaseMs",
+    min: 10,
+    max: 3_600_000,
+    help: "first payment step resend delay",
+  },
+  step_retry_max_ms: {
+    field: "stepRetryMaxMs",
+    min: 10,
+    max: 3_600_000,
+    help: "longest payment step resend delay",
+  },
+};
+
+/** The settings that are not numbers. */
+export const TEXT_SETTINGS = ["listen", "address", "log_format", "log_level"] as const;
+
+/** File name of the configuration inside the datadir. */
+export const CONFIG_FILE = "ripple.conf";
+
+/**
+ * Parses the text of a configuration file into settings (name → value text). Blank lines
+ * and lines starting with `#` are skipped; anything else must be `name = value` with a
+ * known name, once.
+ *
+ * @example
+ * ```ts
+ * import { parseConfigText } from "./config.ts";
+ * parseConfigText("# a comment\nlisten = 127.0.0.2:2012\n", "ripple.conf");
+ * // Map { "listen" => "127.0.0.2:2012" }
+ * ```
+ */
+export function parseConfigText(text: string, file: string): Map<string, string> {
+  return parseConfigLines(text, file).values;
+}
+
+/** Like {@linkcode parseConfigText}, also telling where each setting was: `file:line`. */
+export function parseConfigLines(
+  text: string,
+  file: string,
+): { values: Map<string, string>; where: Map<string, string> } {
+  const settings = new Map<string, string>();
+  const places = new Map<string, string>();
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const where = `${file}:${i + 1}`;
+    const eq = line.indexOf("=");
+    if (eq === -1) throw new ConfigError(`${where}: expected "name = value", got "${line}"`);
+    const name = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (!(name in NUMBER_SETTINGS) && !(TEXT_SETTINGS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `${where}: unknown setting "${name}"; run "ripple serve --help" for the list`,
+      );
+    }
+    if (settings.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
+    settings.set(name, value);
+    places.set(name, where);
+  });
+  return { values: settings, where: places };
+}
+
+/**
+ * Builds the server configuration from the file's settings and the command line's (which
+ * win), checking every value. `source` names where each setting came from, for messages.
+ */
+export function buildConfig(
+  settings: Map<string, string>,
+  source: (name: string) => string,
+): ServerConfig {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [name, setting] of Object.entries(NUMBER_SETTINGS)) {
+    const text = settings.get(name);
+    if (text === undefined) continue;
+    const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+    if (!(value >= setting.min && value <= setting.max)) {
+      throw new ConfigError(
+        `${
+          source(name)
+        }: ${name} must be a whole number from ${setting.min} to ${setting.max}, got "${text}"`,
+      );
+    }
+    limits[setting.field] = value;
+  }
+  if (limits.retryMaxMs < limits.retryBaseMs || limits.stepRetryMaxMs < limits.stepRetryBaseMs) {
+    throw new ConfigError("a *_retry_max_ms setting is below its *_retry_base_ms");
+  }
+  const listen = address(settings.get("listen") ?? "127.0.0.1:2012", source("listen"));
+  const publicText = settings.get("address");
+  if (publicText === undefined && listen.host === "0.0.0.0") {
+    throw new ConfigError(
+      `listening on all interfaces (${
+        source("listen")
+      }): set address, the one peers reach this server at`,
+    );
+  }
+  const logFormat = settings.get("log_format") ?? "text";
+  if (logFormat !== "text" && logFormat !== "json") {
+    throw new ConfigError(
+      `${source("log_format")}: log_format is text or json, got "${logFormat}"`,
+    );
+  }
+  const logLevel = settings.get("log_level") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(
+      `${source("log_level")}: log_level is debug, info, warn or error, got "${logLevel}"`,
+    );
+  }
+  return {
+    listen,
+    address: formatServerAddress(
+      publicText === undefined ? listen : address(publicText, source("address")),
+    ),
+    logFormat,
+    logLevel: logLevel as Level,
+    limits,
+  };
+}
+
+function address(text: string, where: string): ServerAddress {
+  try {
+    return parseServerAddress(text);
+  } catch (error) {
+    if (error instanceof NameError) throw new ConfigError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The help lines of every setting, for `ripple serve --help`. */
+export function settingsHelp(): string {
+  return Object.entries(NUMBER_SETTINGS)
+    .map(([name, s]) => `  ${name.padEnd(26)} ${s.help} (default ${DEFAULT_LIMITS[s.field]})`)
+    .join("\n");
+}

@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import {
+  buildConfig,
+  ConfigError,
+  parseConfigLines,
+  parseConfigText,
+} from "../../src/cli/config.ts";
+import { DEFAULT_LIMITS } from "../../src/core/config.ts";
+
+const fromFile = (text: string) => {
+  const { values, where } = parseConfigLines(text, "ripple.conf");
+  return buildConfig(values, (name) => where.get(name) ?? "the default");
+};
+
+Deno.test("an empty configuration runs on the built-in defaults", () => {
+  const config = fromFile("");
+  assert.deepEqual(config.listen, { host: "127.0.0.1", port: 2012 });
+  assert.equal(config.address, "127.0.0.1");
+  assert.deepEqual(config.limits, DEFAULT_LIMITS);
+  assert.equal(config.logFormat, "text");
+});
+
+Deno.test("settings in the file are read, comments and blank lines skipped", () => {
+  const config = fromFile(
+    "# mine\n\nlisten = 127.0.0.2:4000\nlock_timeout_ms = 20000\nlog_format = json\n",
+  );
+  assert.deepEqual(config.listen, { host: "127.0.0.2", port: 4000 });
+  assert.equal(config.address, "127.0.0.2:4000");
+  assert.equal(config.limits.lockTimeoutMs, 20_000);
+  assert.equal(config.logFormat, "json");
+});
+
+Deno.test("the public address is written canonically, without the default port", () => {
+  assert.equal(
+    fromFile("listen = 0.0.0.0:2012\naddress = ripple.example:2012\n").address,
+    "ripple.example",
+  );
+});
+
+Deno.test("each bad configuration is refused with the file, the line and what to do", async (t) => {
+  const cases: [string, string, RegExp][] = [
+    ["an unknown setting", "lock_timeout = 5", /ripple\.conf:1: unknown setting "lock_timeout"/],
+    ["a line without =", "listen 127.0.0.2", /ripple\.conf:1: expected "name = value"/],
+    [
+      "a setting given twice",
+      "max_depth = 3\nmax_depth = 4",
+      /ripple\.conf:2: "max_depth" is set twice/,
+    ],
+    [
+      "a number out of range",
+      "\nlock_timeout_ms = 5",
+      /ripple\.conf:2: lock_timeout_ms must be a whole number from 100/,
+    ],
+    ["a number that is not one", "max_depth = three", /max_depth must be a whole number/],
+    [
+      "a search longer than the design allows",
+      "search_timeout_ms = 60000",
+      /search_timeout_ms .* to 30000/,
+    ],
+    ["a bad listen address", "listen = 127.0.0.1:99999", /ripple\.conf:1: invalid port/],
+    ["an upper-case address", "address = Ripple.Example", /ripple\.conf:1: invalid host/],
+    ["all interfaces without a public address", "listen = 0.0.0.0:2012", /set address/],
+    ["an unknown log format", "log_format = xml", /log_format is text or json/],
+    ["a retry cap below its base", "retry_base_ms = 5000\nretry_max_ms = 1000", /below its/],
+  ];
+  for (const [name, text, message] of cases) {
+    await t.step(
+      name,
+      () =>
+        assert.throws(
+          () => fromFile(text),
+          (e) => e instanceof ConfigError && message.test(e.message),
+        ),
+    );
+  }
+});
+
+Deno.test("a flag overrides the file and is named in errors", () => {
+  const values = parseConfigText("max_depth = 3\n", "ripple.conf");
+  values.set("max_depth", "99");
+  assert.throws(
+    () => buildConfig(values, (name) => (name === "max_depth" ? "--max-depth" : "ripple.conf")),
+    /--max-depth: max_depth must be/,
+  );
+});
