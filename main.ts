@@ -4,6 +4,7 @@ import { accountCommand, peerCommand } from "./src/cli/account.ts";
 import { UsageError } from "./src/cli/args.ts";
 import { clientCommand, ClientFailure } from "./src/cli/client.ts";
 import { serveCommand } from "./src/cli/serve.ts";
+import { statusCommand } from "./src/cli/status.ts";
 
 const HELP = `ripple: a federated peer-to-peer credit network server
 
@@ -14,6 +15,7 @@ Commands:
   account   add an account to a server's datadir
   peer      record a peer of an account, with the key the two share
   client    send a command to an account's server
+  status    what a datadir holds and what is in flight
 
 Run "ripple COMMAND --help" for the options of each.`;
 
@@ -22,6 +24,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   account: accountCommand,
   peer: peerCommand,
   client: clientCommand,
+  status: statusCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
