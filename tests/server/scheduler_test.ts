@@ -226,3 +226,47 @@ Deno.test("stop clears a real timer, so none is left behind", async () => {
   // The test's op sanitizer fails it if a timer set by the scheduler is still pending.
   assert.deepEqual(runs.runs, []);
 });
+
+Deno.test("under random requests every account runs at its earliest request, never early or twice", async () => {
+  let seed = 12345;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const clock = new FakeClock(0);
+  const waiting = new Map<string, { due: number; requestedAt: number }>();
+  let ran = 0;
+  const scheduler = new Scheduler(clock, (username) => {
+    const request = waiting.get(username);
+    assert.ok(request, `${username} ran without a request`);
+    const now = clock.now();
+    assert.ok(now >= request.due, `${username} ran at ${now}, due ${request.due}`);
+    assert.ok(now <= Math.max(request.due, request.requestedAt), `${username} ran late`);
+    waiting.delete(username);
+    ran++;
+    return Promise.resolve();
+  }, 1000);
+  const names = Array.from({ length: 40 }, (_, i) => `u${i}`);
+  for (let step = 0; step < 2000; step++) {
+    if (random() < 0.7) {
+      const username = names[Math.floor(random() * names.length)];
+      const at = clock.now() + Math.floor(random() * 500) - 50;
+      const request = waiting.get(username);
+      if (request === undefined || at < request.due) {
+        waiting.set(username, { due: at, requestedAt: clock.now() });
+      }
+      scheduler.schedule(username, at);
+      assert.equal(scheduler.dueAt(username), waiting.get(username)!.due);
+    } else {
+      clock.advance(Math.floor(random() * 60));
+      await settle();
+    }
+    assert.ok(clock.pending <= 1, "one clock timer at most");
+  }
+  clock.advance(1000);
+  await settle();
+  assert.equal(waiting.size, 0, "every request ran");
+  assert.equal(scheduler.size, 0);
+  assert.ok(ran > 500);
+  await scheduler.stop();
+});
