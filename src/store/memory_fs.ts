@@ -86,7 +86,10 @@ export class MemoryFileSystem {
     for (const [path, inode] of this.#durable) {
       let data = inode.synced;
       if (inode.data !== inode.synced && this.#random() < this.#tornRate) {
-        data = inode.data.slice(0, Math.floor(this.#random() * (inode.data.length + 1)));
+        // Unsynced appends tear, but the bytes an fsync already made durable stay.
+        const kept = startsWith(inode.data, inode.synced) ? inode.synced.length : 0;
+        const torn = Math.floor(this.#random() * (inode.data.length - kept + 1));
+        data = inode.data.slice(0, kept + torn);
       }
       survivors.set(path, { data, synced: data });
     }
@@ -131,6 +134,10 @@ export class MemoryFileSystem {
       if (dirname(path) === dir) this.#durable.set(path, inode);
     }
   }
+}
+
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  return prefix.length <= data.length && prefix.every((byte, i) => data[i] === byte);
 }
 
 class MemoryView implements FileSystem {

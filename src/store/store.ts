@@ -96,6 +96,8 @@ export class Store {
   #failure: Error | null = null;
   #closing = false;
   #last: Promise<void> = Promise.resolve();
+  /** Checkpoints finished, so a disk read or listing can tell that one overtook it. */
+  #checkpointsDone = 0;
 
   private constructor(fs: FileSystem, root: string, options: StoreOptions) {
     this.#fs = fs;
@@ -126,11 +128,15 @@ export class Store {
     if (journaled !== undefined) return journaled ?? undefined;
     const cached = this.#cache.get(path);
     if (cached !== undefined) return cached;
+    const checkpoints = this.#checkpointsDone;
     const bytes = await this.#fs.read(this.#abs(path));
     if (bytes === null) return undefined;
     const text = decoder.decode(bytes);
     // A commit, or a whole checkpoint, may have landed while the disk read ran.
-    if (this.#unjournaled.has(path) || this.#journaled.has(path) || this.#cache.has(path)) {
+    if (
+      this.#unjournaled.has(path) || this.#journaled.has(path) || this.#cache.has(path) ||
+      this.#checkpointsDone !== checkpoints
+    ) {
       return this.read(path);
     }
     this.#remember(path, text);
@@ -140,7 +146,11 @@ export class Store {
   /** Names in a directory (files and subdirectories), including committed changes, sorted. */
   async list(dir: string): Promise<string[]> {
     const names = new Set<string>();
-    for (const entry of (await this.#fs.list(this.#abs(dir))) ?? []) {
+    const checkpoints = this.#checkpointsDone;
+    const entries = await this.#fs.list(this.#abs(dir));
+    // A checkpoint that finished meanwhile took changes out of the overlay the listing missed.
+    if (this.#checkpointsDone !== checkpoints) return this.list(dir);
+    for (const entry of entries ?? []) {
       if (!isHidden(entry.name)) names.add(entry.name);
     }
     const prefix = `${dir}/`;
@@ -164,6 +174,8 @@ export class Store {
   commit(changes: ChangeSet): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#readOnly) return Promise.reject(new StoreFailedError("store is read-only"));
+    // close() may already have written the files and be removing the journal it would go to.
+    if (this.#closing) return Promise.reject(new StoreFailedError("store is closing"));
     for (const path of changes.keys()) {
       if (!SAFE_PATH.test(path) || path.includes("..")) {
         return Promise.reject(new StoreFailedError(`unsafe path ${JSON.stringify(path)}`));
@@ -304,6 +316,8 @@ export class Store {
     if (this.#committing || this.#failure) return;
     this.#committing = this.#commitLoop().finally(() => {
       this.#committing = null;
+      // A commit made after the loop's last check, but before this runs, found it still busy.
+      if (this.#queue.length > 0 || this.#checkpointWanted) this.#kick();
     });
   }
 
@@ -383,6 +397,7 @@ export class Store {
       this.#journaled.delete(path);
       if (value !== null && !this.#unjournaled.has(path)) this.#remember(path, value);
     }
+    this.#checkpointsDone++;
     this.#log.debug("checkpoint", { files: snapshot.size, segment: oldSegment });
   }
 
