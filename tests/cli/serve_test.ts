@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+
+async function serve(datadir: string, ...flags: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      MAIN,
+      "serve",
+      "--datadir",
+      datadir,
+      ...flags,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+}
+
+Deno.test("serve refuses to start, saying why, on each bad configuration", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cases: [string, string, string[], RegExp][] = [
+      [
+        "an unknown setting",
+        "lock_timeout = 5\n",
+        [],
+        /ripple\.conf:1: unknown setting "lock_timeout"/,
+      ],
+      [
+        "a value out of range",
+        "max_depth = 0\n",
+        [],
+        /ripple\.conf:1: max_depth must be a whole number from 1/,
+      ],
+      [
+        "a bad listen address in a flag",
+        "",
+        ["--listen", "127.0.0.1:70000"],
+        /--listen: invalid port/,
+      ],
+      ["an unknown flag", "", ["--lock-timeout", "5"], /Unknown option '--lock-timeout'/],
+    ];
+    for (const [name, file, flags, message] of cases) {
+      await t.step(name, async () => {
+        await Deno.writeTextFile(`${dir}/ripple.conf`, file);
+        const { code, stderr } = await serve(dir, ...flags);
+        assert.notEqual(code, 0);
+        assert.match(stderr, message);
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+function freeAddress(): string {
+  const listener = Deno.listen({ hostname: "127.0.0.5", port: 0 });
+  listener.close();
+  return `127.0.0.5:${listener.addr.port}`;
+}
+
+Deno.test("serve refuses an address it cannot bind, and a datadir another server holds", async () => {
+  const dir = await Deno.makeTempDir();
+  const listener = Deno.listen({ hostname: "127.0.0.5", port: 0 });
+  const address = `127.0.0.5:${listener.addr.port}`;
+  try {
+    const busy = await serve(`${dir}/a`, "--listen", address);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, new RegExp(`cannot listen on ${address.replace(/\./g, "\\.")}`));
+
+    await Deno.mkdir(`${dir}/b/ripple`, { recursive: true });
+    using lock = await Deno.open(`${dir}/b/ripple/server.lock`, { write: true, create: true });
+    await lock.lock(true);
+    const held = await serve(`${dir}/b`, "--listen", freeAddress());
+    assert.equal(held.code, 1);
+    assert.match(held.stderr, /another ripple server is using/);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serve refuses a datadir it cannot write", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/ripple`, "a file where the ripple directory should be");
+    const { code, stderr } = await serve(dir, "--listen", freeAddress());
+    assert.equal(code, 1);
+    assert.match(stderr, /cannot write to .*ripple/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
