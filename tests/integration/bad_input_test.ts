@@ -275,6 +275,27 @@ Deno.test("bad input gets its documented answer, is logged, and changes nothing"
     }
   });
 
+  await t.step("signed, but arguments with bytes after their last field", async () => {
+    const args = new Uint8Array(256).fill(1, 200);
+    const request = await rawDatagram(clientFields(alice, bob, { args }), alice.key);
+    const answer = await changesNothing(
+      server,
+      root,
+      ["client-malformed", "account=alice"],
+      () => ask(server, request),
+    );
+    // Authenticated, so signed; refused, so the counter is not used up.
+    await assertSigned(answer, 1, alice.key);
+
+    const datagram = await rawDatagram(serverFields(alice, bob, { args }), peerKey);
+    await changesNothing(
+      server,
+      root,
+      ["server-malformed", "account=alice"],
+      () => tell(server, datagram),
+    );
+  });
+
   await t.step(
     "an unknown command number: malformed, or silence for a server command",
     async () => {
