@@ -1,0 +1,285 @@
+/** Real `ripple serve` processes on loopback addresses, and `ripple` CLI runs. */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { waitFor } from "./_wait.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+/** The scoped permissions the design card gives the binary; the tests run it with no more. */
+const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
+const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+const READY_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** What `ripple` printed and how it exited. */
+export interface RippleResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `main.ts` with `args` as a subprocess, with the binary's scoped permissions.
+ *
+ * @example
+ * ```ts ignore
+ * const { code, stdout } = await ripple(["--help"]);
+ * ```
+ */
+export async function ripple(args: string[]): Promise<RippleResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, MAIN, ...args],
+    cwd: REPO,
+    env: CHILD_ENV,
+    stdin: "null",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Where and how {@linkcode startServer} runs a server. */
+export interface ServerOptions {
+  /** Loopback address to listen on, e.g. `127.0.0.2`. */
+  host: string;
+  /** The datadir; a fresh temporary one (removed on dispose) when left out. */
+  datadir?: string;
+  /** The port; a free one on `host` when left out. */
+  port?: number;
+  /** Info unless set; no higher, as the harness waits for the `listening` line. */
+  logLevel?: "debug" | "info";
+}
+
+/** A running (or stopped) `ripple serve` process. */
+export interface RippleServer extends AsyncDisposable {
+  readonly host: string;
+  readonly port: number;
+  /** `host:port`: what the server listens on and calls itself (`--address`). */
+  readonly address: string;
+  readonly datadir: string;
+  readonly running: boolean;
+  /** Every log line the server wrote on stderr, across restarts. */
+  logs(): string[];
+  /** SIGTERM, wait for the exit, and check it was clean (status 0). */
+  stop(): Promise<void>;
+  /** SIGKILL, wait for the exit: a crash. */
+  kill(): Promise<void>;
+  /** Starts the stopped server again, on the same datadir and port. */
+  start(): Promise<void>;
+  /** {@linkcode RippleServer.stop}, then {@linkcode RippleServer.start}. */
+  restart(): Promise<void>;
+}
+
+/**
+ * Spawns `ripple serve` and waits until it accepts TCP connections.
+ *
+ * @example
+ * ```ts ignore
+ * await using server = await startServer({ host: "127.0.0.2" });
+ * server.address; // "127.0.0.2:41234"
+ * ```
+ */
+export async function startServer(options: ServerOptions): Promise<RippleServer> {
+  const port = options.port ?? freePort(options.host);
+  const owned = options.datadir === undefined;
+  const datadir = options.datadir ?? await Deno.makeTempDir({ prefix: "ripple-integ-" });
+  const server = new ServerProcess(options.host, port, datadir, owned, options.logLevel ?? "info");
+  try {
+    await server.start();
+  } catch (error) {
+    await server[Symbol.asyncDispose]().catch(() => {});
+    throw error;
+  }
+  return server;
+}
+
+/** Servers started together and disposed together. */
+export interface ServerGroup extends AsyncDisposable {
+  readonly servers: RippleServer[];
+}
+
+/**
+ * Starts one server per host, in parallel, each with its own temporary datadir.
+ *
+ * @example
+ * ```ts ignore
+ * await using group = await startServers(["127.0.0.2", "127.0.0.3"]);
+ * const [a, b] = group.servers;
+ * ```
+ */
+export async function startServers(
+  hosts: string[],
+  options: Pick<ServerOptions, "logLevel"> = {},
+): Promise<ServerGroup> {
+  const started = await Promise.allSettled(
+    hosts.map((host) => startServer({ ...options, host })),
+  );
+  const servers = started.flatMap((result) => result.status === "fulfilled" ? [result.value] : []);
+  const dispose = async () => {
+    const stopped = await Promise.allSettled(servers.map((s) => s[Symbol.asyncDispose]()));
+    const failed = stopped.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+  };
+  const failure = started.find((result) => result.status === "rejected");
+  if (failure) {
+    await dispose().catch(() => {});
+    throw failure.reason;
+  }
+  return { servers, [Symbol.asyncDispose]: dispose };
+}
+
+class ServerProcess implements RippleServer {
+  readonly host: string;
+  readonly port: number;
+  readonly address: string;
+  readonly datadir: string;
+  #owned: boolean;
+  #logLevel: string;
+  #lines: string[] = [];
+  #child: Deno.ChildProcess | null = null;
+  #exited: Promise<Deno.CommandStatus> | null = null;
+
+  constructor(host: string, port: number, datadir: string, owned: boolean, logLevel: string) {
+    this.host = host;
+    this.port = port;
+    this.address = `${host}:${port}`;
+    this.datadir = datadir;
+    this.#owned = owned;
+    this.#logLevel = logLevel;
+  }
+
+  get running(): boolean {
+    return this.#child !== null;
+  }
+
+  logs(): string[] {
+    return [...this.#lines];
+  }
+
+  async start(): Promise<void> {
+    assert.equal(this.#child, null, `the server at ${this.address} is already running`);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...PERMISSIONS,
+        MAIN,
+        "serve",
+        ...["--datadir", this.datadir, "--listen", this.address, "--address", this.address],
+        ...["--log-level", this.#logLevel],
+      ],
+      cwd: REPO,
+      env: CHILD_ENV,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    const since = this.#lines.length;
+    const collected = this.#collect(child.stderr);
+    // The status resolves only after stderr is drained, so no stream outlives the process.
+    this.#exited = child.status.then(async (status) => (await collected, status));
+    let exited = false;
+    this.#exited.finally(() => exited = true);
+    try {
+      // A connection alone could reach whatever else holds the port; the log line is ours.
+      await waitFor(
+        async () => {
+          if (exited) throw new Error("the process exited");
+          return this.#lines.slice(since).some((line) => line.includes(" info listening ")) &&
+            await canConnect(this.host, this.port);
+        },
+        READY_TIMEOUT_MS,
+        `a connection to ${this.address}`,
+      );
+    } catch (error) {
+      if (exited) this.#child = null;
+      else await this.kill();
+      throw new Error(
+        `ripple serve on ${this.address} did not start (${error}):\n` +
+          this.#lines.join("\n"),
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    const status = await this.#end("SIGTERM");
+    assert.equal(
+      status.code,
+      0,
+      `ripple serve on ${this.address} exited with ${status.code} (signal ${status.signal}):\n` +
+        this.#lines.slice(-20).join("\n"),
+    );
+  }
+
+  async kill(): Promise<void> {
+    await this.#end("SIGKILL");
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      if (this.#child !== null) await this.stop();
+    } finally {
+      if (this.#owned) await Deno.remove(this.datadir, { recursive: true });
+    }
+  }
+
+  /** Signals the process and waits for it; SIGKILL if SIGTERM is not obeyed in time. */
+  async #end(signal: Deno.Signal): Promise<Deno.CommandStatus> {
+    const child = this.#child;
+    assert.ok(child !== null && this.#exited !== null, `the server at ${this.address} is stopped`);
+    child.kill(signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => timer = setTimeout(resolve, STOP_TIMEOUT_MS, null));
+    const status = await Promise.race([this.#exited, late]);
+    clearTimeout(timer);
+    if (status === null) child.kill("SIGKILL");
+    const final = await this.#exited;
+    this.#child = null;
+    this.#exited = null;
+    if (status === null) throw new Error(`ripple serve on ${this.address} ignored ${signal}`);
+    return final;
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let partial = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop()!;
+      this.#lines.push(...lines);
+    }
+    if (partial !== "") this.#lines.push(partial);
+  }
+}
+
+/**
+ * A port nobody listens on at `host` right now: bind port 0 there, read it, close.
+ *
+ * @example
+ * ```ts ignore
+ * const port = freePort("127.0.0.3");
+ * ```
+ */
+export function freePort(host: string): number {
+  using listener = Deno.listen({ hostname: host, port: 0 });
+  return listener.addr.port;
+}
+
+async function canConnect(hostname: string, port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname, port });
+    conn.close();
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.ConnectionRefused) return false;
+    throw error;
+  }
+}
