@@ -11,13 +11,17 @@ import { ripple, type RippleResult } from "./_server.ts";
 export interface Host {
   readonly address: string;
   readonly datadir: string;
+  /** Where clients connect, when it is not `address` (a server behind a proxy). */
+  readonly listenAddress?: string;
 }
 
 /** An account created through the CLI, with what its owner's client needs. */
 export interface Account {
   readonly username: string;
-  /** Its server's address. */
+  /** Its server's address, as peers name it. */
   readonly address: string;
+  /** Where its client connects. */
+  readonly server: string;
   readonly datadir: string;
   /** `username@address`, as peers name it. */
   readonly ref: AccountRef;
@@ -41,6 +45,7 @@ export async function addAccount(host: Host, username: string): Promise<Account>
   return {
     username,
     address: host.address,
+    server: host.listenAddress ?? host.address,
     datadir: host.datadir,
     ref: { username, address: host.address },
     key: parseKey(lastLine(result.stdout)),
@@ -79,7 +84,7 @@ export interface ClientOverrides {
  */
 export function clientFor(account: Account, overrides: ClientOverrides = {}): Client {
   return new Client({
-    server: account.address,
+    server: account.server,
     account: account.username,
     key: account.key,
     counters: overrides.counters ?? new MemoryCounterStore(),
@@ -101,7 +106,7 @@ export function rippleClient(
   args: string[],
 ): Promise<RippleResult> {
   return ripple([
-    ...["client", "--server", account.address, "--account", account.username],
+    ...["client", "--server", account.server, "--account", account.username],
     ...["--key-file", account.keyFile, "--counter-file", counterFile],
     ...args,
   ]);

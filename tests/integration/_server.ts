@@ -52,14 +52,20 @@ export interface ServerOptions {
   port?: number;
   /** Info unless set; no higher, as the harness waits for the `listening` line. */
   logLevel?: "debug" | "info";
+  /** What the server calls itself (`--address`), when peers reach it through something else. */
+  publicAddress?: string;
+  /** More `ripple serve` flags, e.g. time-outs. */
+  args?: string[];
 }
 
 /** A running (or stopped) `ripple serve` process. */
 export interface RippleServer extends AsyncDisposable {
   readonly host: string;
   readonly port: number;
-  /** `host:port`: what the server listens on and calls itself (`--address`). */
+  /** What the server calls itself (`--address`): `host:port`, unless a public address was given. */
   readonly address: string;
+  /** `host:port`: where the server listens, and where its clients connect. */
+  readonly listenAddress: string;
   readonly datadir: string;
   readonly running: boolean;
   /** Every log line the server wrote on stderr, across restarts. */
@@ -87,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RippleServer>
   const port = options.port ?? freePort(options.host);
   const owned = options.datadir === undefined;
   const datadir = options.datadir ?? await Deno.makeTempDir({ prefix: "ripple-integ-" });
-  const server = new ServerProcess(options.host, port, datadir, owned, options.logLevel ?? "info");
+  const server = new ServerProcess(options.host, port, datadir, owned, options);
   try {
     await server.start();
   } catch (error) {
@@ -113,7 +119,7 @@ export interface ServerGroup extends AsyncDisposable {
  */
 export async function startServers(
   hosts: string[],
-  options: Pick<ServerOptions, "logLevel"> = {},
+  options: Pick<ServerOptions, "logLevel" | "args"> = {},
 ): Promise<ServerGroup> {
   const started = await Promise.allSettled(
     hosts.map((host) => startServer({ ...options, host })),
@@ -136,20 +142,24 @@ class ServerProcess implements RippleServer {
   readonly host: string;
   readonly port: number;
   readonly address: string;
+  readonly listenAddress: string;
   readonly datadir: string;
   #owned: boolean;
   #logLevel: string;
+  #args: string[];
   #lines: string[] = [];
   #child: Deno.ChildProcess | null = null;
   #exited: Promise<Deno.CommandStatus> | null = null;
 
-  constructor(host: string, port: number, datadir: string, owned: boolean, logLevel: string) {
+  constructor(host: string, port: number, datadir: string, owned: boolean, options: ServerOptions) {
     this.host = host;
     this.port = port;
-    this.address = `${host}:${port}`;
+    this.listenAddress = `${host}:${port}`;
+    this.address = options.publicAddress ?? this.listenAddress;
     this.datadir = datadir;
     this.#owned = owned;
-    this.#logLevel = logLevel;
+    this.#logLevel = options.logLevel ?? "info";
+    this.#args = options.args ?? [];
   }
 
   get running(): boolean {
@@ -168,8 +178,9 @@ class ServerProcess implements RippleServer {
         ...PERMISSIONS,
         MAIN,
         "serve",
-        ...["--datadir", this.datadir, "--listen", this.address, "--address", this.address],
+        ...["--datadir", this.datadir, "--listen", this.listenAddress, "--address", this.address],
         ...["--log-level", this.#logLevel],
+        ...this.#args,
       ],
       cwd: REPO,
       env: CHILD_ENV,
