@@ -1,7 +1,8 @@
 /** `ripple client`: every client command from the shell, human-readable or `--json`. */
 
 import { parseKey } from "../auth/keys.ts";
-import { Client } from "../client/client.ts";
+import { AuthenticationError, Client, ClientError } from "../client/client.ts";
+import { Status } from "../wire/response.ts";
 import { FileCounterStore } from "../client/counter_store.ts";
 import {
   type AccountRef,
@@ -76,7 +77,48 @@ export async function clientCommand(argv: string[]): Promise<void> {
     timeoutMs: timeout * 1000,
     offset,
   };
-  if (!(await subcommand.run(client, args, print, options))) throw new ClientFailure();
+  let ok: boolean;
+  try {
+    ok = await subcommand.run(client, args, print, options);
+  } catch (error) {
+    throw explain(error, required(parsed, "server"));
+  }
+  if (!ok) throw new ClientFailure();
+}
+
+const HINTS: Record<number, string> = {
+  [Status.Malformed]:
+    "the server did not understand the request; are the client and server the same version?",
+  [Status.Unauthorized]:
+    "check --account and --key-file: the key is the one `ripple account add` printed",
+  [Status.Replay]: "the counter file is behind the server's; run the command again",
+  [Status.UnknownPeer]: "the server's operator adds peers with `ripple peer add`",
+  [Status.Busy]: "the server is busy with this account; try again in a moment",
+  [Status.InternalError]: "the server failed; its log says why",
+};
+
+/** Adds what to do next to a client error. */
+function explain(error: unknown, server: string): Error {
+  if (error instanceof ClientError) {
+    const hint = HINTS[error.status];
+    return new Error(hint ? `${error.message} (${hint})` : error.message);
+  }
+  if (error instanceof Deno.errors.ConnectionRefused) {
+    return new Error(
+      `nothing is listening at ${server}: is the server running, and is --server right?`,
+    );
+  }
+  if (error instanceof Deno.errors.TimedOut) {
+    return new Error(
+      `the server at ${server} did not answer in time; it may be overloaded or unreachable`,
+    );
+  }
+  if (error instanceof AuthenticationError) {
+    return new Error(
+      `${error.message}: the server holds another key for this account, or something on the way altered the answer`,
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** The command went through but its outcome is a failure (a failed payment): exit status 1. */
