@@ -4,14 +4,7 @@ import { parseKey } from "../auth/keys.ts";
 import { AuthenticationError, Client, ClientError } from "../client/client.ts";
 import { Status } from "../wire/response.ts";
 import { FileCounterStore } from "../client/counter_store.ts";
-import {
-  type AccountRef,
-  formatAccountRef,
-  isUsername,
-  NameError,
-  parseAccountRef,
-  parseServerAddress,
-} from "../wire/names.ts";
+import { isUsername, NameError, parseServerAddress } from "../wire/names.ts";
 import { parseCommand, type Parsed, stringOption, UsageError } from "./args.ts";
 import { SUBCOMMANDS } from "./client_commands.ts";
 

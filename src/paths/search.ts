@@ -137,11 +137,11 @@ export class SearchEngine {
   }
 
   /** A child's report. */
-  async onReport(
+  onReport(
     ctx: Context,
     from: AccountRef,
     message: SearchMessage & { status: number },
-  ): Promise<Outcome | null> {
+  ): Promise<Outcome | null> | Outcome | null {
     const state = this.table.get(ctx.username, toHex(message.id));
     const front = message.front as FrontId;
     const mine = state?.fronts[front];
