@@ -68,6 +68,11 @@ export class MemoryFileSystem {
     return new MemoryView(this, this.#epoch);
   }
 
+  /** How many times this disk has crashed; a change tells that a scheduled crash fired. */
+  get crashes(): number {
+    return this.#epoch;
+  }
+
   /** Crash on the `n`th mutating operation from now (1 = the next one). */
   crashAfter(n: number): void {
     this.#crashIn = n;

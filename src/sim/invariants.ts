@@ -1,0 +1,243 @@
+/** The simulator's invariants: checked while the world runs, and once it is quiet. */
+
+import type { Node } from "../server/node.ts";
+import { type Books, payable, readBooks, receivable } from "../store/books.ts";
+import { accountPath, type PeerFile, peerPath } from "../store/paths.ts";
+import { Tx } from "../store/tx.ts";
+import { listPayments, readPayment } from "../payments/record.ts";
+import type { SimAccount, Topology } from "./topology.ts";
+import { SIM_DATADIR, type SimWorld } from "./world.ts";
+
+/** A payment the workload started, and what became of it. */
+export interface SimPayment {
+  id: Uint8Array;
+  idHex: string;
+  buyer: number;
+  seller: number;
+  amount: bigint;
+}
+
+/** What the workload knows should be on the servers. */
+export interface Model {
+  /** Per `creditor debtor` (account indexes): the amounts the trustline may hold. */
+  trustlines: Map<string, bigint[]>;
+  payments: SimPayment[];
+}
+
+/** How long past its time limit a search may linger: one scheduler turn. */
+const SEARCH_SLACK_MS = 1_000;
+const COUNTER_FILES: PeerFile[] = [
+  "counter_in.txt",
+  "counter_out.txt",
+  "counter.txt",
+  "sync_out.txt",
+  "sync_in.txt",
+];
+
+/**
+ * Checks made at any moment: no credit limit exceeded counting locks, no stored counter
+ * going backwards within a server's life, no search state past its time limit.
+ */
+export class LiveChecks {
+  #world: SimWorld;
+  #topology: Topology;
+  #counters = new Map<string, number>();
+
+  constructor(world: SimWorld, topology: Topology) {
+    this.#world = world;
+    this.#topology = topology;
+  }
+
+  async check(): Promise<void> {
+    const world = this.#world;
+    const now = world.clock.now();
+    for (const [a, b] of this.#topology.pairs) {
+      for (const [x, y] of [[a, b], [b, a]]) {
+        const account = this.#topology.accounts[x];
+        const node = this.#node(account);
+        if (node === null) continue;
+        const books = await readBooks(new Tx(node.store), account.ref.username, this.#ref(y));
+        if (payable(books) < 0n || receivable(books) < 0n) {
+          world.violate("credit-limit", `${account.name} with ${this.#name(y)}: ${show(books)}`);
+        }
+      }
+    }
+    for (const account of this.#topology.accounts) {
+      const node = this.#node(account);
+      if (node === null) continue;
+      const server = world.servers.get(account.ref.address)!;
+      const tx = new Tx(node.store);
+      const files = [accountPath(account.ref.username, "counter.txt")];
+      for (const peer of account.peers) {
+        for (const file of COUNTER_FILES) {
+          files.push(peerPath(account.ref.username, this.#ref(peer), file));
+        }
+      }
+      for (const file of files) {
+        const value = await tx.getNumber(file);
+        const key = `${account.ref.address} ${server.restarts} ${file}`;
+        const last = this.#counters.get(key) ?? 0;
+        if (value < last) world.violate("counter-backwards", `${key}: ${value} after ${last}`);
+        this.#counters.set(key, value);
+      }
+    }
+    for (const server of world.servers.values()) {
+      for (const [username, state] of server.node?.search.table.all() ?? []) {
+        if (now > state.expiresAt + SEARCH_SLACK_MS) {
+          world.violate(
+            "search-outlived",
+            `${username}@${server.address} still holds search ${state.idHex.slice(0, 12)} ` +
+              `${now - state.expiresAt} ms past its limit`,
+          );
+        }
+      }
+    }
+  }
+
+  #node(account: SimAccount): Node | null {
+    return this.#world.servers.get(account.ref.address)!.node;
+  }
+
+  #ref(index: number) {
+    return this.#topology.accounts[index].ref;
+  }
+
+  #name(index: number): string {
+    return this.#topology.accounts[index].name;
+  }
+}
+
+/** Outcome counts of the payments, as their buyers recorded them. */
+export interface PaymentOutcomes {
+  completed: number;
+  failed: number;
+  /** Failures by reason byte. */
+  reasons: Record<number, number>;
+  /** Simulated ms from the buyer's record to its end, of completed payments. */
+  durations: number[];
+}
+
+/**
+ * Checks made once the network is quiet and every server is up: both sides of every
+ * pair agree on trustlines, sync counters and balance; no lock, payment or search is
+ * left; buyers and sellers agree on every outcome; every account's net position is what
+ * its completed payments make it (so intermediaries end where they began, and the sum
+ * is zero); no file lies outside the datadir.
+ */
+export async function checkQuiet(
+  world: SimWorld,
+  topology: Topology,
+  model: Model,
+): Promise<PaymentOutcomes> {
+  const outcomes: PaymentOutcomes = { completed: 0, failed: 0, reasons: {}, durations: [] };
+  const node = (account: SimAccount) => world.servers.get(account.ref.address)!.node;
+  for (const server of world.servers.values()) {
+    if (server.node === null) world.violate("down-at-end", `${server.address} is not running`);
+    for (const path of server.disk.paths()) {
+      if (!path.startsWith(`${SIM_DATADIR}/`)) {
+        world.violate("outside-datadir", `${server.address} has ${path}`);
+      }
+    }
+    for (const [username, state] of server.node?.search.table.all() ?? []) {
+      world.violate("search-left", `${username}@${server.address}: ${state.idHex.slice(0, 12)}`);
+    }
+  }
+  if (world.violations.some((v) => v.invariant === "down-at-end")) return outcomes;
+
+  const accounts = topology.accounts;
+  const read = (i: number, j: number, file: PeerFile) =>
+    new Tx(node(accounts[i])!.store).getBigint(
+      peerPath(accounts[i].ref.username, accounts[j].ref, file),
+    );
+  const net = accounts.map(() => 0n);
+  for (const [a, b] of topology.pairs) {
+    const pair = `${accounts[a].name} / ${accounts[b].name}`;
+    for (const [creditor, debtor] of [[a, b], [b, a]]) {
+      const amount = await read(creditor, debtor, "trustline_out.txt");
+      const counter = await read(creditor, debtor, "counter.txt");
+      const syncOut = await read(creditor, debtor, "sync_out.txt");
+      const received = await read(debtor, creditor, "trustline_in.txt");
+      const syncIn = await read(debtor, creditor, "sync_in.txt");
+      const line = `${accounts[creditor].name} → ${accounts[debtor].name}`;
+      const allowed = model.trustlines.get(`${creditor} ${debtor}`) ?? [0n];
+      if (!allowed.includes(amount)) {
+        world.violate("trustline-lost", `${line}: ${amount}, expected one of ${allowed}`);
+      }
+      if (received !== amount || syncIn !== counter || syncOut !== counter) {
+        world.violate(
+          "trustline-disagrees",
+          `${line}: out ${amount} counter ${counter} sync_out ${syncOut}; ` +
+            `in ${received} sync_in ${syncIn}`,
+        );
+      }
+    }
+    const ab = await readBooks(
+      new Tx(node(accounts[a])!.store),
+      accounts[a].ref.username,
+      accounts[b].ref,
+    );
+    const ba = await readBooks(
+      new Tx(node(accounts[b])!.store),
+      accounts[b].ref.username,
+      accounts[a].ref,
+    );
+    if (ab.balance !== -ba.balance) {
+      world.violate("balance-disagrees", `${pair}: ${ab.balance} and ${ba.balance}`);
+    }
+    if (ab.lockedIn + ab.lockedOut + ba.lockedIn + ba.lockedOut !== 0n) {
+      world.violate("lock-left", `${pair}: ${show(ab)}; ${show(ba)}`);
+    }
+    net[a] += ab.balance;
+    net[b] += ba.balance;
+  }
+  if (net.reduce((sum, x) => sum + x, 0n) !== 0n) {
+    world.violate("net-not-zero", `the net positions sum to ${net.reduce((s, x) => s + x, 0n)}`);
+  }
+
+  for (const account of accounts) {
+    const inFlight = await listPayments(new Tx(node(account)!.store), account.ref.username, false);
+    for (const idHex of inFlight) {
+      world.violate("payment-unfinished", `${account.name}: ${idHex.slice(0, 12)}`);
+    }
+  }
+  const expected = accounts.map(() => 0n);
+  for (const payment of model.payments) {
+    const buyer = accounts[payment.buyer], seller = accounts[payment.seller];
+    const bought = await readPayment(new Tx(node(buyer)!.store), buyer.ref.username, payment.idHex);
+    const sold = await readPayment(new Tx(node(seller)!.store), seller.ref.username, payment.idHex);
+    const completed = bought?.state === "completed";
+    if (completed !== (sold?.state === "completed")) {
+      world.violate(
+        "outcome-disagrees",
+        `${payment.idHex.slice(0, 12)}: buyer ${bought?.state ?? "none"}, seller ${
+          sold?.state ?? "none"
+        }`,
+      );
+    }
+    if (completed) {
+      outcomes.completed++;
+      outcomes.durations.push(bought!.updatedAt - bought!.createdAt);
+      // The buyer's debt grows by the amount, the seller's claims by the same.
+      expected[payment.buyer] -= payment.amount;
+      expected[payment.seller] += payment.amount;
+    } else if (bought !== undefined) {
+      outcomes.failed++;
+      outcomes.reasons[bought.reason] = (outcomes.reasons[bought.reason] ?? 0) + 1;
+    }
+  }
+  // Net position here is what others owe the account: the seller is owed, the buyer owes.
+  for (let i = 0; i < accounts.length; i++) {
+    if (net[i] !== expected[i]) {
+      world.violate(
+        "net-position",
+        `${accounts[i].name} ends at ${net[i]}, its completed payments make ${expected[i]}`,
+      );
+    }
+  }
+  return outcomes;
+}
+
+function show(books: Books): string {
+  return `trust out ${books.trustlineOut} in ${books.trustlineIn} balance ${books.balance} ` +
+    `locked in ${books.lockedIn} out ${books.lockedOut}`;
+}

@@ -1,0 +1,225 @@
+/** `deno task sim`: simulation runs from the shell, with the seed and the command that replays a failure. */
+
+import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
+import { runPathStudy } from "./paths.ts";
+import { DEFAULT_SIM, runSimulation, type SimOptions, type SimReport } from "./run.ts";
+import { NO_FAULTS, SIM_EPOCH } from "./world.ts";
+
+const HELP = `Usage: deno task sim [OPTIONS]
+
+Runs complete ripple servers in one process on a simulated network and clock, with a
+random workload and injected faults, then checks that the books agree everywhere. One
+seed fixes the whole run: a failure prints the command that replays it exactly.
+
+Options:
+  --seed S            first seed (default 1)
+  --seeds N           run N seeds, S to S+N-1 (default 1)
+  --servers N         servers (default ${DEFAULT_SIM.servers})
+  --accounts N        accounts, spread over the servers (default ${DEFAULT_SIM.accounts})
+  --degree N          average peers per account (default ${DEFAULT_SIM.degree})
+  --steps K           client operations (default ${DEFAULT_SIM.steps})
+  --payments P        share of operations that are payments, 0 to 1 (default ${DEFAULT_SIM.paymentShare})
+  --loss P            chance a server datagram is lost (default 0)
+  --duplicate P       chance a server datagram arrives twice (default 0)
+  --reorder P         chance a datagram may be overtaken by the next (default 0)
+  --delay-ms MIN-MAX  one-way delay (default ${NO_FAULTS.delayMs.join("-")})
+  --crash-every-ms T  mean time between server crashes, 0 for none (default 0)
+  --down-ms MIN-MAX   how long a crashed server stays down (default ${NO_FAULTS.downMs.join("-")})
+  --torn P            chance a crash tears a file's unsynced tail (default 0)
+  --faults            shorthand: --loss 0.1 --duplicate 0.05 --reorder 0.1 --delay-ms 1-20
+                      --crash-every-ms 10000 --torn 0.3
+  --paths N           instead: a path-finding study of N buyer/seller pairs, each compared
+                      with a breadth-first search over the same capacities
+  --no-shrink         on a failure, do not look for fewer steps that still fail
+  --json              one JSON report per seed
+
+Exit status: 0 when every invariant held for every seed, 1 when one broke, 2 on a usage error.`;
+
+const OPTIONS = {
+  seed: { type: "string" },
+  seeds: { type: "string" },
+  servers: { type: "string" },
+  accounts: { type: "string" },
+  degree: { type: "string" },
+  steps: { type: "string" },
+  payments: { type: "string" },
+  loss: { type: "string" },
+  duplicate: { type: "string" },
+  reorder: { type: "string" },
+  "delay-ms": { type: "string" },
+  "crash-every-ms": { type: "string" },
+  "down-ms": { type: "string" },
+  torn: { type: "string" },
+  faults: { type: "boolean" },
+  paths: { type: "string" },
+  "no-shrink": { type: "boolean" },
+  json: { type: "boolean" },
+} as const;
+
+/** The faults `--faults` stands for. */
+export const STANDARD_FAULTS = {
+  loss: 0.1,
+  duplicate: 0.05,
+  reorder: 0.1,
+  delayMs: [1, 20] as [number, number],
+  crashEveryMs: 10_000,
+  downMs: NO_FAULTS.downMs,
+  torn: 0.3,
+};
+
+/** Parses the command line into run options; throws {@linkcode UsageError}. */
+export function parseSimArgs(
+  argv: string[],
+): { options: SimOptions; seeds: number; paths: number; shrink: boolean; json: boolean } | null {
+  const parsed = parseCommand(argv, OPTIONS, HELP, [0, 0]);
+  if (parsed === null) return null;
+  const number = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
+    const text = stringOption(parsed, name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || value < 0 || value > max) {
+      throw new UsageError(`--${name} must be a number from 0 to ${max}, not "${text}"`);
+    }
+    return value;
+  };
+  const whole = (name: string, fallback: number) => {
+    const value = number(name, fallback);
+    if (!Number.isInteger(value)) throw new UsageError(`--${name} must be a whole number`);
+    return value;
+  };
+  const range = (name: string, fallback: [number, number]): [number, number] => {
+    const text = stringOption(parsed, name);
+    if (text === undefined) return fallback;
+    const match = /^(\d+)-(\d+)$/.exec(text);
+    if (match === null || Number(match[1]) > Number(match[2])) {
+      throw new UsageError(`--${name} must be MIN-MAX in milliseconds, like 1-20, not "${text}"`);
+    }
+    return [Number(match[1]), Number(match[2])];
+  };
+  const base = parsed.values.faults === true ? STANDARD_FAULTS : NO_FAULTS;
+  const options: SimOptions = {
+    ...DEFAULT_SIM,
+    seed: whole("seed", DEFAULT_SIM.seed),
+    servers: Math.max(1, whole("servers", DEFAULT_SIM.servers)),
+    accounts: Math.max(2, whole("accounts", DEFAULT_SIM.accounts)),
+    degree: number("degree", DEFAULT_SIM.degree),
+    steps: whole("steps", DEFAULT_SIM.steps),
+    paymentShare: number("payments", DEFAULT_SIM.paymentShare, 1),
+    faults: {
+      loss: number("loss", base.loss, 1),
+      duplicate: number("duplicate", base.duplicate, 1),
+      reorder: number("reorder", base.reorder, 1),
+      delayMs: range("delay-ms", base.delayMs),
+      crashEveryMs: whole("crash-every-ms", base.crashEveryMs),
+      downMs: range("down-ms", base.downMs),
+      torn: number("torn", base.torn, 1),
+    },
+  };
+  if (options.faults.loss >= 1) throw new UsageError("--loss must be below 1");
+  return {
+    options,
+    seeds: Math.max(1, whole("seeds", 1)),
+    paths: whole("paths", 0),
+    shrink: parsed.values["no-shrink"] !== true,
+    json: parsed.values.json === true,
+  };
+}
+
+/** The command line that replays one run. */
+export function replayCommand(options: SimOptions): string {
+  const f = options.faults;
+  return [
+    "deno task sim",
+    `--seed ${options.seed} --servers ${options.servers} --accounts ${options.accounts}`,
+    `--degree ${options.degree} --steps ${options.steps} --payments ${options.paymentShare}`,
+    `--loss ${f.loss} --duplicate ${f.duplicate} --reorder ${f.reorder}`,
+    `--delay-ms ${f.delayMs.join("-")} --crash-every-ms ${f.crashEveryMs}`,
+    `--down-ms ${f.downMs.join("-")} --torn ${f.torn}`,
+  ].join(" ");
+}
+
+/**
+ * Looks for a smaller failing run of the same seed: fewer steps, halving while it still
+ * fails. The first steps of a seed are the same whatever the total, so a shorter failing
+ * run is usually the same failure, reached sooner.
+ */
+export async function shrink(options: SimOptions): Promise<SimOptions> {
+  let smallest = options;
+  for (let steps = Math.floor(options.steps / 2); steps >= 1; steps = Math.floor(steps / 2)) {
+    const candidate = { ...options, steps };
+    if ((await runSimulation(candidate)).violations.length === 0) break;
+    smallest = candidate;
+  }
+  return smallest;
+}
+
+function summary(report: SimReport, realMs: number): string {
+  const p = report.payments;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  return `seed ${report.seed}: ${report.violations.length === 0 ? "ok" : "FAILED"}, ` +
+    `${report.stats.sent} datagrams (${report.stats.lost} lost, ${report.stats.duplicated} ` +
+    `duplicated), ${report.stats.crashes} crashes, payments ${p.completed} completed / ` +
+    `${p.failed} failed, median ${median(p.datagrams)} datagrams and ${median(p.durations)} ms ` +
+    `per payment; ${(report.simulatedMs / 1000).toFixed(0)} s simulated in ` +
+    `${(realMs / 1000).toFixed(1)} s`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseSimArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`sim: ${error.message}\nRun "deno task sim --help" for usage.`);
+    return 2;
+  }
+  if (parsed === null) return 0;
+  const { options, seeds, paths, json } = parsed;
+  let failures = 0;
+  const started = performance.now();
+  for (let seed = options.seed; seed < options.seed + seeds; seed++) {
+    const t = performance.now();
+    if (paths > 0) {
+      const study = await runPathStudy({ ...options, seed, pairs: paths });
+      console.log(json ? JSON.stringify(study) : pathSummary(study, performance.now() - t));
+      if (study.violations.length > 0 || study.unexpected > 0) failures++;
+      continue;
+    }
+    const run = { ...options, seed };
+    const report = await runSimulation(run);
+    console.log(
+      json
+        ? JSON.stringify(report, (_, v) => typeof v === "bigint" ? String(v) : v)
+        : summary(report, performance.now() - t),
+    );
+    if (report.violations.length === 0) continue;
+    failures++;
+    for (const v of report.violations.slice(0, 20)) {
+      console.log(`  ${v.invariant} at ${v.at - SIM_EPOCH} ms: ${v.detail}`);
+    }
+    console.log(`  replay: ${replayCommand(run)}`);
+    if (parsed.shrink) console.log(`  smallest failing: ${replayCommand(await shrink(run))}`);
+  }
+  console.log(
+    `${seeds - failures} passed, ${failures} failed (${
+      ((performance.now() - started) / 1000).toFixed(1)
+    } s)`,
+  );
+  return failures === 0 ? 0 : 1;
+}
+
+function pathSummary(study: Awaited<ReturnType<typeof runPathStudy>>, realMs: number): string {
+  const reachable = study.trials.filter((t) => t.shortest !== null);
+  const completed = reachable.filter((t) => t.found !== null);
+  const mean = (xs: number[]) => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
+  const longer = completed.filter((t) => t.found! > t.shortest!).length;
+  return `seed ${study.seed}: breadth-first search finds a path for ${reachable.length} of ` +
+    `${study.trials.length} pairs; the servers completed ${completed.length} ` +
+    `(ratio ${study.successRatio.toFixed(3)}), ${study.unexpected} unexpected; ` +
+    `${mean(study.trials.map((t) => t.searchDatagrams)).toFixed(0)} search datagrams per ` +
+    `payment; hops found ${mean(completed.map((t) => t.found!)).toFixed(2)} vs shortest ` +
+    `${mean(completed.map((t) => t.shortest!)).toFixed(2)} (${longer} longer); ` +
+    `${study.violations.length} violations; ${(realMs / 1000).toFixed(1)} s`;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

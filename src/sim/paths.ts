@@ -1,0 +1,173 @@
+/**
+ * A path-finding study: on a generated network, payments one at a time, each compared with
+ * a breadth-first search over the same accounts and free capacities.
+ */
+
+import * as api from "../client/commands.ts";
+import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import { readPayment } from "../payments/record.ts";
+import { payable, readBooks, receivable } from "../store/books.ts";
+import { Tx } from "../store/tx.ts";
+import { LiveChecks } from "./invariants.ts";
+import { Random } from "./random.ts";
+import { generateTopology, type Topology, writeSyncedTrustline } from "./topology.ts";
+import { NO_FAULTS, SimWorld, type Violation } from "./world.ts";
+
+/** Sizes of a study. */
+export interface PathStudyOptions {
+  seed: number;
+  servers: number;
+  accounts: number;
+  /** Average peers per account; each pair trusts each other both ways, for 0 to 100. */
+  degree: number;
+  /** Buyer and seller pairs tried, one after another. */
+  pairs: number;
+  limits?: Partial<Limits>;
+}
+
+/** One buyer and seller pair and what happened to its payment. */
+export interface PathTrial {
+  /** Hops of the shortest path with enough capacity within the depth limit; null if none. */
+  shortest: number | null;
+  /** Hops of the path the servers used; null if the payment did not complete. */
+  found: number | null;
+  /** Failure reason byte at the buyer (0 when completed). */
+  reason: number;
+  /** Search datagrams (probes and reports) sent for this payment id. */
+  searchDatagrams: number;
+}
+
+/** The study's figures. */
+export interface PathStudy {
+  seed: number;
+  trials: PathTrial[];
+  violations: Violation[];
+  /** Payments completed among the pairs where breadth-first search found a path. */
+  successRatio: number;
+  /** Pairs where the servers completed a payment that breadth-first search found no path for. */
+  unexpected: number;
+}
+
+const AMOUNT = 10n;
+const PAYMENT_WITHIN_MS = 120_000;
+
+/** Runs the study. Trustlines are written to the disks as if synced long ago. */
+export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy> {
+  const random = new Random(options.seed);
+  const world = new SimWorld({ random: random.fork(), faults: NO_FAULTS, limits: options.limits });
+  const topology = await generateTopology(world, random.fork(), {
+    servers: options.servers,
+    accounts: options.accounts,
+    degree: options.degree,
+  });
+  for (const [a, b] of topology.pairs) {
+    for (const [creditor, debtor] of [[a, b], [b, a]]) {
+      const amount = BigInt(random.between(0, 100));
+      await writeSyncedTrustline(
+        world,
+        topology.accounts[creditor],
+        topology.accounts[debtor],
+        amount,
+      );
+    }
+  }
+  for (const address of topology.addresses) await world.start(address);
+  const live = new LiveChecks(world, topology);
+  const maxHops = 2 * (options.limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
+  const trials: PathTrial[] = [];
+  for (let i = 0; i < options.pairs; i++) {
+    const buyer = random.int(topology.accounts.length);
+    let seller = random.int(topology.accounts.length - 1);
+    if (seller >= buyer) seller++;
+    const shortest = await shortestPath(world, topology, buyer, seller, maxHops);
+    trials.push(await pay(world, topology, random.bytes(32), buyer, seller));
+    trials[trials.length - 1].shortest = shortest;
+    await live.check();
+  }
+  await world.close();
+  const reachable = trials.filter((t) => t.shortest !== null);
+  return {
+    seed: options.seed,
+    trials,
+    violations: world.violations,
+    successRatio: reachable.length === 0
+      ? 1
+      : reachable.filter((t) => t.found !== null).length / reachable.length,
+    unexpected: trials.filter((t) => t.shortest === null && t.found !== null).length,
+  };
+}
+
+async function pay(
+  world: SimWorld,
+  topology: Topology,
+  id: Uint8Array,
+  buyer: number,
+  seller: number,
+): Promise<PathTrial> {
+  const [b, s] = [topology.accounts[buyer], topology.accounts[seller]];
+  const buyerClient = world.client(b.ref, b.key);
+  const paying = (async () => {
+    await api.newPaymentIn(world.client(s.ref, s.key), b.ref, id, AMOUNT);
+    await api.newPaymentOut(buyerClient, s.ref, id, AMOUNT);
+  })();
+  await world.runUntil(paying, PAYMENT_WITHIN_MS);
+  // Let the payment run to its end (and the other searches to their time limits).
+  await world.runUntilQuiet(PAYMENT_WITHIN_MS);
+  const idHex = [...id].map((x) => x.toString(16).padStart(2, "0")).join("");
+  const record = await readPayment(
+    new Tx(world.servers.get(b.ref.address)!.node!.store),
+    b.ref.username,
+    idHex,
+  );
+  let found: number | null = null;
+  if (record?.state === "completed") {
+    let accounts = 0;
+    for (const account of topology.accounts) {
+      const store = world.servers.get(account.ref.address)!.node!.store;
+      const on = await readPayment(new Tx(store), account.ref.username, idHex);
+      if (on?.state === "completed") accounts++;
+    }
+    found = accounts - 1;
+  }
+  return {
+    shortest: null,
+    found,
+    reason: record?.reason ?? -1,
+    searchDatagrams: world.traffic.get(idHex)?.search ?? 0,
+  };
+}
+
+/** Breadth-first search over edges whose both sides have room for {@linkcode AMOUNT}. */
+async function shortestPath(
+  world: SimWorld,
+  topology: Topology,
+  from: number,
+  to: number,
+  maxHops: number,
+): Promise<number | null> {
+  const accounts = topology.accounts;
+  const books = (x: number, y: number) =>
+    readBooks(
+      new Tx(world.servers.get(accounts[x].ref.address)!.node!.store),
+      accounts[x].ref.username,
+      accounts[y].ref,
+    );
+  const depth = new Map<number, number>([[from, 0]]);
+  let frontier = [from];
+  for (let hops = 1; hops <= maxHops && frontier.length > 0; hops++) {
+    const next: number[] = [];
+    for (const x of frontier) {
+      for (const y of accounts[x].peers) {
+        if (depth.has(y)) continue;
+        if (payable(await books(x, y)) < AMOUNT || receivable(await books(y, x)) < AMOUNT) {
+          continue;
+        }
+        if (y === to) return hops;
+        depth.set(y, hops);
+        next.push(y);
+      }
+    }
+    frontier = next;
+  }
+  return null;
+}

@@ -1,0 +1,443 @@
+/**
+ * A simulated world: real server nodes on in-memory disks, joined by a simulated network
+ * that loses, duplicates, delays and reorders datagrams, under one simulated clock.
+ */
+
+import { setImmediate } from "node:timers";
+import { Client } from "../client/client.ts";
+import { MemoryCounterStore } from "../client/counter_store.ts";
+import type { Limits } from "../core/config.ts";
+import { Logger } from "../core/log.ts";
+import { Node } from "../server/node.ts";
+import type { Transport } from "../server/transport.ts";
+import { MemoryFileSystem } from "../store/memory_fs.ts";
+import { toHex } from "../auth/keys.ts";
+import { ServerCommand } from "../wire/commands.ts";
+import { decodeDatagram } from "../wire/datagram.ts";
+import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import { SimClock } from "./clock.ts";
+import { SyncMac } from "./mac.ts";
+import type { Random } from "./random.ts";
+
+/** How often each fault happens; all zero is a perfect network that never crashes. */
+export interface Faults {
+  /** Chance that a server datagram is lost. */
+  loss: number;
+  /** Chance that a server datagram is delivered twice. */
+  duplicate: number;
+  /** Chance that the sender is told "delivered" at once, so the next datagram may overtake it. */
+  reorder: number;
+  /** One-way delay of every datagram and client exchange, in ms, uniform in [min, max]. */
+  delayMs: [number, number];
+  /** Mean simulated time between two server crashes (0: never). */
+  crashEveryMs: number;
+  /** How long a crashed server stays down, ms, uniform in [min, max]. */
+  downMs: [number, number];
+  /** Chance that a crash tears the unsynced tail of a file instead of dropping it. */
+  torn: number;
+}
+
+/** No faults at all. */
+export const NO_FAULTS: Faults = {
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  delayMs: [1, 5],
+  crashEveryMs: 0,
+  downMs: [100, 2_000],
+  torn: 0,
+};
+
+/** One simulated server: its disk lives on across crashes, its node does not. */
+export interface SimServer {
+  readonly address: string;
+  readonly disk: MemoryFileSystem;
+  node: Node | null;
+  /** Client exchanges in progress, failed when the server crashes. */
+  exchanges: Set<(error: Error) => void>;
+  life: { stop(): void } | null;
+  crashes: number;
+  restarts: number;
+}
+
+/** What the network did, for reports. */
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  refused: number;
+  crashes: number;
+}
+
+/** A safety property that failed; `at` is the simulated time. */
+export interface Violation {
+  at: number;
+  invariant: string;
+  detail: string;
+}
+
+/** Options of {@linkcode SimWorld}. */
+export interface WorldOptions {
+  random: Random;
+  faults: Faults;
+  limits?: Partial<Limits>;
+  /** Keep each server's log lines (memory grows with the run). */
+  keepLogs?: boolean;
+  /** Called with each new node, before it handles anything (tests plant bugs with it). */
+  onStart?: (server: SimServer) => void;
+}
+
+/** Datagrams sent for one payment id: its search, and its three steps. */
+export interface PaymentTraffic {
+  search: number;
+  payment: number;
+}
+
+/** The datadir of every simulated server on its own disk. */
+export const SIM_DATADIR = "/data";
+/** Simulated time starts at a fixed date, so runs do not depend on the real clock. */
+export const SIM_EPOCH = Date.UTC(2026, 0, 1);
+const CLIENT_TIMEOUT_MS = 10_000;
+
+/**
+ * The world. Drive it with {@linkcode SimWorld.runFor}; between two events every promise
+ * the last one started is allowed to settle, so each event sees the consequences of the
+ * ones before it, and a run depends on the seed alone.
+ */
+export class SimWorld {
+  readonly clock: SimClock;
+  readonly servers = new Map<string, SimServer>();
+  readonly stats: NetworkStats = {
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    refused: 0,
+    crashes: 0,
+  };
+  readonly violations: Violation[] = [];
+  readonly logs: string[] = [];
+  faults: Faults;
+  #random: Random;
+  #limits: Partial<Limits>;
+  #keepLogs: boolean;
+  #mac = new SyncMac();
+  #clients = new Map<string, Client>();
+  /** Highest counter each sending account used towards each peer. */
+  #counters = new Map<string, number>();
+  #nextCrash: { cancel(): void } | null = null;
+  #onStart?: (server: SimServer) => void;
+  /** Server datagrams sent per payment id (hex), by kind. */
+  readonly traffic = new Map<string, PaymentTraffic>();
+
+  constructor(options: WorldOptions) {
+    this.clock = new SimClock(SIM_EPOCH);
+    this.#random = options.random;
+    this.faults = options.faults;
+    this.#limits = options.limits ?? {};
+    this.#keepLogs = options.keepLogs ?? false;
+    this.#onStart = options.onStart;
+  }
+
+  /** Adds a server with an empty disk; it is started by {@linkcode SimWorld.start}. */
+  addServer(address: string): SimServer {
+    const server: SimServer = {
+      address,
+      disk: new MemoryFileSystem({ random: this.#random.fork().fn, tornRate: this.faults.torn }),
+      node: null,
+      exchanges: new Set(),
+      life: null,
+      crashes: 0,
+      restarts: 0,
+    };
+    this.servers.set(address, server);
+    return server;
+  }
+
+  /** Starts (or restarts from its disk) a server's node. */
+  async start(address: string): Promise<void> {
+    const server = this.#server(address);
+    if (server.node !== null) return;
+    const life = this.clock.life();
+    const epoch = server.disk.crashes;
+    const alive = () => server.disk.crashes === epoch && server.life === life;
+    const transport: Transport = {
+      send: (to, bytes) => alive() ? this.#send(address, to, bytes) : Promise.reject(dead()),
+    };
+    const sink = (line: string) => {
+      if (this.#keepLogs) this.logs.push(`${address} ${line}`);
+    };
+    server.life = life;
+    try {
+      server.node = await Node.open({
+        fs: server.disk.view(),
+        datadir: SIM_DATADIR,
+        address,
+        transport,
+        clock: life,
+        mac: this.#mac,
+        random: this.#random.fork().fn,
+        limits: this.#limits,
+        logger: new Logger({ level: "info", sink, now: () => this.clock.now() }),
+      });
+      this.#onStart?.(server);
+    } catch (error) {
+      // A crash scheduled for the next writes can hit the journal replay itself.
+      if (server.disk.crashes === epoch) throw error;
+      this.stats.crashes++;
+      server.life = null;
+      life.stop();
+      this.#restartLater(server);
+    }
+  }
+
+  /** A crash now: everything not durable is lost, timers and connections die with the node. */
+  crash(address: string): void {
+    const server = this.#server(address);
+    if (server.node === null) return;
+    server.disk.crash();
+    this.#down(server);
+  }
+
+  /** Random crashes from now on, at the rate of the faults; `stopCrashes` ends them. */
+  startCrashes(): void {
+    if (this.faults.crashEveryMs <= 0) return;
+    const delay = Math.round(-Math.log(1 - this.#random.next()) * this.faults.crashEveryMs);
+    this.#nextCrash = this.clock.setTimer(delay, () => {
+      const up = [...this.servers.values()].filter((server) => server.node !== null);
+      if (up.length > 0) {
+        const server = this.#random.pick(up);
+        // Half the crashes fall between two writes now, half in the middle of the next ones.
+        if (this.#random.chance(0.5)) this.crash(server.address);
+        else server.disk.crashAfter(this.#random.between(1, 40));
+      }
+      this.startCrashes();
+    });
+  }
+
+  stopCrashes(): void {
+    this.#nextCrash?.cancel();
+    this.#nextCrash = null;
+    for (const server of this.servers.values()) server.disk.cancelCrash();
+  }
+
+  /** The client of an account, talking over the simulated network (one per account). */
+  client(ref: AccountRef, key: Uint8Array): Client {
+    const name = formatAccountRef(ref);
+    let client = this.#clients.get(name);
+    if (client === undefined) {
+      client = new Client({
+        server: ref.address,
+        account: ref.username,
+        key,
+        counters: new MemoryCounterStore(),
+        mac: this.#mac,
+        exchange: (address, request) => this.#exchange(address, request),
+      });
+      this.#clients.set(name, client);
+    }
+    return client;
+  }
+
+  /** Runs events until simulated time has moved `ms` on, or nothing is left to run. */
+  async runFor(ms: number): Promise<void> {
+    await this.#run(() => false, this.clock.now() + ms);
+  }
+
+  /**
+   * Runs until no event is left (a quiet network) or `maxMs` have passed; true if quiet.
+   * Servers' own periodic work (none at rest) would keep it from ever being quiet.
+   */
+  async runUntilQuiet(maxMs: number): Promise<boolean> {
+    await this.runFor(maxMs);
+    return this.clock.nextAt === undefined;
+  }
+
+  /** Records a broken invariant. */
+  violate(invariant: string, detail: string): void {
+    this.violations.push({ at: this.clock.now(), invariant, detail });
+  }
+
+  /**
+   * Runs events until `promise` settles; its value, or undefined if `maxMs` of simulated
+   * time passed (or nothing was left to run) first.
+   */
+  async runUntil<T>(promise: Promise<T>, maxMs: number): Promise<T | undefined> {
+    let outcome: { value: T } | { error: unknown } | undefined;
+    promise.then((value) => outcome = { value }, (error) => outcome = { error });
+    await this.#run(() => outcome !== undefined, this.clock.now() + maxMs);
+    if (outcome === undefined) return undefined;
+    if ("error" in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  async #run(done: () => boolean, end: number): Promise<void> {
+    await settle();
+    while (!done()) {
+      const next = this.clock.nextAt;
+      if (next === undefined || next > end) return;
+      this.clock.step();
+      await settle();
+      this.#noticeCrashes();
+    }
+  }
+
+  /** Closes every running node, cleanly; crashed ones are already gone. */
+  async close(): Promise<void> {
+    this.stopCrashes();
+    const closing: Promise<void>[] = [];
+    for (const server of this.servers.values()) {
+      if (server.node !== null) closing.push(server.node.close());
+    }
+    // A node's close waits for its last sends and writes, which need simulated time to move.
+    await this.runUntil(Promise.all(closing), 600_000);
+    for (const server of this.servers.values()) {
+      server.node = null;
+      server.life?.stop();
+      server.life = null;
+    }
+  }
+
+  #send(from: string, to: string, bytes: Uint8Array): Promise<void> {
+    this.stats.sent++;
+    this.#checkCounter(from, to, bytes);
+    const copy = bytes.slice();
+    const delay = this.#delay();
+    if (this.#random.chance(this.faults.loss)) {
+      this.stats.lost++;
+      return this.#after(delay, () => Promise.reject(new Error(`lost on the way to ${to}`)));
+    }
+    if (this.#random.chance(this.faults.duplicate)) {
+      this.stats.duplicated++;
+      this.clock.setTimer(delay + this.#delay() * 4, () => this.#deliver(to, copy));
+    }
+    if (this.#random.chance(this.faults.reorder)) {
+      this.clock.setTimer(delay + this.#delay() * 4, () => this.#deliver(to, copy));
+      return Promise.resolve();
+    }
+    return this.#after(delay, () => {
+      if (!this.#deliver(to, copy)) return Promise.reject(new Error(`cannot reach ${to}`));
+      return Promise.resolve();
+    });
+  }
+
+  /** Hands a datagram to the server at `to`; false if it is down (or unknown). */
+  #deliver(to: string, bytes: Uint8Array): boolean {
+    const node = this.servers.get(to)?.node;
+    if (node === null || node === undefined) {
+      this.stats.refused++;
+      return false;
+    }
+    this.stats.delivered++;
+    node.receive(bytes).catch(() => {});
+    return true;
+  }
+
+  #exchange(address: string, request: Uint8Array): Promise<Uint8Array> {
+    const server = this.servers.get(address);
+    return new Promise((resolve, reject) => {
+      if (server?.node == null) {
+        this.clock.setTimer(this.#delay(), () => reject(new Error(`${address} is down`)));
+        return;
+      }
+      const fail = (error: Error) => {
+        timeout.cancel();
+        server.exchanges.delete(fail);
+        reject(error);
+      };
+      server.exchanges.add(fail);
+      const timeout = this.clock.setTimer(CLIENT_TIMEOUT_MS, () => fail(new Error("timed out")));
+      this.clock.setTimer(this.#delay(), () => {
+        const node = server.node;
+        if (node === null) return fail(new Error(`${address} is down`));
+        node.receive(request).then((answer) => {
+          if (!server.exchanges.has(fail)) return;
+          this.clock.setTimer(this.#delay(), () => {
+            if (!server.exchanges.has(fail)) return;
+            timeout.cancel();
+            server.exchanges.delete(fail);
+            if (answer === null) reject(new Error("no answer to a client command"));
+            else resolve(answer);
+          });
+        }, (error) => fail(error instanceof Error ? error : new Error(String(error))));
+      });
+    });
+  }
+
+  /**
+   * A server's outgoing counters to one peer must rise with every datagram it sends; and
+   * the traffic of each payment is counted.
+   */
+  #checkCounter(from: string, to: string, bytes: Uint8Array): void {
+    const { command, username, peerUsername, counter, arguments: args } = decodeDatagram(bytes);
+    if (command >= ServerCommand.Search) {
+      const id = toHex(args.subarray(0, 32));
+      const traffic = this.traffic.get(id) ?? { search: 0, payment: 0 };
+      if (command <= ServerCommand.SearchReport) traffic.search++;
+      else traffic.payment++;
+      this.traffic.set(id, traffic);
+    }
+    const key = `${peerUsername}@${from} ${username}@${to}`;
+    const last = this.#counters.get(key) ?? 0;
+    if (counter <= last) {
+      this.violate("counter-reused", `${key} sent counter ${counter} after ${last}`);
+    }
+    this.#counters.set(key, Math.max(counter, last));
+  }
+
+  #noticeCrashes(): void {
+    for (const server of this.servers.values()) {
+      if (server.node !== null && server.life !== null && server.disk.crashes > server.crashes) {
+        this.#down(server);
+      }
+    }
+  }
+
+  #down(server: SimServer): void {
+    server.crashes = server.disk.crashes;
+    this.stats.crashes++;
+    server.node = null;
+    server.life?.stop();
+    server.life = null;
+    for (const fail of [...server.exchanges]) fail(new Error(`${server.address} crashed`));
+    this.#restartLater(server);
+  }
+
+  #restartLater(server: SimServer): void {
+    server.crashes = server.disk.crashes;
+    const [min, max] = this.faults.downMs;
+    this.clock.setTimer(this.#random.between(min, max), () => {
+      server.restarts++;
+      this.start(server.address).catch((error) => {
+        this.violate("restart-failed", `${server.address}: ${error}`);
+      });
+    });
+  }
+
+  #delay(): number {
+    const [min, max] = this.faults.delayMs;
+    return this.#random.between(min, max);
+  }
+
+  #after<T>(delayMs: number, then: () => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.clock.setTimer(delayMs, () => then().then(resolve, reject));
+    });
+  }
+
+  #server(address: string): SimServer {
+    const server = this.servers.get(address);
+    if (server === undefined) throw new Error(`no server ${address}`);
+    return server;
+  }
+}
+
+/** Lets every promise started so far settle: all simulated work is on the microtask queue. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function dead(): Error {
+  return new Error("the server crashed");
+}
