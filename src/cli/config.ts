@@ -168,7 +168,9 @@ export function parseConfigLines(
     if (eq === -1) throw new ConfigError(`${where}: expected "name = value", got "${line}"`);
     const name = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    if (!(name in NUMBER_SETTINGS) && !(TEXT_SETTINGS as readonly string[]).includes(name)) {
+    if (
+      !Object.hasOwn(NUMBER_SETTINGS, name) && !(TEXT_SETTINGS as readonly string[]).includes(name)
+    ) {
       throw new ConfigError(
         `${where}: unknown setting "${name}"; run "ripple serve --help" for the list`,
       );

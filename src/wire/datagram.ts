@@ -102,12 +102,18 @@ function validatePeer(command: number, peerUsername: string, peerAddress: string
   }
 }
 
-/** Reads a zero-padded ASCII field; bytes after the first zero must all be zero. */
 function readName(bytes: Uint8Array, at: number, field: string): string {
-  const raw = bytes.subarray(at, at + NAME_FIELD_SIZE);
+  return decodeNameField(bytes.subarray(at, at + NAME_FIELD_SIZE), field);
+}
+
+/**
+ * Reads a zero-padded printable-ASCII name field (of a datagram or an answer); bytes after
+ * the first zero must all be zero. Throws {@linkcode DatagramError} naming `field`.
+ */
+export function decodeNameField(raw: Uint8Array, field: string): string {
   let end = raw.indexOf(0);
-  if (end === -1) end = NAME_FIELD_SIZE;
-  for (let i = end; i < NAME_FIELD_SIZE; i++) {
+  if (end === -1) end = raw.length;
+  for (let i = end; i < raw.length; i++) {
     if (raw[i] !== 0) throw new DatagramError(`${field} has bytes after its end`);
   }
   let text = "";

@@ -1,6 +1,6 @@
 /** Typed byte layouts: one declaration gives the encoder and the decoder of an argument field or a response body. */
 
-import { ARGUMENTS_SIZE, DatagramError } from "./datagram.ts";
+import { ARGUMENTS_SIZE, DatagramError, decodeNameField } from "./datagram.ts";
 
 /** Field types: big-endian integers, 32-byte identifiers, and 32-byte zero-padded ASCII names. */
 export type FieldType = "u8" | "u32" | "u64" | "i64" | "id" | "name";
@@ -112,7 +112,7 @@ function decodeFields<F extends Record<string, FieldType>>(
   let at = 0;
   for (const [name, type] of entries) {
     if (type === "id") values[name] = bytes.slice(at, at + 32);
-    else if (type === "name") values[name] = readName(bytes.subarray(at, at + 32));
+    else if (type === "name") values[name] = decodeNameField(bytes.subarray(at, at + 32), name);
     else if (type === "u64") values[name] = view.getBigUint64(at);
     else if (type === "i64") values[name] = view.getBigInt64(at);
     else if (type === "u32") values[name] = view.getUint32(at);
@@ -120,15 +120,6 @@ function decodeFields<F extends Record<string, FieldType>>(
     at += SIZES[type];
   }
   return values as Values<F>;
-}
-
-function readName(field: Uint8Array): string {
-  const end = field.indexOf(0);
-  let text = "";
-  for (const byte of field.subarray(0, end === -1 ? field.length : end)) {
-    text += String.fromCharCode(byte);
-  }
-  return text;
 }
 
 /**

@@ -109,3 +109,16 @@ Deno.test("arguments decode straight from a decoded datagram", () => {
   bytes[97] ^= 0xff;
   assert.equal(decoded.id[0], 1, "a decoded id is a copy, not a view of the datagram");
 });
+
+Deno.test("a name field is refused with a control byte, or bytes after its end", () => {
+  const entry = layout({ name: "name" }, "exact");
+  const field = (...bytes: number[]) => {
+    const raw = new Uint8Array(32);
+    raw.set(bytes);
+    return raw;
+  };
+  assert.equal(entry.decode(field(0x62, 0x6f, 0x62)).name, "bob");
+  assert.throws(() => entry.decode(field(0x1b, 0x5b, 0x32, 0x4a)), DatagramError);
+  assert.throws(() => entry.decode(field(0x62, 0, 0x62)), DatagramError);
+  assert.throws(() => entry.decode(field(0x62, 0xc3, 0xa9)), DatagramError);
+});
