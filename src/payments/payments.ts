@@ -127,7 +127,6 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
         amount,
         counterpart: ctx.peer,
       });
-      writePayment(ctx, record);
       let outcome;
       try {
         outcome = await engine.start(
@@ -141,6 +140,8 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
         if (error instanceof SearchRefused) return refuse(error.message, Status.Busy);
         throw error;
       }
+      // Written only once the search is under way, so that a busy answer leaves nothing behind.
+      writePayment(ctx, record);
       ctx.log.info("payment-started", {
         account: ctx.username,
         payment: idHex.slice(0, 16),
