@@ -48,9 +48,11 @@ export interface MemoryFileSystemOptions {
  * ```
  */
 export class MemoryFileSystem {
-  #live = new Map<string, Inode>();
-  #durable = new Map<string, Inode>();
+  #live = new FileTable();
+  #durable = new FileTable();
   #dirs = new Set<string>(["/"]);
+  /** Subdirectory names by parent directory. */
+  #subdirs = new Map<string, Set<string>>();
   #epoch = 0;
   #crashIn: number | null = null;
   #random: () => number;
@@ -87,8 +89,9 @@ export class MemoryFileSystem {
   crash(): void {
     this.#crashIn = null;
     this.#epoch++;
-    const survivors = new Map<string, Inode>();
-    for (const [path, inode] of this.#durable) {
+    const survivors = new FileTable();
+    const durable = new FileTable();
+    for (const [path, inode] of this.#durable.entries()) {
       let data = inode.synced;
       if (inode.data !== inode.synced && this.#random() < this.#tornRate) {
         // Unsynced appends tear, but the bytes an fsync already made durable stay.
@@ -96,10 +99,12 @@ export class MemoryFileSystem {
         const torn = Math.floor(this.#random() * (inode.data.length - kept + 1));
         data = inode.data.slice(0, kept + torn);
       }
-      survivors.set(path, { data, synced: data });
+      const survivor = { data, synced: data };
+      survivors.set(path, survivor);
+      durable.set(path, survivor);
     }
     this.#live = survivors;
-    this.#durable = new Map(survivors);
+    this.#durable = durable;
   }
 
   /** Every file path that exists now, for invariant checks. */
@@ -119,7 +124,7 @@ export class MemoryFileSystem {
   }
 
   /** @internal */
-  get live(): Map<string, Inode> {
+  get live(): FileTable {
     return this.#live;
   }
 
@@ -128,18 +133,75 @@ export class MemoryFileSystem {
     return this.#dirs;
   }
 
-  /** @internal makes the entries of `dir` durable as they are live now */
-  syncEntries(dir: string): void {
-    for (const path of [...this.#durable.keys()]) {
-      if (dirname(path) === dir && this.#live.get(path) !== this.#durable.get(path)) {
-        this.#durable.delete(path);
-      }
-    }
-    for (const [path, inode] of this.#live) {
-      if (dirname(path) === dir) this.#durable.set(path, inode);
+  /** @internal the names of the subdirectories of `dir` */
+  subdirs(dir: string): Iterable<string> {
+    return this.#subdirs.get(dir) ?? [];
+  }
+
+  /** @internal creates `dir` and its missing parents */
+  addDir(dir: string): void {
+    for (; dir !== "/" && !this.#dirs.has(dir); dir = dirname(dir)) {
+      this.#dirs.add(dir);
+      const parent = dirname(dir);
+      let names = this.#subdirs.get(parent);
+      if (names === undefined) this.#subdirs.set(parent, names = new Set());
+      names.add(basename(dir));
     }
   }
+
+  /** @internal makes the entries of `dir` durable as they are live now */
+  syncEntries(dir: string): void {
+    for (const path of [...this.#durable.inDir(dir).keys()]) {
+      if (this.#live.get(path) !== this.#durable.get(path)) this.#durable.delete(path);
+    }
+    for (const [path, inode] of this.#live.inDir(dir)) this.#durable.set(path, inode);
+  }
 }
+
+/** Files by path, indexed by directory so that listing one does not scan them all. */
+class FileTable {
+  #files = new Map<string, Inode>();
+  #byDir = new Map<string, Map<string, Inode>>();
+
+  get(path: string): Inode | undefined {
+    return this.#files.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.#files.has(path);
+  }
+
+  set(path: string, inode: Inode): void {
+    this.#files.set(path, inode);
+    const dir = dirname(path);
+    let files = this.#byDir.get(dir);
+    if (files === undefined) this.#byDir.set(dir, files = new Map());
+    files.set(path, inode);
+  }
+
+  delete(path: string): void {
+    this.#files.delete(path);
+    const dir = dirname(path);
+    const files = this.#byDir.get(dir);
+    files?.delete(path);
+    if (files?.size === 0) this.#byDir.delete(dir);
+  }
+
+  keys(): Iterable<string> {
+    return this.#files.keys();
+  }
+
+  entries(): Iterable<[string, Inode]> {
+    return this.#files.entries();
+  }
+
+  /** The files directly in `dir`, by path. */
+  inDir(dir: string): ReadonlyMap<string, Inode> {
+    return this.#byDir.get(dir) ?? EMPTY;
+  }
+}
+
+const EMPTY: ReadonlyMap<string, Inode> = new Map();
 
 function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
   return prefix.length <= data.length && prefix.every((byte, i) => data[i] === byte);
@@ -162,12 +224,8 @@ class MemoryView implements FileSystem {
     return this.#run(false, () => {
       if (!this.#disk.dirs.has(path)) return null;
       const names = new Map<string, boolean>();
-      for (const dir of this.#disk.dirs) {
-        if (dir !== path && dirname(dir) === path) names.set(basename(dir), true);
-      }
-      for (const file of this.#disk.live.keys()) {
-        if (dirname(file) === path) names.set(basename(file), false);
-      }
+      for (const dir of this.#disk.subdirs(path)) names.set(dir, true);
+      for (const file of this.#disk.live.inDir(path).keys()) names.set(basename(file), false);
       return [...names].map(([name, isDirectory]) => ({ name, isDirectory }));
     });
   }
@@ -227,9 +285,7 @@ class MemoryView implements FileSystem {
 
   mkdir(path: string): Promise<void> {
     return this.#run(true, () => {
-      for (let dir = path; dir !== "/" && !this.#disk.dirs.has(dir); dir = dirname(dir)) {
-        this.#disk.dirs.add(dir);
-      }
+      this.#disk.addDir(path);
     });
   }
 
