@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import * as api from "../../src/client/commands.ts";
-import type { Client } from "../../src/client/client.ts";
+import { type Client, ClientError } from "../../src/client/client.ts";
+import { Status } from "../../src/wire/response.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
-import { eventually, LocalNetwork } from "../support/local_network.ts";
+import { eventually, FAST_LIMITS, LocalNetwork } from "../support/local_network.ts";
 
 const COMPLETED = 6;
 const FAILED = 7;
@@ -75,4 +76,25 @@ Deno.test("a payment larger than one trustline on the chain finds no path", asyn
   await api.newPaymentOut(net.client(a), d, id, 40n);
   assert.equal(await settled(net.client(a), id), FAILED);
   assert.equal((await api.getPayment(net.client(a), id)).reason, 1);
+});
+
+Deno.test("a payment refused as busy leaves no record, and its id can be used later", async () => {
+  await using net = new LocalNetwork({ ...FAST_LIMITS, maxSearchesPerAccount: 1 });
+  const [a, , , d] = await chain(net, [100n, 100n, 100n]);
+  const first = crypto.getRandomValues(new Uint8Array(32));
+  const second = crypto.getRandomValues(new Uint8Array(32));
+  await api.newPaymentIn(net.client(d), a, first, 10n);
+  await assert.rejects(
+    api.newPaymentIn(net.client(d), a, second, 10n),
+    (error) => error instanceof ClientError && error.status === Status.Busy,
+  );
+  assert.equal((await api.getPayment(net.client(d), second)).state, 0, "no record of it");
+  await api.newPaymentOut(net.client(a), d, first, 10n);
+  assert.equal(await settled(net.client(a), first), COMPLETED);
+  await eventually(async () =>
+    (await api.getPayment(net.client(d), first)).state === COMPLETED || undefined
+  );
+  await api.newPaymentIn(net.client(d), a, second, 10n);
+  await api.newPaymentOut(net.client(a), d, second, 10n);
+  assert.equal(await settled(net.client(a), second), COMPLETED);
 });
