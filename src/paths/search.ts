@@ -8,7 +8,7 @@ import type { Limits } from "../core/config.ts";
 import type { Context } from "../core/context.ts";
 import { payable, readBooks, receivable } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
-import { searchArgs, searchReportArgs } from "../wire/arguments.ts";
+import { searchArgs, searchEndArgs, searchReportArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import type { AccountRef } from "../wire/names.ts";
 import {
@@ -177,9 +177,44 @@ export class SearchEngine {
     return undefined;
   }
 
-  /** Drops a search at an account (its path is being used, or its root gave up). */
-  forget(username: string, idHex: string): void {
-    this.table.delete(username, idHex);
+  /**
+   * Ends a search at an account (its path is being used, or its root gave up): every
+   * neighbour it probed, but those in `keep` (the path), is told to drop the search too,
+   * so that the accounts off the path free their state now instead of at the time limit.
+   */
+  end(ctx: Context, idHex: string, keep: (AccountRef | null)[]): void {
+    const state = this.table.get(ctx.username, idHex);
+    if (state === undefined) return;
+    this.table.delete(ctx.username, idHex);
+    for (const front of [Front.Out, Front.In] as const) {
+      this.#endChildren(ctx, state, front, keep);
+    }
+  }
+
+  /** A parent's word that its part of a front is over: drop ours and pass it on. */
+  onEnd(ctx: Context, from: AccountRef, message: Omit<SearchMessage, "round">): void {
+    const front = message.front as FrontId;
+    const state = this.table.get(ctx.username, toHex(message.id));
+    const mine = state?.fronts[front];
+    if (state === undefined || mine === undefined || !sameAccount(mine.parent, from)) return;
+    if (state.amount !== message.amount) return;
+    this.#endChildren(ctx, state, front, []);
+    state.fronts[front] = undefined;
+    if (state.fronts[1 - front] === undefined) this.table.delete(ctx.username, state.idHex);
+  }
+
+  #endChildren(
+    ctx: Context,
+    state: SearchState,
+    front: FrontId,
+    keep: (AccountRef | null)[],
+  ): void {
+    const args = searchEndArgs.encode({ id: state.id, amount: state.amount, front });
+    for (const child of state.fronts[front]?.children.values() ?? []) {
+      if (!keep.some((ref) => sameAccount(ref, child.ref))) {
+        ctx.send(child.ref, ServerCommand.SearchEnd, args);
+      }
+    }
   }
 
   /** Resends probes to silent children, gives up on them, and drops expired searches. */
@@ -187,7 +222,8 @@ export class SearchEngine {
     const outcomes: Outcome[] = [];
     for (const state of this.table.of(ctx.username)) {
       if (ctx.now >= state.expiresAt) {
-        this.forget(ctx.username, state.idHex);
+        // Every account of the search reaches its own time limit: nobody needs telling.
+        this.table.delete(ctx.username, state.idHex);
         for (const front of [Front.Out, Front.In] as const) {
           if (state.fronts[front]?.parent === null && !state.ended) {
             outcomes.push({ kind: "failed", idHex: state.idHex, front, reason: "timeout" });
@@ -333,7 +369,7 @@ export class SearchEngine {
     // started yet), wait for the other front until the time limit.
     if (status === Report.Done && front === Front.Out && !state.ended) {
       state.ended = true;
-      this.forget(ctx.username, state.idHex);
+      this.end(ctx, state.idHex, []);
       return { kind: "failed", idHex: state.idHex, front, reason: "no-path" };
     }
     return null;

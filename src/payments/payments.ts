@@ -23,6 +23,7 @@ import {
   paymentEntry,
   paymentIdArgs,
   searchArgs,
+  searchEndArgs,
   searchReportArgs,
 } from "../wire/arguments.ts";
 import { ClientCommand, ServerCommand } from "../wire/commands.ts";
@@ -86,7 +87,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     const record = await readPayment(ctx.tx, ctx.username, outcome.idHex);
     if (record?.state !== "searching") return;
     if (outcome.kind === "failed") {
-      engine.forget(ctx.username, outcome.idHex);
+      engine.end(ctx, outcome.idHex, []);
       return steps.fail(
         ctx,
         record,
@@ -94,7 +95,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       );
     }
     if (outcome.front === Front.Out) {
-      engine.forget(ctx.username, outcome.idHex);
+      engine.end(ctx, outcome.idHex, [outcome.downstream]);
       return steps.startLock(ctx, record, outcome.downstream!);
     }
     record.state = "found";
@@ -236,6 +237,13 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       async handle(ctx, message) {
         if (message.front > 1) return;
         await conclude(ctx, await engine.onReport(ctx, ctx.peer, message));
+      },
+    }),
+    [ServerCommand.SearchEnd]: serverCommand({
+      args: searchEndArgs,
+      handle(ctx, message) {
+        if (message.front <= 1) engine.onEnd(ctx, ctx.peer, message);
+        return Promise.resolve();
       },
     }),
     [ServerCommand.Lock]: serverCommand({

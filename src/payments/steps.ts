@@ -82,7 +82,7 @@ export class PaymentSteps {
       record.state = "locked";
       record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
       writePayment(ctx, record);
-      this.engine.forget(ctx.username, idHex);
+      this.engine.end(ctx, idHex, [from]);
       this.send(ctx, from, ServerCommand.Locked, record);
       ctx.wakeAt(record.lockExpires);
       return;
@@ -115,7 +115,7 @@ export class PaymentSteps {
     await lockEdge(ctx, hop, "out");
     hop.lockExpires = ctx.now + this.limits.lockTimeoutMs;
     writePayment(ctx, hop);
-    this.engine.forget(ctx.username, idHex);
+    this.engine.end(ctx, idHex, [from, downstream]);
     this.send(ctx, downstream, ServerCommand.Lock, hop);
     this.retryLater(ctx, hop, true);
   }

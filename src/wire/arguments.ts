@@ -31,6 +31,8 @@ export const searchReportArgs = layout({
   round: "u8",
   status: "u8",
 });
+/** Server 142 search end: the sender's part of a front is over; drop yours and pass it on. */
+export const searchEndArgs = layout({ id: "id", amount: "u64", front: "u8" });
 /** Server 141 abort: the payment and why. */
 export const abortArgs = layout({ id: "id", amount: "u64", reason: "u8" });
 

@@ -31,6 +31,7 @@ export const ServerCommand = {
   Finalize: 139,
   Finalized: 140,
   Abort: 141,
+  SearchEnd: 142,
 } as const;
 
 const NAMES = new Map<number, string>([
