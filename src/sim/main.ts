@@ -19,6 +19,7 @@ Options:
   --degree N          average peers per account (default ${DEFAULT_SIM.degree})
   --steps K           client operations (default ${DEFAULT_SIM.steps})
   --payments P        share of operations that are payments, 0 to 1 (default ${DEFAULT_SIM.paymentShare})
+  --step-every-ms T   mean simulated time between two operations (default ${DEFAULT_SIM.stepEveryMs})
   --loss P            chance a server datagram is lost (default 0)
   --duplicate P       chance a server datagram arrives twice (default 0)
   --reorder P         chance a datagram may be overtaken by the next (default 0)
@@ -30,6 +31,7 @@ Options:
                       --crash-every-ms 10000 --torn 0.3
   --paths N           instead: a path-finding study of N buyer/seller pairs, each compared
                       with a breadth-first search over the same capacities
+  --log               print every server's log lines, with simulated time and address
   --no-shrink         on a failure, do not look for fewer steps that still fail
   --json              one JSON report per seed
 
@@ -43,6 +45,7 @@ const OPTIONS = {
   degree: { type: "string" },
   steps: { type: "string" },
   payments: { type: "string" },
+  "step-every-ms": { type: "string" },
   loss: { type: "string" },
   duplicate: { type: "string" },
   reorder: { type: "string" },
@@ -53,6 +56,7 @@ const OPTIONS = {
   faults: { type: "boolean" },
   paths: { type: "string" },
   "no-shrink": { type: "boolean" },
+  log: { type: "boolean" },
   json: { type: "boolean" },
 } as const;
 
@@ -105,6 +109,7 @@ export function parseSimArgs(
     degree: number("degree", DEFAULT_SIM.degree),
     steps: whole("steps", DEFAULT_SIM.steps),
     paymentShare: number("payments", DEFAULT_SIM.paymentShare, 1),
+    stepEveryMs: whole("step-every-ms", DEFAULT_SIM.stepEveryMs),
     faults: {
       loss: number("loss", base.loss, 1),
       duplicate: number("duplicate", base.duplicate, 1),
@@ -116,6 +121,9 @@ export function parseSimArgs(
     },
   };
   if (options.faults.loss >= 1) throw new UsageError("--loss must be below 1");
+  if (parsed.values.log === true) {
+    options.onLog = (address, line) => console.log(`${address} ${line}`);
+  }
   return {
     options,
     seeds: Math.max(1, whole("seeds", 1)),
@@ -132,6 +140,7 @@ export function replayCommand(options: SimOptions): string {
     "deno task sim",
     `--seed ${options.seed} --servers ${options.servers} --accounts ${options.accounts}`,
     `--degree ${options.degree} --steps ${options.steps} --payments ${options.paymentShare}`,
+    `--step-every-ms ${options.stepEveryMs}`,
     `--loss ${f.loss} --duplicate ${f.duplicate} --reorder ${f.reorder}`,
     `--delay-ms ${f.delayMs.join("-")} --crash-every-ms ${f.crashEveryMs}`,
     `--down-ms ${f.downMs.join("-")} --torn ${f.torn}`,

@@ -29,6 +29,8 @@ export interface SimOptions {
   quietWithinMs: number;
   /** Plants a bug in each new node (for showing that the checks catch one). */
   onStart?: (server: SimServer) => void;
+  /** Receives every server's log lines. */
+  onLog?: (address: string, line: string) => void;
 }
 
 /** The defaults of `deno task sim`. */
@@ -70,6 +72,7 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
     faults: options.faults,
     limits: options.limits,
     onStart: options.onStart,
+    onLog: options.onLog,
   });
   const start = world.clock.now();
   const topology = await generateTopology(world, random.fork(), options);

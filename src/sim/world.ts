@@ -82,8 +82,8 @@ export interface WorldOptions {
   random: Random;
   faults: Faults;
   limits?: Partial<Limits>;
-  /** Keep each server's log lines (memory grows with the run). */
-  keepLogs?: boolean;
+  /** Receives every server's log lines, with the server's address. */
+  onLog?: (address: string, line: string) => void;
   /** Called with each new node, before it handles anything (tests plant bugs with it). */
   onStart?: (server: SimServer) => void;
 }
@@ -117,11 +117,10 @@ export class SimWorld {
     crashes: 0,
   };
   readonly violations: Violation[] = [];
-  readonly logs: string[] = [];
   faults: Faults;
   #random: Random;
   #limits: Partial<Limits>;
-  #keepLogs: boolean;
+  #onLog?: (address: string, line: string) => void;
   #mac = new SyncMac();
   #clients = new Map<string, Client>();
   /** Highest counter each sending account used towards each peer. */
@@ -136,7 +135,7 @@ export class SimWorld {
     this.#random = options.random;
     this.faults = options.faults;
     this.#limits = options.limits ?? {};
-    this.#keepLogs = options.keepLogs ?? false;
+    this.#onLog = options.onLog;
     this.#onStart = options.onStart;
   }
 
@@ -165,9 +164,7 @@ export class SimWorld {
     const transport: Transport = {
       send: (to, bytes) => alive() ? this.#send(address, to, bytes) : Promise.reject(dead()),
     };
-    const sink = (line: string) => {
-      if (this.#keepLogs) this.logs.push(`${address} ${line}`);
-    };
+    const sink = (line: string) => this.#onLog?.(address, line);
     server.life = life;
     try {
       server.node = await Node.open({
