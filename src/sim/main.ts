@@ -31,6 +31,7 @@ Options:
                       --crash-every-ms 10000 --torn 0.3
   --paths N           instead: a path-finding study of N buyer/seller pairs, each compared
                       with a breadth-first search over the same capacities
+  --credit C          path study: trustlines of 0 to C, payments of 10 (default 100)
   --log               print every server's log lines, with simulated time and address
   --no-shrink         on a failure, do not look for fewer steps that still fail
   --json              one JSON report per seed
@@ -55,6 +56,7 @@ const OPTIONS = {
   torn: { type: "string" },
   faults: { type: "boolean" },
   paths: { type: "string" },
+  credit: { type: "string" },
   "no-shrink": { type: "boolean" },
   log: { type: "boolean" },
   json: { type: "boolean" },
@@ -74,7 +76,14 @@ export const STANDARD_FAULTS = {
 /** Parses the command line into run options; throws {@linkcode UsageError}. */
 export function parseSimArgs(
   argv: string[],
-): { options: SimOptions; seeds: number; paths: number; shrink: boolean; json: boolean } | null {
+): {
+  options: SimOptions;
+  seeds: number;
+  paths: number;
+  credit: number;
+  shrink: boolean;
+  json: boolean;
+} | null {
   const parsed = parseCommand(argv, OPTIONS, HELP, [0, 0]);
   if (parsed === null) return null;
   const number = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
@@ -128,6 +137,7 @@ export function parseSimArgs(
     options,
     seeds: Math.max(1, whole("seeds", 1)),
     paths: whole("paths", 0),
+    credit: whole("credit", 100),
     shrink: parsed.values["no-shrink"] !== true,
     json: parsed.values.json === true,
   };
@@ -183,13 +193,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (parsed === null) return 0;
-  const { options, seeds, paths, json } = parsed;
+  const { options, seeds, paths, credit, json } = parsed;
   let failures = 0;
   const started = performance.now();
   for (let seed = options.seed; seed < options.seed + seeds; seed++) {
     const t = performance.now();
     if (paths > 0) {
-      const study = await runPathStudy({ ...options, seed, pairs: paths });
+      const study = await runPathStudy({ ...options, seed, pairs: paths, credit });
       console.log(json ? JSON.stringify(study) : pathSummary(study, performance.now() - t));
       if (study.violations.length > 0 || study.unexpected > 0) failures++;
       continue;

@@ -18,8 +18,10 @@ export interface PathStudyOptions {
   seed: number;
   servers: number;
   accounts: number;
-  /** Average peers per account; each pair trusts each other both ways, for 0 to 100. */
+  /** Average peers per account; each pair trusts each other both ways, for 0 to `credit`. */
   degree: number;
+  /** Largest trustline (default 100); payments are of 10, so a lower one leaves fewer paths. */
+  credit?: number;
   /** Buyer and seller pairs tried, one after another. */
   pairs: number;
   limits?: Partial<Limits>;
@@ -62,7 +64,7 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
   });
   for (const [a, b] of topology.pairs) {
     for (const [creditor, debtor] of [[a, b], [b, a]]) {
-      const amount = BigInt(random.between(0, 100));
+      const amount = BigInt(random.between(0, options.credit ?? 100));
       await writeSyncedTrustline(
         world,
         topology.accounts[creditor],
