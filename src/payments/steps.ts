@@ -238,12 +238,10 @@ export class PaymentSteps {
   }
 
   async onAbort(ctx: ServerContext, message: StepMessage & { reason: number }): Promise<void> {
-    const record = await readPayment(ctx.tx, ctx.username, toHex(message.id));
-    if (record === undefined || record.amount !== message.amount || record.state === "failed") {
-      return;
-    }
-    const fromDownstream = sameAccount(record.downstream, ctx.peer);
-    if (!fromDownstream && !sameAccount(record.upstream, ctx.peer)) return;
+    const found = await this.#fromEither(ctx, message, ["downstream", "upstream"]);
+    if (found === undefined || found.record.state === "failed") return;
+    const { record } = found;
+    const fromDownstream = found.side === "downstream";
     // Before its commit an account may abort at any time; after it, only on its
     // downstream's word that the payment was aborted there.
     const mayAbort = record.state === "locking" || record.state === "locked" ||
@@ -309,24 +307,36 @@ export class PaymentSteps {
   async #from(
     ctx: ServerContext,
     message: StepMessage,
-    side: "upstream" | "downstream",
+    side: Side,
   ): Promise<PaymentRecord | undefined> {
+    return (await this.#fromEither(ctx, message, [side]))?.record;
+  }
+
+  /** Like {@linkcode #from}, for a message that may come from either of `sides`; logs a refusal. */
+  async #fromEither(
+    ctx: ServerContext,
+    message: StepMessage,
+    sides: Side[],
+  ): Promise<{ record: PaymentRecord; side: Side } | undefined> {
     const idHex = toHex(message.id);
     const record = await readPayment(ctx.tx, ctx.username, idHex);
     if (record === undefined) {
       log(ctx.log, "payment-unknown", ctx, idHex, { from: formatAccountRef(ctx.peer) }, "warn");
       return undefined;
     }
-    if (!sameAccount(record[side], ctx.peer) || record.amount !== message.amount) {
+    const side = sides.find((side) => sameAccount(record[side], ctx.peer));
+    if (side === undefined || record.amount !== message.amount) {
       log(ctx.log, "payment-mismatch", ctx, idHex, {
         from: formatAccountRef(ctx.peer),
         amount: message.amount,
       }, "warn");
       return undefined;
     }
-    return record;
+    return { record, side };
   }
 }
+
+type Side = "upstream" | "downstream";
 
 function key(ctx: Context, record: PaymentRecord): string {
   return `${ctx.username} ${record.idHex}`;
