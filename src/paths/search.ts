@@ -151,7 +151,6 @@ export class SearchEngine {
       state.amount !== message.amount
     ) return null;
     if (message.status === Report.Found) {
-      mine.foundChildren.add(refKey(from));
       child.status = "found";
       if (!mine.found) return this.#found(ctx, state, front, from);
       return null;
@@ -164,7 +163,11 @@ export class SearchEngine {
   /**
    * Where a lock from `from` continues at this account: the out-front's chosen child when
    * it comes from the out-front parent, the in-front parent when it comes from an in-front
-   * child that reported the path. `undefined` if the search does not lead through here.
+   * child. `undefined` if the search does not lead through here.
+   *
+   * Any in-front child will do, not only those whose _found_ has arrived: the report can be
+   * lost or overtaken by the lock itself (the buyer learns of the path through the other
+   * front), and a child sends a lock here only if its path runs through us.
    */
   route(username: string, idHex: string, from: AccountRef): AccountRef | null | undefined {
     const state = this.table.get(username, idHex);
@@ -173,7 +176,7 @@ export class SearchEngine {
     if (out?.found && sameAccount(out.parent, from) && state.downstream !== null) {
       return state.downstream;
     }
-    if (inward?.foundChildren.has(refKey(from))) return inward.parent;
+    if (inward?.children.has(refKey(from))) return inward.parent;
     return undefined;
   }
 

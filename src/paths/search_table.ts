@@ -49,8 +49,6 @@ export interface FrontState {
   reported: { round: number; status: number } | null;
   /** Whether a path through this account is known in this front. */
   found: boolean;
-  /** Children that reported a path through them. */
-  foundChildren: Set<string>;
 }
 
 /** Everything one account knows about one search. */
@@ -78,7 +76,6 @@ export function newFront(parent: AccountRef | null, depth: number): FrontState {
     attempts: 0,
     reported: null,
     found: false,
-    foundChildren: new Set(),
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as api from "../../src/client/commands.ts";
 import { type Client, ClientError } from "../../src/client/client.ts";
+import { ServerCommand } from "../../src/wire/commands.ts";
 import { Status } from "../../src/wire/response.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
 import { eventually, FAST_LIMITS, LocalNetwork } from "../support/local_network.ts";
@@ -97,4 +98,18 @@ Deno.test("a payment refused as busy leaves no record, and its id can be used la
   await api.newPaymentIn(net.client(d), a, second, 10n);
   await api.newPaymentOut(net.client(a), d, second, 10n);
   assert.equal(await settled(net.client(a), second), COMPLETED);
+});
+
+Deno.test("a lock overtaking the found report towards the seller still passes", async () => {
+  await using net = new LocalNetwork();
+  const [a, , , d] = await chain(net, [100n, 100n, 100n]);
+  // Lose every "found" report of the seller's front: only the buyer's front learns of the path.
+  const FRONT_AT = 97 + 40, STATUS_AT = FRONT_AT + 2, FOUND = 5;
+  net.drop = (_from, _to, bytes) =>
+    bytes[0] === ServerCommand.SearchReport && bytes[FRONT_AT] === 1 && bytes[STATUS_AT] === FOUND;
+  const id = crypto.getRandomValues(new Uint8Array(32));
+  await api.newPaymentIn(net.client(d), a, id, 25n);
+  await api.newPaymentOut(net.client(a), d, id, 25n);
+  assert.equal(await settled(net.client(a), id), COMPLETED);
+  assert.equal(await settled(net.client(d), id), COMPLETED);
 });
