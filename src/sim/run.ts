@@ -7,6 +7,7 @@ import { Status } from "../wire/response.ts";
 import { checkQuiet, LiveChecks, type Model, type PaymentOutcomes } from "./invariants.ts";
 import { Random } from "./random.ts";
 import { generateTopology, type SimAccount, type Topology } from "./topology.ts";
+import type { NetworkStats } from "./network.ts";
 import { type Faults, NO_FAULTS, type SimServer, SimWorld, type Violation } from "./world.ts";
 
 /** What a run is made of; everything follows from these and the seed. */
@@ -54,7 +55,7 @@ export interface SimReport {
   quiet: boolean;
   /** Simulated milliseconds from start to quiet. */
   simulatedMs: number;
-  stats: SimWorld["stats"];
+  stats: NetworkStats;
   operations: { trustlines: number; payments: number; refused: number; uncertain: number };
   payments: PaymentOutcomes & {
     /** Server datagrams of each payment that reached an end (search and steps). */

@@ -11,42 +11,11 @@ import { Logger } from "../core/log.ts";
 import { Node } from "../server/node.ts";
 import type { Transport } from "../server/transport.ts";
 import { MemoryFileSystem } from "../store/memory_fs.ts";
-import { toHex } from "../auth/keys.ts";
-import { ServerCommand } from "../wire/commands.ts";
-import { decodeDatagram } from "../wire/datagram.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { SimClock } from "./clock.ts";
 import { SyncMac } from "./mac.ts";
+import { type Faults, type NetworkStats, type PaymentTraffic, SimNetwork } from "./network.ts";
 import type { Random } from "./random.ts";
-
-/** How often each fault happens; all zero is a perfect network that never crashes. */
-export interface Faults {
-  /** Chance that a server datagram is lost. */
-  loss: number;
-  /** Chance that a server datagram is delivered twice. */
-  duplicate: number;
-  /** Chance that the sender is told "delivered" at once, so the next datagram may overtake it. */
-  reorder: number;
-  /** One-way delay of every datagram and client exchange, in ms, uniform in [min, max]. */
-  delayMs: [number, number];
-  /** Mean simulated time between two server crashes (0: never). */
-  crashEveryMs: number;
-  /** How long a crashed server stays down, ms, uniform in [min, max]. */
-  downMs: [number, number];
-  /** Chance that a crash tears the unsynced tail of a file instead of dropping it. */
-  torn: number;
-}
-
-/** No faults at all. */
-export const NO_FAULTS: Faults = {
-  loss: 0,
-  duplicate: 0,
-  reorder: 0,
-  delayMs: [1, 5],
-  crashEveryMs: 0,
-  downMs: [100, 2_000],
-  torn: 0,
-};
 
 /** One simulated server: its disk lives on across crashes, its node does not. */
 export interface SimServer {
@@ -58,16 +27,6 @@ export interface SimServer {
   life: { stop(): void } | null;
   crashes: number;
   restarts: number;
-}
-
-/** What the network did, for reports. */
-export interface NetworkStats {
-  sent: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  refused: number;
-  crashes: number;
 }
 
 /** A safety property that failed; `at` is the simulated time. */
@@ -88,17 +47,12 @@ export interface WorldOptions {
   onStart?: (server: SimServer) => void;
 }
 
-/** Datagrams sent for one payment id: its search, and its three steps. */
-export interface PaymentTraffic {
-  search: number;
-  payment: number;
-}
+export { type Faults, NO_FAULTS } from "./network.ts";
 
 /** The datadir of every simulated server on its own disk. */
 export const SIM_DATADIR = "/data";
 /** Simulated time starts at a fixed date, so runs do not depend on the real clock. */
 export const SIM_EPOCH = Date.UTC(2026, 0, 1);
-const CLIENT_TIMEOUT_MS = 10_000;
 
 /**
  * The world. Drive it with {@linkcode SimWorld.runFor}; between two events every promise
@@ -108,42 +62,58 @@ const CLIENT_TIMEOUT_MS = 10_000;
 export class SimWorld {
   readonly clock: SimClock;
   readonly servers = new Map<string, SimServer>();
-  readonly stats: NetworkStats = {
-    sent: 0,
-    delivered: 0,
-    lost: 0,
-    duplicated: 0,
-    refused: 0,
-    crashes: 0,
-  };
+  readonly network: SimNetwork;
   readonly violations: Violation[] = [];
-  faults: Faults;
   #random: Random;
   #limits: Partial<Limits>;
   #onLog?: (address: string, line: string) => void;
   #mac = new SyncMac();
   #clients = new Map<string, Client>();
-  /** Highest counter each sending account used towards each peer. */
-  #counters = new Map<string, number>();
   #nextCrash: { cancel(): void } | null = null;
   #onStart?: (server: SimServer) => void;
-  /** Server datagrams sent per payment id (hex), by kind. */
-  readonly traffic = new Map<string, PaymentTraffic>();
 
   constructor(options: WorldOptions) {
     this.clock = new SimClock(SIM_EPOCH);
     this.#random = options.random;
-    this.faults = options.faults;
+    this.network = new SimNetwork({
+      clock: this.clock,
+      random: this.#random.fork(),
+      faults: options.faults,
+      servers: this.servers,
+      violate: (invariant, detail) => this.violate(invariant, detail),
+    });
     this.#limits = options.limits ?? {};
     this.#onLog = options.onLog;
     this.#onStart = options.onStart;
+  }
+
+  /** The faults in force; setting them changes the network's from the next datagram on. */
+  get faults(): Faults {
+    return this.network.faults;
+  }
+
+  set faults(faults: Faults) {
+    this.network.faults = faults;
+  }
+
+  /** What the network did. */
+  get stats(): NetworkStats {
+    return this.network.stats;
+  }
+
+  /** Server datagrams sent per payment id (hex). */
+  get traffic(): ReadonlyMap<string, PaymentTraffic> {
+    return this.network.traffic;
   }
 
   /** Adds a server with an empty disk; it is started by {@linkcode SimWorld.start}. */
   addServer(address: string): SimServer {
     const server: SimServer = {
       address,
-      disk: new MemoryFileSystem({ random: this.#random.fork().fn, tornRate: this.faults.torn }),
+      disk: new MemoryFileSystem({
+        random: this.#random.fork().fn,
+        tornRate: this.network.faults.torn,
+      }),
       node: null,
       exchanges: new Set(),
       life: null,
@@ -162,7 +132,7 @@ export class SimWorld {
     const epoch = server.disk.crashes;
     const alive = () => server.disk.crashes === epoch && server.life === life;
     const transport: Transport = {
-      send: (to, bytes) => alive() ? this.#send(address, to, bytes) : Promise.reject(dead()),
+      send: (to, bytes) => alive() ? this.network.send(address, to, bytes) : Promise.reject(dead()),
     };
     const sink = (line: string) => this.#onLog?.(address, line);
     server.life = life;
@@ -182,7 +152,7 @@ export class SimWorld {
     } catch (error) {
       // A crash scheduled for the next writes can hit the journal replay itself.
       if (server.disk.crashes === epoch) throw error;
-      this.stats.crashes++;
+      this.network.stats.crashes++;
       server.life = null;
       life.stop();
       this.#restartLater(server);
@@ -199,8 +169,8 @@ export class SimWorld {
 
   /** Random crashes from now on, at the rate of the faults; `stopCrashes` ends them. */
   startCrashes(): void {
-    if (this.faults.crashEveryMs <= 0) return;
-    const delay = Math.round(-Math.log(1 - this.#random.next()) * this.faults.crashEveryMs);
+    if (this.network.faults.crashEveryMs <= 0) return;
+    const delay = Math.round(-Math.log(1 - this.#random.next()) * this.network.faults.crashEveryMs);
     this.#nextCrash = this.clock.setTimer(delay, () => {
       const up = [...this.servers.values()].filter((server) => server.node !== null);
       if (up.length > 0) {
@@ -230,7 +200,7 @@ export class SimWorld {
         key,
         counters: new MemoryCounterStore(),
         mac: this.#mac,
-        exchange: (address, request) => this.#exchange(address, request),
+        exchange: (address, request) => this.network.exchange(address, request),
       });
       this.#clients.set(name, client);
     }
@@ -296,93 +266,6 @@ export class SimWorld {
     }
   }
 
-  #send(from: string, to: string, bytes: Uint8Array): Promise<void> {
-    this.stats.sent++;
-    this.#checkCounter(from, to, bytes);
-    const copy = bytes.slice();
-    const delay = this.#delay();
-    if (this.#random.chance(this.faults.loss)) {
-      this.stats.lost++;
-      return this.#after(delay, () => Promise.reject(new Error(`lost on the way to ${to}`)));
-    }
-    if (this.#random.chance(this.faults.duplicate)) {
-      this.stats.duplicated++;
-      this.clock.setTimer(delay + this.#delay() * 4, () => this.#deliver(to, copy));
-    }
-    if (this.#random.chance(this.faults.reorder)) {
-      this.clock.setTimer(delay + this.#delay() * 4, () => this.#deliver(to, copy));
-      return Promise.resolve();
-    }
-    return this.#after(delay, () => {
-      if (!this.#deliver(to, copy)) return Promise.reject(new Error(`cannot reach ${to}`));
-      return Promise.resolve();
-    });
-  }
-
-  /** Hands a datagram to the server at `to`; false if it is down (or unknown). */
-  #deliver(to: string, bytes: Uint8Array): boolean {
-    const node = this.servers.get(to)?.node;
-    if (node === null || node === undefined) {
-      this.stats.refused++;
-      return false;
-    }
-    this.stats.delivered++;
-    node.receive(bytes).catch(() => {});
-    return true;
-  }
-
-  #exchange(address: string, request: Uint8Array): Promise<Uint8Array> {
-    const server = this.servers.get(address);
-    return new Promise((resolve, reject) => {
-      if (server?.node == null) {
-        this.clock.setTimer(this.#delay(), () => reject(new Error(`${address} is down`)));
-        return;
-      }
-      const fail = (error: Error) => {
-        timeout.cancel();
-        server.exchanges.delete(fail);
-        reject(error);
-      };
-      server.exchanges.add(fail);
-      const timeout = this.clock.setTimer(CLIENT_TIMEOUT_MS, () => fail(new Error("timed out")));
-      this.clock.setTimer(this.#delay(), () => {
-        const node = server.node;
-        if (node === null) return fail(new Error(`${address} is down`));
-        node.receive(request).then((answer) => {
-          if (!server.exchanges.has(fail)) return;
-          this.clock.setTimer(this.#delay(), () => {
-            if (!server.exchanges.has(fail)) return;
-            timeout.cancel();
-            server.exchanges.delete(fail);
-            if (answer === null) reject(new Error("no answer to a client command"));
-            else resolve(answer);
-          });
-        }, (error) => fail(error instanceof Error ? error : new Error(String(error))));
-      });
-    });
-  }
-
-  /**
-   * A server's outgoing counters to one peer must rise with every datagram it sends; and
-   * the traffic of each payment is counted.
-   */
-  #checkCounter(from: string, to: string, bytes: Uint8Array): void {
-    const { command, username, peerUsername, counter, arguments: args } = decodeDatagram(bytes);
-    if (command >= ServerCommand.Search) {
-      const id = toHex(args.subarray(0, 32));
-      const traffic = this.traffic.get(id) ?? { search: 0, payment: 0 };
-      if (command <= ServerCommand.SearchReport) traffic.search++;
-      else traffic.payment++;
-      this.traffic.set(id, traffic);
-    }
-    const key = `${peerUsername}@${from} ${username}@${to}`;
-    const last = this.#counters.get(key) ?? 0;
-    if (counter <= last) {
-      this.violate("counter-reused", `${key} sent counter ${counter} after ${last}`);
-    }
-    this.#counters.set(key, Math.max(counter, last));
-  }
-
   #noticeCrashes(): void {
     for (const server of this.servers.values()) {
       if (server.node !== null && server.life !== null && server.disk.crashes > server.crashes) {
@@ -393,7 +276,7 @@ export class SimWorld {
 
   #down(server: SimServer): void {
     server.crashes = server.disk.crashes;
-    this.stats.crashes++;
+    this.network.stats.crashes++;
     server.node = null;
     server.life?.stop();
     server.life = null;
@@ -403,23 +286,12 @@ export class SimWorld {
 
   #restartLater(server: SimServer): void {
     server.crashes = server.disk.crashes;
-    const [min, max] = this.faults.downMs;
+    const [min, max] = this.network.faults.downMs;
     this.clock.setTimer(this.#random.between(min, max), () => {
       server.restarts++;
       this.start(server.address).catch((error) => {
         this.violate("restart-failed", `${server.address}: ${error}`);
       });
-    });
-  }
-
-  #delay(): number {
-    const [min, max] = this.faults.delayMs;
-    return this.#random.between(min, max);
-  }
-
-  #after<T>(delayMs: number, then: () => Promise<T>): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.clock.setTimer(delayMs, () => then().then(resolve, reject));
     });
   }
 

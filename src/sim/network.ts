@@ -1,0 +1,198 @@
+/** The simulated network: one-way server datagrams and client exchanges, with faults and their counts. */
+
+import { toHex } from "../auth/keys.ts";
+import { ServerCommand } from "../wire/commands.ts";
+import { decodeDatagram } from "../wire/datagram.ts";
+import type { SimClock } from "./clock.ts";
+import type { Random } from "./random.ts";
+import type { SimServer } from "./world.ts";
+
+/** How often each fault happens; all zero is a perfect network that never crashes. */
+export interface Faults {
+  /** Chance that a server datagram is lost. */
+  loss: number;
+  /** Chance that a server datagram is delivered twice. */
+  duplicate: number;
+  /** Chance that the sender is told "delivered" at once, so the next datagram may overtake it. */
+  reorder: number;
+  /** One-way delay of every datagram and client exchange, in ms, uniform in [min, max]. */
+  delayMs: [number, number];
+  /** Mean simulated time between two server crashes (0: never). */
+  crashEveryMs: number;
+  /** How long a crashed server stays down, ms, uniform in [min, max]. */
+  downMs: [number, number];
+  /** Chance that a crash tears the unsynced tail of a file instead of dropping it. */
+  torn: number;
+}
+
+/** No faults at all. */
+export const NO_FAULTS: Faults = {
+  loss: 0,
+  duplicate: 0,
+  reorder: 0,
+  delayMs: [1, 5],
+  crashEveryMs: 0,
+  downMs: [100, 2_000],
+  torn: 0,
+};
+
+/** What the network did, for reports. */
+export interface NetworkStats {
+  sent: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  refused: number;
+  crashes: number;
+}
+
+/** Datagrams sent for one payment id: its search, and its three steps. */
+export interface PaymentTraffic {
+  search: number;
+  payment: number;
+}
+
+const CLIENT_TIMEOUT_MS = 10_000;
+
+/** What the network needs of the world around it. */
+export interface NetworkOptions {
+  clock: SimClock;
+  random: Random;
+  faults: Faults;
+  servers: ReadonlyMap<string, SimServer>;
+  violate: (invariant: string, detail: string) => void;
+}
+
+/**
+ * Delivers datagrams between the world's servers after a random delay, losing, doubling
+ * and reordering them at the rates of its faults. It checks every datagram that leaves a
+ * server: counters must rise, per sending account and peer.
+ */
+export class SimNetwork {
+  faults: Faults;
+  readonly stats: NetworkStats = {
+    sent: 0,
+    delivered: 0,
+    lost: 0,
+    duplicated: 0,
+    refused: 0,
+    crashes: 0,
+  };
+  /** Server datagrams sent per payment id (hex), by kind. */
+  readonly traffic = new Map<string, PaymentTraffic>();
+  #clock: SimClock;
+  #random: Random;
+  #servers: ReadonlyMap<string, SimServer>;
+  #violate: (invariant: string, detail: string) => void;
+  /** Highest counter each sending account used towards each peer. */
+  #counters = new Map<string, number>();
+
+  constructor(options: NetworkOptions) {
+    this.faults = options.faults;
+    this.#clock = options.clock;
+    this.#random = options.random;
+    this.#servers = options.servers;
+    this.#violate = options.violate;
+  }
+
+  /** Sends one server datagram from the server at `from`, as a transport would. */
+  send(from: string, to: string, bytes: Uint8Array): Promise<void> {
+    this.stats.sent++;
+    this.#checkCounter(from, to, bytes);
+    const copy = bytes.slice();
+    const delay = this.delay();
+    if (this.#random.chance(this.faults.loss)) {
+      this.stats.lost++;
+      return this.#after(delay, () => Promise.reject(new Error(`lost on the way to ${to}`)));
+    }
+    if (this.#random.chance(this.faults.duplicate)) {
+      this.stats.duplicated++;
+      this.#clock.setTimer(delay + this.delay() * 4, () => this.#deliver(to, copy));
+    }
+    if (this.#random.chance(this.faults.reorder)) {
+      this.#clock.setTimer(delay + this.delay() * 4, () => this.#deliver(to, copy));
+      return Promise.resolve();
+    }
+    return this.#after(delay, () => {
+      if (!this.#deliver(to, copy)) return Promise.reject(new Error(`cannot reach ${to}`));
+      return Promise.resolve();
+    });
+  }
+
+  /** Hands a datagram to the server at `to`; false if it is down (or unknown). */
+  #deliver(to: string, bytes: Uint8Array): boolean {
+    const node = this.#servers.get(to)?.node;
+    if (node === null || node === undefined) {
+      this.stats.refused++;
+      return false;
+    }
+    this.stats.delivered++;
+    node.receive(bytes).catch(() => {});
+    return true;
+  }
+
+  /** One client exchange with the server at `address`: request there, answer back. */
+  exchange(address: string, request: Uint8Array): Promise<Uint8Array> {
+    const server = this.#servers.get(address);
+    return new Promise((resolve, reject) => {
+      if (server?.node == null) {
+        this.#clock.setTimer(this.delay(), () => reject(new Error(`${address} is down`)));
+        return;
+      }
+      const fail = (error: Error) => {
+        timeout.cancel();
+        server.exchanges.delete(fail);
+        reject(error);
+      };
+      server.exchanges.add(fail);
+      const timeout = this.#clock.setTimer(CLIENT_TIMEOUT_MS, () => fail(new Error("timed out")));
+      this.#clock.setTimer(this.delay(), () => {
+        const node = server.node;
+        if (node === null) return fail(new Error(`${address} is down`));
+        node.receive(request).then((answer) => {
+          if (!server.exchanges.has(fail)) return;
+          this.#clock.setTimer(this.delay(), () => {
+            if (!server.exchanges.has(fail)) return;
+            timeout.cancel();
+            server.exchanges.delete(fail);
+            if (answer === null) reject(new Error("no answer to a client command"));
+            else resolve(answer);
+          });
+        }, (error) => fail(error instanceof Error ? error : new Error(String(error))));
+      });
+    });
+  }
+
+  /**
+   * A server's outgoing counters to one peer must rise with every datagram it sends; and
+   * the traffic of each payment is counted.
+   */
+  #checkCounter(from: string, to: string, bytes: Uint8Array): void {
+    const { command, username, peerUsername, counter, arguments: args } = decodeDatagram(bytes);
+    if (command >= ServerCommand.Search) {
+      const id = toHex(args.subarray(0, 32));
+      const traffic = this.traffic.get(id) ?? { search: 0, payment: 0 };
+      if (command <= ServerCommand.SearchReport) traffic.search++;
+      else traffic.payment++;
+      this.traffic.set(id, traffic);
+    }
+    const key = `${peerUsername}@${from} ${username}@${to}`;
+    const last = this.#counters.get(key) ?? 0;
+    if (counter <= last) {
+      this.#violate("counter-reused", `${key} sent counter ${counter} after ${last}`);
+    }
+    this.#counters.set(key, Math.max(counter, last));
+  }
+
+  /** A one-way delay drawn from the faults' range. */
+  delay(): number {
+    const [min, max] = this.faults.delayMs;
+    return this.#random.between(min, max);
+  }
+
+  #after<T>(delayMs: number, then: () => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#clock.setTimer(delayMs, () => then().then(resolve, reject));
+    });
+  }
+}
