@@ -1,6 +1,7 @@
 /** Timers per account: when an account's features asked to run again, one clock timer for all. */
 
 import type { Clock, Timer } from "../core/clock.ts";
+import { MinHeap } from "../core/heap.ts";
 
 interface Entry {
   at: number;
@@ -25,7 +26,7 @@ export class Scheduler {
   #run: (username: string) => Promise<void>;
   #concurrency: number;
   #due = new Map<string, number>();
-  #heap: Entry[] = [];
+  #heap = new MinHeap<Entry>((a, b) => a.at < b.at);
   #timer: Timer | null = null;
   #timerAt = Infinity;
   #ready: string[] = [];
@@ -46,7 +47,7 @@ export class Scheduler {
     const current = this.#due.get(username);
     if (current !== undefined && current <= at) return;
     this.#due.set(username, at);
-    this.#push({ at, username });
+    this.#heap.push({ at, username });
     this.#arm();
   }
 
@@ -70,7 +71,7 @@ export class Scheduler {
   }
 
   #arm(): void {
-    const next = this.#heap[0];
+    const next = this.#heap.peek();
     if (next === undefined || next.at >= this.#timerAt) return;
     this.#timer?.cancel();
     this.#timerAt = next.at;
@@ -81,8 +82,8 @@ export class Scheduler {
     this.#timer = null;
     this.#timerAt = Infinity;
     const now = this.#clock.now();
-    while (this.#heap.length > 0 && this.#heap[0].at <= now) {
-      const entry = this.#pop();
+    while ((this.#heap.peek()?.at ?? Infinity) <= now) {
+      const entry = this.#heap.pop()!;
       if (this.#due.get(entry.username) !== entry.at) continue;
       this.#due.delete(entry.username);
       this.#ready.push(entry.username);
@@ -102,38 +103,5 @@ export class Scheduler {
         this.#startReady();
       });
     }
-  }
-
-  #push(entry: Entry): void {
-    const heap = this.#heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent].at <= entry.at) break;
-      heap[i] = heap[parent];
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  #pop(): Entry {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= heap.length) break;
-        const right = left + 1;
-        const child = right < heap.length && heap[right].at < heap[left].at ? right : left;
-        if (heap[child].at >= last.at) break;
-        heap[i] = heap[child];
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
   }
 }

@@ -1,6 +1,7 @@
 /** Simulated time: one queue of events for the whole simulated world, run in order. */
 
 import type { Clock, Timer } from "../core/clock.ts";
+import { MinHeap } from "../core/heap.ts";
 
 interface Event {
   at: number;
@@ -27,7 +28,7 @@ interface Event {
 export class SimClock implements Clock {
   #now: number;
   #seq = 0;
-  #heap: Event[] = [];
+  #heap = new MinHeap<Event>(before);
 
   constructor(start: number) {
     this.#now = start;
@@ -44,25 +45,25 @@ export class SimClock implements Clock {
       run: callback,
       cancelled: false,
     };
-    this.#push(event);
+    this.#heap.push(event);
     return { cancel: () => event.cancelled = true };
   }
 
   /** The time of the next event, or undefined if none is left. */
   get nextAt(): number | undefined {
     this.#dropCancelled();
-    return this.#heap[0]?.at;
+    return this.#heap.peek()?.at;
   }
 
   /** Events waiting, cancelled ones included. */
   get pending(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   /** Moves time to the next event and runs it; false if there was none. */
   step(): boolean {
     this.#dropCancelled();
-    const event = this.#pop();
+    const event = this.#heap.pop();
     if (event === undefined) return false;
     this.#now = event.at;
     event.run();
@@ -101,39 +102,7 @@ export class SimClock implements Clock {
   }
 
   #dropCancelled(): void {
-    while (this.#heap.length > 0 && this.#heap[0].cancelled) this.#pop();
-  }
-
-  #push(event: Event): void {
-    const heap = this.#heap;
-    heap.push(event);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(heap[i], heap[parent])) break;
-      [heap[i], heap[parent]] = [heap[parent], heap[i]];
-      i = parent;
-    }
-  }
-
-  #pop(): Event | undefined {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last !== undefined) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1, right = left + 1;
-        let least = i;
-        if (left < heap.length && before(heap[left], heap[least])) least = left;
-        if (right < heap.length && before(heap[right], heap[least])) least = right;
-        if (least === i) break;
-        [heap[i], heap[least]] = [heap[least], heap[i]];
-        i = least;
-      }
-    }
-    return top;
+    while (this.#heap.peek()?.cancelled) this.#heap.pop();
   }
 }
 
