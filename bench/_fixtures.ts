@@ -1,0 +1,73 @@
+/**
+ * Accounts and peers for the load benchmark, written into datadirs with the store's own
+ * library (what `ripple account add` and `ripple peer add` do, without a process each).
+ */
+
+import { generateKey } from "../src/auth/keys.ts";
+import { Client } from "../src/client/client.ts";
+import { MemoryCounterStore } from "../src/client/counter_store.ts";
+import { addPeer, createAccount } from "../src/store/accounts.ts";
+import { DenoFileSystem } from "../src/store/fs.ts";
+import type { AccountRef } from "../src/wire/names.ts";
+
+/** A server-to-be: its address (`host:port`) and its datadir. */
+export interface Site {
+  readonly address: string;
+  readonly datadir: string;
+}
+
+/** An account written into a site's datadir, with its client key. */
+export interface BenchAccount {
+  readonly site: Site;
+  readonly ref: AccountRef;
+  readonly key: Uint8Array;
+}
+
+const fs = new DenoFileSystem();
+
+/**
+ * Creates accounts `names` on `site`, `parallel` at a time (each creation fsyncs its
+ * files; the disk merges concurrent flushes).
+ *
+ * @example
+ * ```ts ignore
+ * const [alice] = await addAccounts({ address: "127.0.0.21:40000", datadir }, ["alice"]);
+ * ```
+ */
+export async function addAccounts(
+  site: Site,
+  names: string[],
+  parallel = 32,
+): Promise<BenchAccount[]> {
+  const accounts = names.map((username) => ({
+    site,
+    ref: { username, address: site.address },
+    key: generateKey(),
+  }));
+  let next = 0;
+  const worker = async () => {
+    while (next < accounts.length) {
+      const account = accounts[next++];
+      await createAccount(fs, `${site.datadir}/ripple`, account.ref.username, account.key);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, accounts.length) }, worker));
+  return accounts;
+}
+
+/** Makes `a` and `b` peers with a fresh shared key, on both sides. */
+export async function addPeers(a: BenchAccount, b: BenchAccount): Promise<void> {
+  const key = generateKey();
+  await addPeer(fs, `${a.site.datadir}/ripple`, a.ref.username, b.ref, key);
+  await addPeer(fs, `${b.site.datadir}/ripple`, b.ref.username, a.ref, key);
+}
+
+/** The client library for `account`, counters in memory (the account is fresh). */
+export function clientOf(account: BenchAccount): Client {
+  return new Client({
+    server: account.site.address,
+    account: account.ref.username,
+    key: account.key,
+    counters: new MemoryCounterStore(),
+  });
+}

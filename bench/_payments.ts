@@ -1,0 +1,93 @@
+/** Payments along chains of accounts across real servers, one account per server. */
+
+import * as api from "../src/client/commands.ts";
+import type { Client } from "../src/client/client.ts";
+import { waitFor } from "../tests/integration/_wait.ts";
+import { addAccounts, addPeers, type BenchAccount, clientOf } from "./_fixtures.ts";
+import { type Env, finish, load, type Measured, type Peak, site, start } from "./_measure.ts";
+
+const PAYMENT_POLL_MS = 5;
+
+/** One chain of accounts, one per server, buyer first; each creditor trusts its debtor. */
+interface Chain {
+  accounts: BenchAccount[];
+  clients: Client[];
+}
+
+/** A payment measurement: hops, payments in flight, result. */
+export interface PaymentResult {
+  hops: number;
+  concurrency: number;
+  measurement: Measured;
+}
+
+const HOPS = [1, 3, 6];
+const CREDIT = 1_000_000_000_000n;
+
+/**
+ * Payments of 1 along chains of 1, 3 and 6 hops across that many + 1 servers: the seller
+ * announces it (client 6), the buyer pays (client 5), both poll (client 7) until it ends.
+ */
+export async function payments(env: Env): Promise<{ results: PaymentResult[]; peaks: Peak[] }> {
+  const sites = [];
+  for (let s = 0; s <= Math.max(...HOPS); s++) sites.push(await site(env, `127.0.0.${31 + s}`));
+  const chains = new Map<number, Chain[]>();
+  for (const hops of HOPS) {
+    const list = [];
+    for (let c = 0; c < env.paymentConcurrency; c++) {
+      const accounts = [];
+      for (let s = 0; s <= hops; s++) {
+        accounts.push((await addAccounts(sites[s], [`h${hops}c${c}n${s}`]))[0]);
+      }
+      for (let s = 0; s < hops; s++) await addPeers(accounts[s], accounts[s + 1]);
+      list.push({ accounts, clients: accounts.map(clientOf) });
+    }
+    chains.set(hops, list);
+  }
+  const servers = await Promise.all(sites.map((at) => start(env, at)));
+  env.progress("payments: trustlines along every chain");
+  await Promise.all([...chains.values()].flat().map(trustChain));
+
+  const results: PaymentResult[] = [];
+  for (const hops of HOPS) {
+    for (const concurrency of [1, env.paymentConcurrency]) {
+      env.progress(`payments: ${hops} hops, ${concurrency} at once`);
+      const list = chains.get(hops)!;
+      const measurement = await load(env, concurrency, servers, (i) => payOnce(list[i]));
+      results.push({ hops, concurrency, measurement });
+    }
+  }
+  return { results, peaks: await finish(servers, "payments") };
+}
+
+async function trustChain(chain: Chain): Promise<void> {
+  const { accounts, clients } = chain;
+  for (let s = 0; s + 1 < accounts.length; s++) {
+    await api.setTrustline(clients[s + 1], accounts[s].ref, CREDIT);
+  }
+  for (let s = 0; s + 1 < accounts.length; s++) {
+    await waitFor(
+      async () => (await api.getTrustlineIn(clients[s], accounts[s + 1].ref)).amount === CREDIT,
+      30_000,
+      `the trustline of ${accounts[s + 1].ref.username} to ${accounts[s].ref.username}`,
+    );
+  }
+}
+
+async function payOnce(chain: Chain): Promise<void> {
+  const id = crypto.getRandomValues(new Uint8Array(32));
+  const [buyer, seller] = [0, chain.accounts.length - 1];
+  await api.newPaymentIn(chain.clients[seller], chain.accounts[buyer].ref, id, 1n);
+  await api.newPaymentOut(chain.clients[buyer], chain.accounts[seller].ref, id, 1n);
+  for (const client of [chain.clients[buyer], chain.clients[seller]]) {
+    const status = await api.waitForPayment(client, id, {
+      timeoutMs: 30_000,
+      intervalMs: PAYMENT_POLL_MS,
+    });
+    if (status.state !== 6) {
+      throw new Error(
+        `payment ${api.PAYMENT_STATES[status.state]}: ${api.FAILURE_REASONS[status.reason]}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The limits, the client commands and the many-accounts measurement of the load benchmark;
+ * each scenario starts its own servers and stops them when done.
+ */
+
+import * as api from "../src/client/commands.ts";
+import type { Client } from "../src/client/client.ts";
+import type { ChildServer } from "./_cluster.ts";
+import { addAccounts, addPeers, type BenchAccount, clientOf } from "./_fixtures.ts";
+import { durableWrite, type Measurement, merge, runLoad, tcpExchangeRaw } from "./_load.ts";
+import {
+  type Env,
+  finish,
+  load,
+  measure,
+  type Measured,
+  type Peak,
+  site,
+  start,
+  windowOf,
+} from "./_measure.ts";
+import type { TcpWork } from "./_tcp_worker.ts";
+
+const POLL_MS = 2;
+
+/** The second load thread of {@linkcode tcpTwoThreads}, once it has loaded. */
+async function startTcpWorker(): Promise<Worker> {
+  const worker = new Worker(new URL("./_tcp_worker.ts", import.meta.url), { type: "module" });
+  await new Promise((resolve) => worker.onmessage = resolve);
+  return worker;
+}
+
+/** Raw TCP exchanges from this thread and `worker`, half the workers each. */
+async function tcpTwoThreads(
+  env: Env,
+  worker: Worker,
+  echo: ChildServer,
+): Promise<Measurement> {
+  const posted = new Promise<MessageEvent<Measurement>>((resolve, reject) => {
+    worker.onmessage = resolve;
+    worker.onerror = (event) => reject(new Error(event.message));
+  });
+  const half = Math.max(1, Math.floor(env.concurrency / 2));
+  const work: TcpWork = {
+    host: echo.host,
+    port: echo.port,
+    seconds: env.seconds,
+    warmupSeconds: env.warmupSeconds,
+    concurrency: half,
+  };
+  worker.postMessage(work);
+  const here = runLoad(
+    { ...windowOf(env), concurrency: env.concurrency - half },
+    () => tcpExchangeRaw(echo.host, echo.port),
+  );
+  return merge([await here, (await posted).data], env.seconds);
+}
+
+/** The limits: raw loopback TCP against an echo process, and durable small-file writes. */
+export async function limits(
+  env: Env,
+): Promise<{ tcp: Measured; tcpTwo: Measured; durable: Measured }> {
+  env.progress("limit: raw TCP against an echo process");
+  const echo = await env.cluster.startEcho("127.0.0.20");
+  const tcp = await load(env, env.concurrency, [echo], () => tcpExchangeRaw(echo.host, echo.port));
+  env.progress("limit: raw TCP against an echo process, two load threads");
+  const worker = await startTcpWorker();
+  let tcpTwo: Measured;
+  try {
+    tcpTwo = await measure(env, [echo], () => tcpTwoThreads(env, worker, echo));
+  } finally {
+    worker.terminate();
+  }
+  await echo.stop();
+  env.progress("limit: durable small-file writes");
+  // Beside the datadirs: the same file system the servers' journals are on.
+  const dir = await env.cluster.tempDir("durable-probe");
+  const durable = await load(env, env.concurrency, [], (i) => durableWrite(dir, i));
+  return { tcp, tcpTwo, durable };
+}
+
+/** What {@linkcode clientCommands} measured; a measurement not asked for is left out. */
+export interface CommandResults {
+  /** Get trustline out before any trustline was set: the files it reads do not exist. */
+  readUnset?: Measured;
+  read?: Measured;
+  write?: Measured;
+  sync?: Measured;
+  peaks: Peak[];
+}
+
+/**
+ * Client commands on one server whose accounts each have a peer on a second server: get
+ * trustline out (read), set trustline (write, which also sends the trustline to the peer's
+ * server), and the whole sync round trip.
+ */
+export async function clientCommands(env: Env): Promise<CommandResults> {
+  const [s1, s2] = [await site(env, "127.0.0.21"), await site(env, "127.0.0.22")];
+  const n = env.concurrency;
+  const locals = await addAccounts(s1, Array.from({ length: n }, (_, i) => `u${i}`));
+  const peers = await addAccounts(s2, Array.from({ length: n }, (_, i) => `v${i}`));
+  for (let i = 0; i < n; i++) await addPeers(locals[i], peers[i]);
+  const servers = [await start(env, s1), await start(env, s2)];
+  const clients = locals.map(clientOf);
+  let amount = 0n;
+  const results: CommandResults = { peaks: [] };
+  const read = async (i: number) => {
+    await api.getTrustlineOut(clients[i], peers[i].ref);
+  };
+  if (env.only.has("read-unset")) {
+    env.progress("client command 4 get trustline out, trustlines never set");
+    results.readUnset = await load(env, n, servers, read);
+  }
+  // From here on every trustline was set and confirmed once, so its files exist.
+  await Promise.all(clients.map(async (client, i) => {
+    await api.setTrustline(client, peers[i].ref, ++amount);
+    await untilSynced(client, peers[i]);
+  }));
+  if (env.only.has("read")) {
+    env.progress("client command 4 get trustline out");
+    results.read = await load(env, n, servers, read);
+  }
+  if (env.only.has("write")) {
+    env.progress("client command 0 set trustline");
+    results.write = await load(env, n, servers, async (i) => {
+      await api.setTrustline(clients[i], peers[i].ref, ++amount);
+    });
+  }
+  if (env.only.has("sync")) {
+    env.progress("trustline sync round trips");
+    results.sync = await load(env, n, servers, async (i) => {
+      await api.setTrustline(clients[i], peers[i].ref, ++amount);
+      await untilSynced(clients[i], peers[i]);
+    });
+  }
+  results.peaks = await finish(servers, "client commands");
+  return results;
+}
+
+async function untilSynced(client: Client, peer: BenchAccount): Promise<void> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const out = await api.getTrustlineOut(client, peer.ref);
+    if (out.syncOut === out.counter) return;
+    if (Date.now() > end) throw new Error(`trustline to ${peer.ref.username} not synced`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+/** What {@linkcode manyAccounts} measured; peaks in KiB. */
+export interface ManyAccountsResult {
+  accounts: number;
+  fewAccounts: number;
+  /** Requests in all to the few accounts before {@linkcode peakAfterFew}. */
+  fewRequests: number;
+  /** Closed-loop load on the few accounts, one worker each. */
+  load: Measured;
+  /** Seconds to make one request to every account once. */
+  allSeconds: number;
+  peakAtStart: number;
+  peakAfterFew: number;
+  peakAfterLoad: number;
+  peakAfterAll: number;
+}
+
+const FEW = 10;
+const REQUESTS_EACH = 10;
+
+/**
+ * A server on a datadir with many accounts (client 7 get payment, which needs no peer):
+ * a few requests to a few accounts, then a closed-loop load on them, then one request to
+ * every account, with the server's peak RSS after each.
+ */
+export async function manyAccounts(env: Env): Promise<ManyAccountsResult> {
+  const at = await site(env, "127.0.0.40");
+  env.progress(`${env.accountsOnDisk} accounts on disk: writing them`);
+  const names = Array.from({ length: env.accountsOnDisk }, (_, i) => `a${i}`);
+  const accounts = await addAccounts(at, names);
+  const server = await start(env, at);
+  const peakAtStart = await server.peakRssKiB();
+  const clients = accounts.map(clientOf);
+  const id = new Uint8Array(32);
+  const few = clients.slice(0, FEW);
+  env.progress(
+    `${env.accountsOnDisk} accounts on disk: ${REQUESTS_EACH} requests to ${few.length}`,
+  );
+  await Promise.all(few.map(async (client) => {
+    for (let i = 0; i < REQUESTS_EACH; i++) await api.getPayment(client, id);
+  }));
+  const peakAfterFew = await server.peakRssKiB();
+  env.progress(`${env.accountsOnDisk} accounts on disk: load on ${few.length} of them`);
+  const measured = await load(env, few.length, [server], async (i) => {
+    await api.getPayment(few[i], id);
+  });
+  const peakAfterLoad = await server.peakRssKiB();
+  env.progress(`${env.accountsOnDisk} accounts on disk: one request to each`);
+  const began = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: env.concurrency }, async () => {
+    while (next < clients.length) {
+      env.signal.throwIfAborted();
+      await api.getPayment(clients[next++], id);
+    }
+  }));
+  const allSeconds = (performance.now() - began) / 1000;
+  const peakAfterAll = await server.peakRssKiB();
+  await finish([server], "many accounts");
+  return {
+    accounts: accounts.length,
+    fewAccounts: few.length,
+    fewRequests: few.length * REQUESTS_EACH,
+    load: measured,
+    allSeconds,
+    peakAtStart,
+    peakAfterFew,
+    peakAfterLoad,
+    peakAfterAll,
+  };
+}
