@@ -141,7 +141,7 @@ export class SearchEngine {
     ctx: Context,
     from: AccountRef,
     message: SearchMessage & { status: number },
-  ): Promise<Outcome | null> | Outcome | null {
+  ): Promise<Outcome | null> {
     const state = this.table.get(ctx.username, toHex(message.id));
     const front = message.front as FrontId;
     const mine = state?.fronts[front];
@@ -149,13 +149,12 @@ export class SearchEngine {
     if (
       state === undefined || mine === undefined || child === undefined ||
       state.amount !== message.amount
-    ) return null;
+    ) return Promise.resolve(null);
     if (message.status === Report.Found) {
       child.status = "found";
-      if (!mine.found) return this.#found(ctx, state, front, from);
-      return null;
+      return Promise.resolve(mine.found ? null : this.#found(ctx, state, front, from));
     }
-    if (child.status !== "pending" || message.round !== mine.round) return null;
+    if (child.status !== "pending" || message.round !== mine.round) return Promise.resolve(null);
     child.status = STATUS_OF[message.status] ?? "done";
     return this.#maybeRoundDone(ctx, state, front);
   }
