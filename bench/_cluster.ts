@@ -14,7 +14,8 @@ const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SERVER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
 const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 const READY_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 10_000;
+/** A server stopping writes every file its journal changed, durably: give it time. */
+const STOP_TIMEOUT_MS = 60_000;
 
 /** A child process started by a {@linkcode Cluster}. */
 export interface ChildServer {

@@ -157,6 +157,8 @@ export interface ManyAccountsResult {
   load: Measured;
   /** Seconds to make one request to every account once. */
   allSeconds: number;
+  /** Seconds from SIGTERM to the server's exit after that (it writes every changed file). */
+  stopSeconds: number;
   peakAtStart: number;
   peakAfterFew: number;
   peakAfterLoad: number;
@@ -204,7 +206,9 @@ export async function manyAccounts(env: Env): Promise<ManyAccountsResult> {
   }));
   const allSeconds = (performance.now() - began) / 1000;
   const peakAfterAll = await server.peakRssKiB();
+  const stopping = performance.now();
   await finish([server], "many accounts");
+  const stopSeconds = (performance.now() - stopping) / 1000;
   return {
     accounts: accounts.length,
     fewAccounts: few.length,
@@ -215,5 +219,6 @@ export async function manyAccounts(env: Env): Promise<ManyAccountsResult> {
     peakAfterFew,
     peakAfterLoad,
     peakAfterAll,
+    stopSeconds,
   };
 }

@@ -217,6 +217,10 @@ function manyAccountRows(many: ManyAccountsResult, concurrency: number): Row[] {
       ),
       concurrency,
     },
+    {
+      measurement: `stop (SIGTERM to exit) after that, every touched account's files written`,
+      result: `${many.stopSeconds.toFixed(1)} s`,
+    },
   ];
 }
 
