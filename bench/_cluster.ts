@@ -4,15 +4,10 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { freePort } from "../tests/integration/_server.ts";
+import { CHILD_ENV, freePort, MAIN, PERMISSIONS, REPO } from "../tests/integration/_server.ts";
 import { sleep } from "../tests/integration/_wait.ts";
 
-const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 const ECHO = fileURLToPath(new URL("./_echo_server.ts", import.meta.url));
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-/** The scoped permissions the design card gives the binary; the servers run with no more. */
-const SERVER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
-const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 const READY_TIMEOUT_MS = 20_000;
 /** A server stopping writes every file its journal changed, durably: give it time. */
 const STOP_TIMEOUT_MS = 60_000;
@@ -92,7 +87,7 @@ export class Cluster implements AsyncDisposable {
     const child = await this.#spawn(`ripple serve ${address}`, options.host, options.port, [
       "run",
       ...profile,
-      ...SERVER_PERMISSIONS,
+      ...PERMISSIONS,
       MAIN,
       "serve",
       ...["--datadir", options.datadir, "--listen", address, "--address", address],

@@ -3,6 +3,7 @@
  * a breadth-first search over the same accounts and free capacities.
  */
 
+import { toHex } from "../auth/keys.ts";
 import * as api from "../client/commands.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
 import { readPayment } from "../payments/record.ts";
@@ -115,7 +116,7 @@ async function pay(
   await world.runUntil(paying, PAYMENT_WITHIN_MS);
   // Let the payment run to its end (and the other searches to their time limits).
   await world.runUntilQuiet(PAYMENT_WITHIN_MS);
-  const idHex = [...id].map((x) => x.toString(16).padStart(2, "0")).join("");
+  const idHex = toHex(id);
   const record = await readPayment(
     new Tx(world.servers.get(b.ref.address)!.node!.store),
     b.ref.username,

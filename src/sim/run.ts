@@ -1,5 +1,6 @@
 /** One simulation run: a random network, a random workload under faults, then the checks. */
 
+import { toHex } from "../auth/keys.ts";
 import { ClientError } from "../client/client.ts";
 import * as api from "../client/commands.ts";
 import type { Limits } from "../core/config.ts";
@@ -205,7 +206,7 @@ class Workload {
     if (!this.#claim(seller)) return void this.#busy.delete(buyer);
     const id = this.#random.bytes(32);
     const amount = BigInt(this.#random.between(1, 50));
-    const idHex = [...id].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const idHex = toHex(id);
     this.model.payments.push({ id, idHex, buyer, seller, amount });
     this.counts.payments++;
     try {

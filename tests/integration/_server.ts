@@ -4,11 +4,13 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./_wait.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const REPO = fileURLToPath(new URL("../..", import.meta.url));
+/** main.ts and the repository it runs in, for child processes. */
+export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The scoped permissions the design card gives the binary; the tests run it with no more. */
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
-const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+export const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
+/** The environment of every child `ripple` process: no update check, plain output. */
+export const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
 

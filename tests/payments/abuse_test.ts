@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { WebCryptoMac } from "../../src/auth/hmac.ts";
-import { parseKey } from "../../src/auth/keys.ts";
+import { parseKey, toHex } from "../../src/auth/keys.ts";
 import * as api from "../../src/client/commands.ts";
 import { readPayment } from "../../src/payments/record.ts";
 import { readBooks } from "../../src/store/books.ts";
@@ -59,7 +59,7 @@ Deno.test("step messages for an unknown payment, from a neighbour off its path, 
   net.drop = (from, to, bytes) =>
     from === b.address && to === c.address && bytes[0] === ServerCommand.Lock;
   const id = crypto.getRandomValues(new Uint8Array(32));
-  const idHex = [...id].map((x) => x.toString(16).padStart(2, "0")).join("");
+  const idHex = toHex(id);
   await api.newPaymentIn(net.client(c), a, id, 30n);
   await api.newPaymentOut(net.client(a), c, id, 30n);
   const bNode = net.servers.get(b.address)!.node;

@@ -1,3 +1,4 @@
+import { toHex } from "../../src/auth/keys.ts";
 import assert from "node:assert/strict";
 import * as api from "../../src/client/commands.ts";
 import { readPayment } from "../../src/payments/record.ts";
@@ -21,7 +22,7 @@ Deno.test("once a payment has its path, the accounts off the path drop the searc
   for (const address of topology.addresses) await world.start(address);
   const [buyer, seller] = [topology.accounts[0], topology.accounts[15]];
   const id = random.bytes(32);
-  const idHex = [...id].map((x) => x.toString(16).padStart(2, "0")).join("");
+  const idHex = toHex(id);
   await world.runUntil(
     (async () => {
       await api.newPaymentIn(world.client(seller.ref, seller.key), buyer.ref, id, 10n);
