@@ -2,6 +2,7 @@
 
 import * as api from "../src/client/commands.ts";
 import type { Client } from "../src/client/client.ts";
+import { reasonText } from "../src/wire/reasons.ts";
 import { waitFor } from "../tests/integration/_wait.ts";
 import { addAccounts, addPeers, type BenchAccount, clientOf } from "./_fixtures.ts";
 import { type Env, finish, load, type Measured, type Peak, site, start } from "./_measure.ts";
@@ -86,7 +87,7 @@ async function payOnce(chain: Chain): Promise<void> {
     });
     if (status.state !== 6) {
       throw new Error(
-        `payment ${api.PAYMENT_STATES[status.state]}: ${api.FAILURE_REASONS[status.reason]}`,
+        `payment ${api.PAYMENT_STATES[status.state]}: ${reasonText(status.reason)}`,
       );
     }
   }

@@ -4,6 +4,7 @@ import { fromHex, toHex } from "../auth/keys.ts";
 import type { Client } from "../client/client.ts";
 import * as api from "../client/commands.ts";
 import { type AccountRef, formatAccountRef, NameError, parseAccountRef } from "../wire/names.ts";
+import { reasonText } from "../wire/reasons.ts";
 import { UsageError } from "./args.ts";
 
 /** Prints a result: `human` by default, `json` with `--json`. */
@@ -261,7 +262,7 @@ async function waitAndPrint(
 
 function printPayment(id: Uint8Array, status: api.PaymentStatus, print: Printer): boolean {
   const state = api.PAYMENT_STATES[status.state] ?? `state ${status.state}`;
-  const reason = api.FAILURE_REASONS[status.reason] ?? `reason ${status.reason}`;
+  const reason = reasonText(status.reason);
   const role = ROLES[status.role] ?? "";
   const human = status.state === 0
     ? `Payment ${toHex(id)} is unknown to this account.`

@@ -196,19 +196,6 @@ export const PAYMENT_STATES = [
   "failed",
 ] as const;
 
-/** What each failure reason code means, for people. */
-export const FAILURE_REASONS: Record<number, string> = {
-  0: "",
-  1: "no path with enough credit from buyer to seller",
-  2: "the search or the wait for the lock timed out (has the other side started its part?)",
-  3: "not enough credit on the path when locking",
-  4: "a lock expired before the payment was committed",
-  5: "aborted by a neighbour on the path",
-  6: "the server restarted during the search",
-  7: "the lock took a route no search had prepared",
-  8: "the commit never reached the next account",
-};
-
 /** Whether a payment state code is final (completed or failed). */
 export function isFinalState(state: number): boolean {
   return state === 6 || state === 7;

@@ -6,6 +6,7 @@ import { addToBooks } from "../store/books.ts";
 import { paymentPath, paymentsDir } from "../store/paths.ts";
 import type { Tx } from "../store/tx.ts";
 import { type AccountRef, formatAccountRef, parseAccountRef } from "../wire/names.ts";
+import { Reason, type ReasonCode } from "../wire/reasons.ts";
 
 /** Where this account stands on the path. */
 export type Role = "buyer" | "seller" | "hop";
@@ -24,21 +25,7 @@ export type PaymentState =
 /** The state of one edge's share of a payment, at this account. */
 export type EdgeState = "none" | "locked" | "done" | "released";
 
-/** Why a payment failed; the numbers are the `reason` byte of get payment and of abort. */
-export const Reason = {
-  None: 0,
-  NoPath: 1,
-  SearchTimeout: 2,
-  NoCredit: 3,
-  LockExpired: 4,
-  Aborted: 5,
-  Restarted: 6,
-  NoRoute: 7,
-  CommitMissing: 8,
-} as const;
-
-/** A failure {@linkcode Reason} code. */
-export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+export { Reason, type ReasonCode } from "../wire/reasons.ts";
 
 /** One account's record of one payment. */
 export interface PaymentRecord {

@@ -1,0 +1,44 @@
+/** Why a payment failed: the `reason` byte of get payment (client 7) and of abort (server 141), with its words. */
+
+/** The failure reason codes. */
+export const Reason = {
+  None: 0,
+  NoPath: 1,
+  SearchTimeout: 2,
+  NoCredit: 3,
+  LockExpired: 4,
+  Aborted: 5,
+  Restarted: 6,
+  NoRoute: 7,
+  CommitMissing: 8,
+} as const;
+
+/** A failure {@linkcode Reason} code. */
+export type ReasonCode = (typeof Reason)[keyof typeof Reason];
+
+const REASON_TEXT: Record<number, string> = {
+  [Reason.None]: "",
+  [Reason.NoPath]: "no path with enough credit from buyer to seller",
+  [Reason.SearchTimeout]:
+    "the search or the wait for the lock timed out (has the other side started its part?)",
+  [Reason.NoCredit]: "not enough credit on the path when locking",
+  [Reason.LockExpired]: "a lock expired before the payment was committed",
+  [Reason.Aborted]: "aborted by a neighbour on the path",
+  [Reason.Restarted]: "the server restarted during the search",
+  [Reason.NoRoute]: "the lock took a route no search had prepared",
+  [Reason.CommitMissing]: "the commit never reached the next account",
+};
+
+/**
+ * What a failure reason code means, in words for people (logs, the CLI, the web wallet).
+ *
+ * @example
+ * ```ts
+ * import { Reason, reasonText } from "./reasons.ts";
+ * reasonText(Reason.LockExpired); // "a lock expired before the payment was committed"
+ * reasonText(200); // "reason 200"
+ * ```
+ */
+export function reasonText(reason: number): string {
+  return REASON_TEXT[reason] ?? `reason ${reason}`;
+}
