@@ -1,6 +1,12 @@
 /** The server's configuration: `DATADIR/ripple.conf` (`key = value` lines), each key also a flag that overrides it. */
 
-import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import {
+  DEFAULT_DISPLAY,
+  DEFAULT_LIMITS,
+  type DisplayUnit,
+  type Limits,
+  MAX_DECIMALS,
+} from "../core/config.ts";
 import type { Level } from "../core/log.ts";
 import {
   formatServerAddress,
@@ -22,6 +28,8 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   logLevel: Level;
   limits: Limits;
+  /** How clients show amounts (`unit`, `decimals`). */
+  display: DisplayUnit;
 }
 
 interface NumberSetting {
@@ -131,21 +139,29 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
   },
 };
 
-/** The settings that are not numbers. */
-export const TEXT_SETTINGS = ["listen", "address", "log_format", "log_level"] as const;
+/** The settings that are not limits. */
+export const TEXT_SETTINGS = [
+  "listen",
+  "address",
+  "log_format",
+  "log_level",
+  // Display unit (issue 15)
+  "unit",
+  "decimals",
+] as const;
 
 /** File name of the configuration inside the datadir. */
 export const CONFIG_FILE = "ripple.conf";
 
 /**
  * Parses the text of a configuration file into settings (name → value text). Blank lines
- * and lines starting with `#` are skipped; anything else must be `name = value` with a
- * known name, once.
+ * and lines starting with `#` are skipped, and so is a `#` after a space to the end of its
+ * line; anything else must be `name = value` with a known name, once.
  *
  * @example
  * ```ts
  * import { parseConfigText } from "./config.ts";
- * parseConfigText("# a comment\nlisten = 127.0.0.2:2012\n", "ripple.conf");
+ * parseConfigText("# a comment\nlisten = 127.0.0.2:2012   # where\n", "ripple.conf");
  * // Map { "listen" => "127.0.0.2:2012" }
  * ```
  */
@@ -158,22 +174,41 @@ export function parseConfigLines(
   text: string,
   file: string,
 ): { values: Map<string, string>; where: Map<string, string> } {
+  return parseSettingLines(text, file, {
+    known: (name) =>
+      Object.hasOwn(NUMBER_SETTINGS, name) || (TEXT_SETTINGS as readonly string[]).includes(name),
+    hint: 'run "ripple serve --help" for the list',
+  });
+}
+
+/** Which names a settings file may hold, and what to say about any other. */
+export interface SettingNames {
+  known(name: string): boolean;
+  /** Follows "unknown setting" in the message. */
+  hint: string;
+}
+
+/**
+ * Parses `name = value` lines (the server's `ripple.conf`, a client profile) into values and
+ * where each was (`file:line`); throws {@linkcode ConfigError} on a bad, unknown or repeated line.
+ */
+export function parseSettingLines(
+  text: string,
+  file: string,
+  names: SettingNames,
+): { values: Map<string, string>; where: Map<string, string> } {
   const settings = new Map<string, string>();
   const places = new Map<string, string>();
   text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
+    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    if (line === "") return;
     const where = `${file}:${i + 1}`;
     const eq = line.indexOf("=");
     if (eq === -1) throw new ConfigError(`${where}: expected "name = value", got "${line}"`);
     const name = line.slice(0, eq).trim();
     const value = line.slice(eq + 1).trim();
-    if (
-      !Object.hasOwn(NUMBER_SETTINGS, name) && !(TEXT_SETTINGS as readonly string[]).includes(name)
-    ) {
-      throw new ConfigError(
-        `${where}: unknown setting "${name}"; run "ripple serve --help" for the list`,
-      );
+    if (!names.known(name)) {
+      throw new ConfigError(`${where}: unknown setting "${name}"; ${names.hint}`);
     }
     if (settings.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
     settings.set(name, value);
@@ -236,7 +271,33 @@ export function buildConfig(
     logFormat,
     logLevel: logLevel as Level,
     limits,
+    display: displayUnit(settings, source),
   };
+}
+
+// Display unit (issue 15)
+function displayUnit(
+  settings: Map<string, string>,
+  source: (name: string) => string,
+): DisplayUnit {
+  const unit = settings.get("unit") ?? DEFAULT_DISPLAY.unit;
+  if (!/^[\x21-\x7e]{0,32}$/.test(unit)) {
+    throw new ConfigError(
+      `${
+        source("unit")
+      }: unit is at most 32 printable ASCII characters without spaces, got "${unit}"`,
+    );
+  }
+  const decimalsText = settings.get("decimals") ?? String(DEFAULT_DISPLAY.decimals);
+  const decimals = /^[0-9]{1,2}$/.test(decimalsText) ? Number(decimalsText) : NaN;
+  if (!(decimals <= MAX_DECIMALS)) {
+    throw new ConfigError(
+      `${
+        source("decimals")
+      }: decimals must be a whole number from 0 to ${MAX_DECIMALS}, got "${decimalsText}"`,
+    );
+  }
+  return { unit, decimals };
 }
 
 function address(text: string, where: string): ServerAddress {
@@ -253,4 +314,44 @@ export function settingsHelp(): string {
   return Object.entries(NUMBER_SETTINGS)
     .map(([name, s]) => `  ${name.padEnd(26)} ${s.help} (default ${DEFAULT_LIMITS[s.field]})`)
     .join("\n");
+}
+
+/** The flag of a setting: its name with dashes. */
+export function flag(name: string): string {
+  return name.replaceAll("_", "-");
+}
+
+/** Reads `DATADIR/ripple.conf` (if there is one) and lays the command line's settings over it. */
+export async function loadConfig(
+  datadir: string,
+  fromFlags: (name: string) => string | undefined,
+): Promise<ServerConfig> {
+  const file = `${datadir}/${CONFIG_FILE}`;
+  let text = "";
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new ConfigError(
+        `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+  const { values, where } = parseConfigLines(text, file);
+  for (const name of [...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)]) {
+    const value = fromFlags(name);
+    if (value === undefined) continue;
+    values.set(name, value);
+    where.set(name, `--${flag(name)}`);
+  }
+  return buildConfig(values, (name) => where.get(name) ?? "the default");
+}
+
+/**
+ * The display unit a datadir's server uses, from its `ripple.conf`, for the commands that
+ * read the datadir itself (`status`, `account list`, ...). A unit given only as a flag to
+ * `ripple serve` is not seen here.
+ */
+export async function readDisplay(datadir: string): Promise<DisplayUnit> {
+  return (await loadConfig(datadir, () => undefined)).display;
 }

@@ -13,6 +13,7 @@ import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { sameAccount } from "../paths/search_table.ts";
 import { toHex } from "../auth/keys.ts";
+import { reasonText } from "../wire/reasons.ts";
 import {
   finalizeEdge,
   lockEdge,
@@ -275,7 +276,11 @@ export class PaymentSteps {
         this.sendAbort(ctx, neighbour, record, reason);
       }
     }
-    log(ctx.log, "payment-failed", ctx, record.idHex, { role: record.role, reason });
+    log(ctx.log, "payment-failed", ctx, record.idHex, {
+      role: record.role,
+      reason: reasonText(reason),
+      code: reason,
+    });
   }
 
   /** Asks for the next resend of this record's pending step, backing off; `bounded` stops at the lock's expiry. */

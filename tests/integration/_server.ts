@@ -2,13 +2,19 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { CLIENT_ENV } from "../../src/cli/profile.ts";
 import { waitFor } from "./_wait.ts";
 
 /** main.ts and the repository it runs in, for child processes. */
 export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The scoped permissions the design card gives the binary; the tests run it with no more. */
-export const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
+export const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  `--allow-env=${CLIENT_ENV.join(",")}`,
+];
 /** The environment of every child `ripple` process: no update check, plain output. */
 export const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 const READY_TIMEOUT_MS = 10_000;
