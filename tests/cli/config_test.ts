@@ -83,3 +83,29 @@ Deno.test("a flag overrides the file and is named in errors", () => {
     /--max-depth: max_depth must be/,
   );
 });
+
+Deno.test("unit and decimals set how clients show amounts; whole numbers by default", () => {
+  assert.deepEqual(fromFile("").display, { unit: "", decimals: 0 });
+  assert.deepEqual(fromFile("unit = hours\ndecimals = 2\n").display, {
+    unit: "hours",
+    decimals: 2,
+  });
+  assert.throws(() => fromFile("decimals = 19\n"), /decimals must be a whole number from 0 to 18/);
+  assert.throws(() => fromFile("decimals = -1\n"), /decimals must be a whole number/);
+  assert.throws(() => fromFile("unit = two words\n"), /unit is at most 32 printable ASCII/);
+  assert.throws(() => fromFile(`unit = ${"h".repeat(33)}\n`), /unit is at most 32/);
+});
+
+Deno.test("a comment after a value is skipped, as in the README's example", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const example = /```ini\n([\s\S]*?)```/.exec(readme);
+  assert.ok(example, "README.md has an ini block");
+  assert.match(example[1], /= \S+\s+#/, "the example has a comment after a value");
+  const config = buildConfig(
+    parseConfigText(example[1], "ripple.conf"),
+    () => "README.md",
+  );
+  assert.equal(config.address, "ripple.example.org");
+  assert.equal(config.limits.lockTimeoutMs, 15000);
+  assert.equal(parseConfigText("unit = h#1 # the unit\n", "f").get("unit"), "h#1");
+});

@@ -44,7 +44,7 @@ Deno.test("serve refuses to start, saying why, on each bad configuration", async
         ["--listen", "127.0.0.1:70000"],
         /--listen: invalid port/,
       ],
-      ["an unknown flag", "", ["--lock-timeout", "5"], /Unknown option '--lock-timeout'/],
+      ["an unknown flag", "", ["--lock-timeout", "5"], /unknown option --lock-timeout/],
     ];
     for (const [name, file, flags, message] of cases) {
       await t.step(name, async () => {
@@ -93,6 +93,40 @@ Deno.test("serve refuses a datadir it cannot write", async () => {
     const { code, stderr } = await serve(dir, "--listen", freeAddress());
     assert.equal(code, 1);
     assert.match(stderr, /cannot write to .*ripple/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a server on an empty datadir says what to do next", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-read",
+        "--allow-write",
+        MAIN,
+        "serve",
+        "--listen",
+        freeAddress(),
+      ],
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    let text = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (text.includes("no-accounts") || text.includes("error")) break;
+    }
+    child.kill("SIGTERM");
+    await child.status;
+    assert.match(
+      text,
+      /info no-accounts next="add one with: ripple account add NAME --datadir \.\/data/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
