@@ -18,14 +18,17 @@ import {
 import { type Call, type Subcommand, SUBCOMMANDS } from "./client_commands.ts";
 import { chooseProfile, clientHome, counterPath, type Profile } from "./profile.ts";
 
-const CONNECTION = `Which account: a profile (see "ripple profile --help"), or all three of
-  --profile NAME       the profile (default: $RIPPLE_PROFILE, else the one chosen with
-                       "ripple profile use", else the only one)
+const CONNECTION = `Which account:
+  --profile NAME       a profile (see "ripple profile --help"); by default the one
+                       RIPPLE_PROFILE names, else the one "ripple profile use" chose,
+                       else the only one
+or, without a profile, all three of
   --server ADDRESS     the account's server, host or host:port (port 2012 if left out)
   --account NAME       the account
   --key-file FILE      file holding the account's client key (64 hex characters)
+and
   --counter-file FILE  where the last counter used is kept (default: in the client's
-                       directory, ~/.config/ripple/counters)`;
+                       directory, ~/.config/ripple/counters/ACCOUNT@SERVER)`;
 
 const HELP = `Usage: ripple client [--profile NAME] [--json] COMMAND [ARGS]
        ripple client --server ADDRESS --account NAME --key-file FILE [--json] COMMAND [ARGS]
@@ -34,7 +37,7 @@ Sends one command to the account's server and prints the answer. Amounts are rea
 shown in the server's display unit (see the info command).
 
 Commands:
-${Object.entries(SUBCOMMANDS).map(([, c]) => `  ${c.usage.padEnd(38)} ${c.summary}`).join("\n")}
+${Object.entries(SUBCOMMANDS).map(([, c]) => `  ${c.usage.padEnd(40)} ${c.summary}`).join("\n")}
 
 ${CONNECTION}
 

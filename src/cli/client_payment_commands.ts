@@ -19,7 +19,7 @@ import { paymentListEntry, type Printer, printPayment } from "./client_output.ts
 export const PAYMENT_COMMANDS: Record<string, Subcommand> = {
   receive: {
     usage: "receive BUYER AMOUNT [--id ID] [--wait]",
-    summary: "expect AMOUNT from BUYER; prints the payment id to give the buyer",
+    summary: "expect AMOUNT from BUYER; prints the payment id for the buyer",
     help: `Announces that this account (the seller) expects AMOUNT from BUYER (NAME@ADDRESS) and
 starts its side of the path search. Prints the payment id alone on standard output (the
 words around it go to standard error), so ID=$(ripple client receive ...) keeps it; give
