@@ -4,14 +4,13 @@
  * `peer remove` refuse to drop any of it unless forced.
  */
 
-import type { DisplayUnit } from "../client/amounts.ts";
+import { type DisplayUnit, formatAmount, formatDecimal } from "../client/amounts.ts";
 import { type Books, readBooks } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import type { Tx } from "../store/tx.ts";
 import { listPayments, type PaymentRecord, readPayment } from "../payments/record.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { sameAccount } from "../paths/search_table.ts";
-import { formatAmount, formatDecimal } from "../client/amounts.ts";
 import { peerLine, standing } from "./client_output.ts";
 
 /** One peer of an account, with its books. */
@@ -91,10 +90,16 @@ export function booksJson(holding: PeerHolding, display: DisplayUnit): Record<st
 /** A peer's books in one line for people, with the amounts locked if there are any. */
 export function booksLine(holding: PeerHolding, display: DisplayUnit): string {
   const { peer, books } = holding;
-  const locked = books.lockedIn !== 0n || books.lockedOut !== 0n
-    ? `; locked ${formatAmount(books.lockedIn, display)} towards us, ${
-      formatAmount(books.lockedOut, display)
-    } towards them`
-    : "";
+  const locked = hasLocks(books) ? `; locked ${lockedText(books, display)}` : "";
   return peerLine(peer, books, display) + locked;
+}
+
+function hasLocks(books: Books): boolean {
+  return books.lockedIn !== 0n || books.lockedOut !== 0n;
+}
+
+function lockedText(books: Books, display: DisplayUnit): string {
+  return `${formatAmount(books.lockedIn, display)} towards us, ${
+    formatAmount(books.lockedOut, display)
+  } towards them`;
 }

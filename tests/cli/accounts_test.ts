@@ -23,6 +23,9 @@ async function aliceWithBob(dir: string): Promise<void> {
   );
 }
 
+const rekeyBob = (dir: string) =>
+  ripple(["peer", "rekey", "alice", BOB, "--generate", "--datadir", dir]);
+
 const peerFile = (dir: string, file: string) =>
   `${dir}/ripple/accounts/alice/peers/127.0.0.3/bob/${file}`;
 
@@ -207,15 +210,7 @@ Deno.test("account remove refuses to drop a balance, a lock or a payment unless 
     const peerRefused = await ripple(["peer", "remove", "alice", BOB, "--datadir", data.dir]);
     assert.equal(peerRefused.code, 1);
     assert.match(peerRefused.stderr, /bob@127\.0\.0\.3 still holds with alice/);
-    const rekeyRefused = await ripple([
-      "peer",
-      "rekey",
-      "alice",
-      BOB,
-      "--generate",
-      "--datadir",
-      data.dir,
-    ]);
+    const rekeyRefused = await rekeyBob(data.dir);
     assert.equal(rekeyRefused.code, 1);
     assert.match(rekeyRefused.stderr, /has payments in flight with alice/);
     await Deno.stat(peerFile(data.dir, "secretkey.txt"));
@@ -257,15 +252,7 @@ Deno.test("peer remove and rekey change one peer and nothing else", async () => 
     "peer add carol",
   );
   const oldKey = await Deno.readTextFile(peerFile(data.dir, "secretkey.txt"));
-  const rekeyed = await ripple([
-    "peer",
-    "rekey",
-    "alice",
-    BOB,
-    "--generate",
-    "--datadir",
-    data.dir,
-  ]);
+  const rekeyed = await rekeyBob(data.dir);
   const newKey = succeeded(rekeyed, "peer rekey");
   assert.match(newKey, /^[0-9a-f]{64}\n$/);
   assert.notEqual(newKey, oldKey);

@@ -2,20 +2,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+/** `ripple serve` with the only permissions a server needs. */
+const SERVE = ["run", "--allow-net", "--allow-read", "--allow-write", MAIN, "serve"];
 
 async function serve(datadir: string, ...flags: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      MAIN,
-      "serve",
-      "--datadir",
-      datadir,
-      ...flags,
-    ],
+    args: [...SERVE, "--datadir", datadir, ...flags],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -102,16 +94,7 @@ Deno.test("a server on an empty datadir says what to do next", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        MAIN,
-        "serve",
-        "--listen",
-        freeAddress(),
-      ],
+      args: [...SERVE, "--listen", freeAddress()],
       cwd: dir,
       stdout: "null",
       stderr: "piped",

@@ -156,27 +156,15 @@ Deno.test("a member with profiles pays in hours and reads every answer in words"
   await t.step(
     "removing a peer with a balance is refused while the server runs, and after",
     async () => {
-      const running = await ripple([
-        "peer",
-        "remove",
-        "bob",
-        `alice@${alice.address}`,
-        "--datadir",
-        bob.datadir,
-      ]);
+      const removeAlice = () =>
+        ripple(["peer", "remove", "bob", `alice@${alice.address}`, "--datadir", bob.datadir]);
+      const running = await removeAlice();
       assert.equal(running.code, 1);
       assert.match(running.stderr, /a ripple server is running on .*: stop it first \(peer remove/);
       await serverB.stop();
       // The datadir commands read the unit from ripple.conf, where an operator keeps it.
       await Deno.writeTextFile(`${bob.datadir}/ripple.conf`, "unit = hours\ndecimals = 2\n");
-      const owed = await ripple([
-        "peer",
-        "remove",
-        "bob",
-        `alice@${alice.address}`,
-        "--datadir",
-        bob.datadir,
-      ]);
+      const owed = await removeAlice();
       assert.equal(owed.code, 1);
       assert.match(
         owed.stderr,
