@@ -9,8 +9,7 @@ import { type Books, readBooks } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import type { Tx } from "../store/tx.ts";
 import { listPayments, type PaymentRecord, readPayment } from "../payments/record.ts";
-import { type AccountRef, formatAccountRef } from "../wire/names.ts";
-import { sameAccount } from "../paths/search_table.ts";
+import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { peerLine, standing } from "./client_output.ts";
 
 /** One peer of an account, with its books. */

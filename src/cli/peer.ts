@@ -4,9 +4,14 @@ import { generateKey, KeyError, parseKey, toHex } from "../auth/keys.ts";
 import { AccountError, addPeer } from "../store/accounts.ts";
 import { DenoFileSystem } from "../store/fs.ts";
 import type { Tx } from "../store/tx.ts";
-import { sameAccount } from "../paths/search_table.ts";
 import { accountPath, peerDir, peerPath } from "../store/paths.ts";
-import { type AccountRef, formatAccountRef, NameError, parseAccountRef } from "../wire/names.ts";
+import {
+  type AccountRef,
+  formatAccountRef,
+  NameError,
+  parseAccountRef,
+  sameAccount,
+} from "../wire/names.ts";
 import {
   DEFAULT_DATADIR,
   parseCommand,

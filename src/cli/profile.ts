@@ -9,7 +9,7 @@ import { SECRET_MODE, writeDurable } from "../store/durable.ts";
 import { DenoFileSystem } from "../store/fs.ts";
 import { isUsername, NameError, parseServerAddress, USERNAME_RULES } from "../wire/names.ts";
 import { UsageError } from "./args.ts";
-import { ConfigError, parseSettingLines } from "./config.ts";
+import { ConfigError, readSettingLines } from "./settings_file.ts";
 
 /** The environment variables the client reads; the binary may read these and no others. */
 export const CLIENT_ENV = ["HOME", "XDG_CONFIG_HOME", "RIPPLE_PROFILE"] as const;
@@ -29,6 +29,7 @@ export class ProfileError extends Error {
 }
 
 const fs = new DenoFileSystem();
+const PROFILE_SETTINGS = ["server", "account", "key"];
 
 /**
  * The client's directory: `$XDG_CONFIG_HOME/ripple`, else `$HOME/.config/ripple`.
@@ -92,12 +93,16 @@ export async function loadProfile(home: string, name: string): Promise<Profile> 
       }; add it with: ripple profile add NAME@SERVER --name ${name}`,
     );
   }
+  const text = new TextDecoder().decode(bytes);
   try {
-    const { values } = parseSettingLines(new TextDecoder().decode(bytes), path, {
-      known: (setting) => ["server", "account", "key"].includes(setting),
-      hint: "a profile holds server, account and key",
-    });
-    const [server, account, key] = ["server", "account", "key"].map((setting) => {
+    const values = new Map<string, string>();
+    for (const { where, header, name: setting, value } of readSettingLines(text, path)) {
+      if (header !== undefined || !PROFILE_SETTINGS.includes(setting)) {
+        throw new ConfigError(`${where}: a profile holds only ${PROFILE_SETTINGS.join(", ")}`);
+      }
+      values.set(setting, value);
+    }
+    const [server, account, key] = PROFILE_SETTINGS.map((setting) => {
       const value = values.get(setting);
       if (value === undefined) throw new ConfigError(`${path}: no ${setting}`);
       return value;

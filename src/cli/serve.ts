@@ -14,6 +14,7 @@ import {
   flag,
   loadConfig,
   NUMBER_SETTINGS,
+  PEER_SETTINGS,
   settingsHelp,
   TEXT_SETTINGS,
 } from "./config.ts";
@@ -41,6 +42,10 @@ Options:
 
 Settings (time-outs in milliseconds):
 ${settingsHelp()}
+
+The per-neighbour limits ${PEER_SETTINGS.join(", ")} can be set for one peer in a
+section of the file: lines after "[peer ACCOUNT NAME@ADDRESS]" apply to that peer of that
+account (ACCOUNT may be * for every account), until the next section.
 
 Example:
   ripple serve --datadir ./data-a --listen 127.0.0.2:2012 --lock-timeout-ms 20000`;

@@ -47,6 +47,7 @@ function inFlight(idHex: string): PaymentRecord {
     reason: 0,
     createdAt: 0,
     updatedAt: 0,
+    counted: [],
   };
 }
 
