@@ -14,7 +14,7 @@ import {
   type Verb,
   verbsHelp,
 } from "./args.ts";
-import { readDisplay } from "./config.ts";
+import { readDisplay } from "./config_file.ts";
 import { moveAside, readDatadir, withStoppedServer } from "./datadir.ts";
 import { readHoldings, wouldDrop } from "./holdings.ts";
 

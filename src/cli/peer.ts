@@ -23,7 +23,7 @@ import {
   verbsHelp,
 } from "./args.ts";
 import { usernameArg } from "./account.ts";
-import { readDisplay } from "./config.ts";
+import { readDisplay } from "./config_file.ts";
 import { moveAside, readDatadir, withStoppedServer } from "./datadir.ts";
 import { booksJson, booksLine, involves, readHoldings, wouldDrop } from "./holdings.ts";
 

@@ -11,13 +11,12 @@ import { DEFAULT_DATADIR, type OptionSpec, parseCommand, stringOption } from "./
 import { type DatadirLock, DatadirLocked, lockDatadir } from "./datadir.ts";
 import {
   CONFIG_FILE,
-  flag,
-  loadConfig,
   NUMBER_SETTINGS,
   PEER_SETTINGS,
   settingsHelp,
   TEXT_SETTINGS,
 } from "./config.ts";
+import { flag, loadConfig } from "./config_file.ts";
 
 const HELP =
   `Usage: ripple serve [--datadir DIR] [--listen HOST:PORT] [--address ADDRESS] [SETTINGS]

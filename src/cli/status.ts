@@ -4,7 +4,7 @@ import { type DisplayUnit, formatAmount } from "../client/amounts.ts";
 import { ACCOUNTS_DIR, peerPath, PENDING_DIR } from "../store/paths.ts";
 import { formatAccountRef, isUsername } from "../wire/names.ts";
 import { DEFAULT_DATADIR, parseCommand, stringOption, UsageError } from "./args.ts";
-import { readDisplay } from "./config.ts";
+import { readDisplay } from "./config_file.ts";
 import { mustHoldData, readDatadir, type ServerState, serverState } from "./datadir.ts";
 import { readHoldings } from "./holdings.ts";
 
