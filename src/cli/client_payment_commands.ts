@@ -27,7 +27,8 @@ it to the buyer, who pays under it. Run it before the buyer's pay.
 
 Options:
   --id ID     use this payment id (64 hex characters) instead of a random one
-  --wait      wait until the payment is completed or failed, and print how it ended
+  --wait      wait until the payment is completed or failed, and print how it ended (the
+              id then goes to standard error, for the buyer)
 
 Example:
   ID=$(ripple client receive alice@127.0.0.2 25)`,
@@ -40,12 +41,12 @@ Example:
         ? crypto.getRandomValues(new Uint8Array(32))
         : idArg(options.id);
       await api.newPaymentIn(client, buyer, id, amount);
-      if (options.wait) return await waitAndPrint(client, id, unit, print, options);
-      note(
-        `Expecting ${formatAmount(amount, unit)} from ${
-          formatAccountRef(buyer)
-        }. Give the buyer this payment id:`,
-      );
+      const expecting = `Expecting ${formatAmount(amount, unit)} from ${formatAccountRef(buyer)}.`;
+      if (options.wait) {
+        note(`${expecting} Give the buyer this payment id, ${toHex(id)}; waiting for the payment.`);
+        return await waitAndPrint(client, id, unit, print, options);
+      }
+      note(`${expecting} Give the buyer this payment id:`);
       print(toHex(id), {
         id: toHex(id),
         amount: formatDecimal(amount, unit.decimals),
