@@ -3,7 +3,15 @@
 import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
 import { runPathStudy } from "./paths.ts";
 import { type Behaviour, BEHAVIOURS, NO_HOSTILE } from "./hostile.ts";
-import { DEFAULT_SIM, runSimulation, type SimOptions, type SimReport } from "./run.ts";
+import {
+  DEFAULT_SIM,
+  HONEST_COMPLETION,
+  HONEST_MINIMUM,
+  honestCompletion,
+  runSimulation,
+  type SimOptions,
+  type SimReport,
+} from "./run.ts";
 import { NO_FAULTS, SIM_EPOCH } from "./world.ts";
 
 const HELP = `Usage: deno task sim [OPTIONS]
@@ -245,6 +253,7 @@ async function main(argv: string[]): Promise<number> {
   if (parsed === null) return 0;
   const { options, seeds, paths, credit, json } = parsed;
   let failures = 0;
+  const reports: SimReport[] = [];
   const started = performance.now();
   for (let seed = options.seed; seed < options.seed + seeds; seed++) {
     const t = performance.now();
@@ -256,6 +265,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const run = { ...options, seed };
     const report = await runSimulation(run);
+    reports.push(report);
     console.log(
       json
         ? JSON.stringify(
@@ -272,6 +282,19 @@ async function main(argv: string[]): Promise<number> {
     }
     console.log(`  replay: ${replayCommand(run)}`);
     if (parsed.shrink) console.log(`  smallest failing: ${replayCommand(await shrink(run))}`);
+  }
+  if (reports.some((r) => r.honest.baseline !== undefined)) {
+    const all = honestCompletion(reports);
+    const enough = all.comparable >= HONEST_MINIMUM;
+    const met = all.ratio >= HONEST_COMPLETION;
+    console.log(
+      `honest completion over all seeds: ${all.withAttacks} of ${all.comparable} payments away ` +
+        `from hostile servers completed with attacks, ${all.without} without: ratio ` +
+        `${all.ratio.toFixed(3)} (at least ${HONEST_COMPLETION}: ${
+          !enough ? "too few payments to judge" : met ? "met" : "NOT MET"
+        })`,
+    );
+    if (enough && !met) failures++;
   }
   console.log(
     `${seeds - failures} passed, ${failures} failed (${

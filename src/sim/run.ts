@@ -95,8 +95,11 @@ export interface HonestFigures {
 
 /** Completion with attacks must stay at this share of completion without. */
 export const HONEST_COMPLETION = 0.95;
-/** Fewer comparable payments than this make the ratio noise, not a finding. */
-const HONEST_MINIMUM = 20;
+/**
+ * Fewer comparable payments than this make one seed's ratio noise, not a finding: a run of
+ * several seeds judges them together ({@linkcode honestCompletion}).
+ */
+export const HONEST_MINIMUM = 200;
 
 const CHECK_EVERY_MS = 2_000;
 
@@ -172,22 +175,38 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
     onStart: undefined,
     onLog: undefined,
   });
-  const steps = [...report.honest.untouched.keys()].filter((step) =>
-    calm.honest.untouched.has(step)
-  );
-  const done = (outcomes: Map<number, boolean>) => steps.filter((s) => outcomes.get(s)).length;
-  const [withAttacks, without] = [done(report.honest.untouched), done(calm.honest.untouched)];
   report.honest.baseline = calm.honest.untouched;
-  report.honest.ratio = without === 0 ? 1 : withAttacks / without;
-  if (steps.length >= HONEST_MINIMUM && report.honest.ratio < HONEST_COMPLETION) {
+  const { withAttacks, without, comparable, ratio } = honestCompletion([report]);
+  report.honest.ratio = ratio;
+  if (comparable >= HONEST_MINIMUM && ratio < HONEST_COMPLETION) {
     report.violations.push({
       at: SIM_EPOCH + report.simulatedMs,
       invariant: "honest-completion",
-      detail: `${withAttacks} of ${steps.length} payments away from hostile servers completed ` +
-        `with attacks, ${without} without (ratio ${report.honest.ratio.toFixed(3)})`,
+      detail: `${withAttacks} of ${comparable} payments away from hostile servers completed ` +
+        `with attacks, ${without} without (ratio ${ratio.toFixed(3)})`,
     });
   }
   return report;
+}
+
+/**
+ * The honest completion of several runs taken together: payments away from hostile servers
+ * completed with attacks over those completed without, among the steps both runs made.
+ */
+export function honestCompletion(
+  reports: SimReport[],
+): { withAttacks: number; without: number; comparable: number; ratio: number } {
+  let withAttacks = 0, without = 0, comparable = 0;
+  for (const { honest } of reports) {
+    if (honest.baseline === undefined) continue;
+    for (const [step, completed] of honest.untouched) {
+      if (!honest.baseline.has(step)) continue;
+      comparable++;
+      if (completed) withAttacks++;
+      if (honest.baseline.get(step)) without++;
+    }
+  }
+  return { withAttacks, without, comparable, ratio: without === 0 ? 1 : withAttacks / without };
 }
 
 async function honestFigures(strangers: Strangers, model: Model): Promise<HonestFigures> {
