@@ -45,8 +45,10 @@ export type Modes = Record<string, number | undefined>;
 
 /**
  * Replaces or removes many files durably: all temp files are written and fsynced first,
- * then renamed, then each directory touched is fsynced once. Each file on its own is
- * crash-safe; the batch as a whole is not atomic (the journal gives that).
+ * then renamed, then each directory touched (and the parent of each directory created) is
+ * fsynced once. Each file on its own is crash-safe; the batch as a whole is not atomic (the
+ * journal gives that). If it fails, the temp files it wrote are removed, so that a full disk
+ * gets its space back.
  */
 export async function writeDurableBatch(
   fs: FileSystem,
@@ -61,15 +63,32 @@ export async function writeDurableBatch(
     else writes.push([path, text]);
     dirs.add(dirname(path));
   }
-  for (const dir of dirs) await fs.mkdir(dir);
-  await inParallel(
-    writes,
-    ([path, text]) =>
-      fs.write(tempPath(path), encoder.encode(text), { sync: true, mode: modes[path] }),
-  );
-  for (const [path] of writes) await fs.rename(tempPath(path), path);
+  const synced = new Set(dirs);
+  for (const dir of dirs) {
+    for (const created of await fs.mkdir(dir)) synced.add(dirname(created));
+  }
+  try {
+    await inParallel(
+      writes,
+      ([path, text]) =>
+        fs.write(tempPath(path), encoder.encode(text), { sync: true, mode: modes[path] }),
+    );
+    for (const [path] of writes) await fs.rename(tempPath(path), path);
+  } catch (error) {
+    await Promise.allSettled(writes.map(([path]) => fs.remove(tempPath(path))));
+    throw error;
+  }
   for (const path of removals) await fs.remove(path);
-  await inParallel([...dirs], (dir) => fs.syncDir(dir));
+  await inParallel([...synced], (dir) => fs.syncDir(dir));
+}
+
+/**
+ * Creates a directory and its missing parents durably: the parent of each one created is
+ * fsynced, since a new directory is only an entry in its parent until then.
+ */
+export async function mkdirDurable(fs: FileSystem, dir: string): Promise<void> {
+  const created = await fs.mkdir(dir);
+  await inParallel(created.map(dirname), (parent) => fs.syncDir(parent));
 }
 
 const PARALLEL = 16;
