@@ -3,7 +3,7 @@
 import { accountCommand, peerCommand } from "./src/cli/account.ts";
 import { UsageError } from "./src/cli/args.ts";
 import { clientCommand, ClientFailure } from "./src/cli/client.ts";
-import { serveCommand } from "./src/cli/serve.ts";
+import { serveCommand, ServeFailure } from "./src/cli/serve.ts";
 import { statusCommand } from "./src/cli/status.ts";
 
 const HELP = `ripple: a federated peer-to-peer credit network server
@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`ripple ${name}: ${error.message}\nRun "ripple ${name} --help" for usage.`);
       return 2;
     }
+    if (error instanceof ServeFailure) return error.code;
     if (!(error instanceof ClientFailure)) {
       console.error(`ripple ${name}: ${error instanceof Error ? error.message : error}`);
     }

@@ -17,11 +17,20 @@ import {
   TEXT_SETTINGS,
 } from "./config.ts";
 
+/** The exit status after a storage failure while running (EX_IOERR of sysexits.h). */
+export const STORAGE_FAILED_EXIT = 74;
+
 const HELP =
   `Usage: ripple serve [--datadir DIR] [--listen HOST:PORT] [--address ADDRESS] [SETTINGS]
 
 Runs a ripple server: accounts in DIR/ripple, clients and peer servers on HOST:PORT.
 Stops cleanly on SIGINT or SIGTERM, finishing the datagrams in hand.
+
+On a full disk it keeps running: changes are refused ("busy: the server's disk is full"),
+reads are answered, and changes resume by themselves once space is freed. Any other
+storage error (an I/O error, a failed fsync) stops it at once with exit status
+${STORAGE_FAILED_EXIT}; start it again (systemd's Restart=on-failure does) and it replays
+its journal.
 
 Every setting can be written in DIR/${CONFIG_FILE}, one "name = value" per line (# starts a
 comment), or given as a flag --name-with-dashes VALUE, which wins over the file.
@@ -42,6 +51,12 @@ Example:
 
 const flag = (name: string) => name.replaceAll("_", "-");
 
+/** The server stopped because storage failed; it logged why, and the process exits with `code`. */
+export class ServeFailure extends Error {
+  override name = "ServeFailure";
+  readonly code = STORAGE_FAILED_EXIT;
+}
+
 const OPTIONS: OptionSpec = Object.fromEntries([
   ["datadir", { type: "string" }],
   ...[...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)].map((
@@ -59,6 +74,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await checkWritable(`${datadir}/ripple`);
   using lock = await lockDatadir(datadir);
   const stopped = Promise.withResolvers<void>();
+  let fatal: Error | null = null;
   const node = await Node.open({
     fs: new DenoFileSystem(),
     datadir,
@@ -66,7 +82,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     transport: new TcpTransport({ timeoutMs: config.limits.sendTimeoutMs }),
     logger,
     limits: config.limits,
-    onFatal: () => stopped.resolve(),
+    onFatal: (error) => {
+      fatal = error;
+      stopped.resolve();
+    },
   });
   let listener: Listener;
   try {
@@ -93,10 +112,17 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await stopped.promise;
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
-  logger.info("stopping");
+  // After a storage failure nothing more is written (an fsync is never retried): the node
+  // only answers what is in hand, and the journal is left for the next start to replay.
+  if (fatal === null) logger.info("stopping");
   await listener.shutdown();
-  await node.close();
+  try {
+    await node.close();
+  } catch (error) {
+    if (fatal === null) throw error;
+  }
   void lock;
+  if (fatal !== null) throw new ServeFailure((fatal as Error).message);
 }
 
 /** Reads `DATADIR/ripple.conf` (if there is one) and lays the command line's settings over it. */
