@@ -5,8 +5,8 @@
 
 import { type Clock, systemClock, type Timer } from "../core/clock.ts";
 import { type Logger, silentLogger } from "../core/log.ts";
-import { isHidden, mkdirDurable, SECRET_MODE, writeDurableBatch } from "./durable.ts";
-import { type FileSystem, isDiskFull } from "./fs.ts";
+import { isHidden, SECRET_MODE, syncAncestors, writeDurableBatch } from "./durable.ts";
+import { dirname, type FileSystem, isDiskFull } from "./fs.ts";
 import { type ChangeSet, encodeRecord, JournalCorruptError } from "./journal.ts";
 import { Overlay } from "./overlay.ts";
 import { DiskFullError, Segments } from "./segments.ts";
@@ -270,8 +270,15 @@ export class Store {
       });
     }
     if (this.#readOnly) return this.#overlay.replay(replayed);
-    await mkdirDurable(this.#fs, this.#abs(JOURNAL_DIR));
-    if (!(await this.#writeFiles(replayed))) {
+    const journalDir = this.#abs(JOURNAL_DIR);
+    await this.#fs.mkdir(journalDir);
+    const written = await this.#writeFiles(replayed);
+    // Before any segment goes: a directory of these files, or the journal's own, may have
+    // been created by a life that ended before it fsynced the directory's parent. The
+    // datadir itself (the root's parent) must be a durable entry too.
+    const dirs = written ? [...replayed.keys()].map((path) => dirname(this.#abs(path))) : [];
+    await syncAncestors(this.#fs, [journalDir, ...dirs], dirname(this.#root));
+    if (!written) {
       // Serve from the journal and write the files once there is room; the torn tail must
       // go first, as the segment will no longer be the last.
       if (journal.torn !== null) await this.#segments.cut(journal.torn.segment, journal.torn.bytes);

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { Logger } from "../../src/core/log.ts";
 import { writeDurable } from "../../src/store/durable.ts";
 import { encodeRecord } from "../../src/store/journal.ts";
-import { MemoryFileSystem } from "../../src/store/memory_fs.ts";
+import type { FileSystem } from "../../src/store/fs.ts";
+import { DiskError, MemoryFileSystem } from "../../src/store/memory_fs.ts";
 import { DiskFullError, Store, StoreFailedError } from "../../src/store/store.ts";
 import { Tx } from "../../src/store/tx.ts";
 import { FakeClock, settle } from "../_fake_clock.ts";
@@ -298,4 +299,38 @@ Deno.test("I/O errors anywhere, then a restart or a crash, lose no acknowledged 
     await recovered.close();
   }
   assert.ok(stopped > 20, `only ${stopped} runs met an I/O error`);
+});
+
+/** The disk's view, with fsyncs of the directories `failing` picks failing with EIO. */
+function failingDirSync(disk: MemoryFileSystem, failing: (dir: string) => boolean): FileSystem {
+  const fs = disk.view();
+  return new Proxy(fs, {
+    get(target, name) {
+      if (name !== "syncDir") return Reflect.get(target, name).bind(target);
+      return (dir: string) =>
+        failing(dir) ? Promise.reject(new DiskError("EIO", "fsync", dir)) : target.syncDir(dir);
+    },
+  });
+}
+
+Deno.test("a directory made by a life that stopped before fsyncing its parent survives the next crash", async () => {
+  const disk = new MemoryFileSystem({ loseUnsyncedDirs: true });
+  const clock = new FakeClock();
+  let armed = false;
+  const fs = failingDirSync(disk, (dir) => armed && dir === `${ROOT}/new`);
+  const store = await Store.open(fs, ROOT, { clock, checkpointDelayMs: 1000, onFailure() {} });
+  await store.commit(new Map([["new/dir/file.txt", "kept"]]));
+  // The checkpoint makes the directories, then fails to fsync the new one's parent.
+  armed = true;
+  clock.advance(1000);
+  await settle();
+  await assert.rejects(store.commit(new Map([["x.txt", "1"]])), StoreFailedError);
+  disk.kill();
+  const next = await Store.open(disk.view(), ROOT, { clock: new FakeClock() });
+  assert.equal((await segments(disk)).length, 1, "the replay removed the old segments");
+  disk.crash();
+  const after = await Store.open(disk.view(), ROOT, { clock: new FakeClock() });
+  assert.equal(await after.read("new/dir/file.txt"), "kept");
+  await after.close();
+  await next.close().catch(() => {});
 });
