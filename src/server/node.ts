@@ -234,7 +234,9 @@ export class Node {
   async #deliver(reply: Reply): Promise<Uint8Array | null> {
     try {
       await reply.durable;
+      reply.run?.done();
     } catch (error) {
+      reply.run?.undone();
       if (!(error instanceof DiskFullError)) {
         this.#fail(error);
         return reply.status === undefined ? null : unsigned(Status.InternalError, "storage failed");
