@@ -15,6 +15,7 @@ import type { MemoryFileSystem } from "../store/memory_fs.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { SimClock } from "./clock.ts";
 import { type DiskFaults, DiskWeather, faultyDisk, isDiskFault, NO_DISK_FAULTS } from "./disk.ts";
+import type { HostileServer } from "./hostile.ts";
 import { SyncMac } from "./mac.ts";
 import { type Faults, type NetworkStats, type PaymentTraffic, SimNetwork } from "./network.ts";
 import type { Random } from "./random.ts";
@@ -72,6 +73,8 @@ export class SimWorld {
   readonly violations: Violation[] = [];
   /** Disks filling up, and what the disks' faults did. */
   readonly disks: DiskWeather;
+  /** The hostile servers, by address: their datagrams leave through the attacker. */
+  readonly hostile = new Map<string, HostileServer>();
   #random: Random;
   #limits: Partial<Limits>;
   #onLog?: (address: string, line: string) => void;
@@ -90,6 +93,7 @@ export class SimWorld {
       random: this.#random.fork(),
       faults: options.faults,
       servers: this.servers,
+      hostile: this.hostile,
       violate: (invariant, detail) => this.violate(invariant, detail),
     });
     this.#limits = options.limits ?? {};
@@ -142,7 +146,11 @@ export class SimWorld {
     const epoch = server.disk.lives;
     const alive = () => server.disk.lives === epoch && server.life === life;
     const transport: Transport = {
-      send: (to, bytes) => alive() ? this.network.send(address, to, bytes) : Promise.reject(dead()),
+      send: (to, bytes) => {
+        if (!alive()) return Promise.reject(dead());
+        const hostile = this.hostile.get(address);
+        return hostile ? hostile.send(to, bytes) : this.network.send(address, to, bytes);
+      },
     };
     const sink = (line: string) => this.#onLog?.(address, line);
     server.life = life;

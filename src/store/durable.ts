@@ -85,6 +85,15 @@ export async function writeDurableBatch(
 }
 
 /**
+ * Creates a directory and its missing parents durably: the parent of each one created is
+ * fsynced, since a new directory is only an entry in its parent until then.
+ */
+export async function mkdirDurable(fs: FileSystem, dir: string): Promise<void> {
+  const created = await fs.mkdir(dir);
+  await inParallel(created.map(dirname), (parent) => fs.syncDir(parent));
+}
+
+/**
  * Fsyncs every directory above `dirs` up to the parent of `top`, so that each directory
  * from `top` down is a durable entry in its parent, whichever life of the server created it.
  * A life that ended between a mkdir and the fsync of its parent leaves a directory that
