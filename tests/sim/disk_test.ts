@@ -3,16 +3,9 @@
 import assert from "node:assert/strict";
 import type { AppendFile, FileSystem } from "../../src/store/fs.ts";
 import { type DiskFaults, NO_DISK_FAULTS, STANDARD_DISK_FAULTS } from "../../src/sim/disk.ts";
-import { parseSimArgs, replayCommand, STANDARD_FAULTS } from "../../src/sim/main.ts";
-import { DEFAULT_SIM, runSimulation, type SimOptions } from "../../src/sim/run.ts";
-
-const SMALL: SimOptions = {
-  ...DEFAULT_SIM,
-  servers: 5,
-  accounts: 20,
-  steps: 150,
-  faults: { ...STANDARD_FAULTS, crashEveryMs: 3_000 },
-};
+import { parseSimArgs, replayCommand } from "../../src/sim/main.ts";
+import { runSimulation, type SimOptions } from "../../src/sim/run.ts";
+import { SMALL } from "./_small.ts";
 
 const EACH: [
   string,

@@ -57,8 +57,8 @@ Deno.test("a rename is lost on a crash until its directory is synced", async () 
   assert.equal(text(await disk.view().read("/d/a")), "old");
 });
 
-Deno.test("appended bytes survive a crash only up to the last sync", async () => {
-  const disk = new MemoryFileSystem();
+/** `/j/log` with "one\n" synced and "two\n" appended after it, its entry durable. */
+async function logOfTwo(disk: MemoryFileSystem) {
   const fs = disk.view();
   await fs.mkdir("/j");
   const file = await fs.openAppend("/j/log");
@@ -66,6 +66,12 @@ Deno.test("appended bytes survive a crash only up to the last sync", async () =>
   await file.append(bytes("one\n"));
   await file.sync();
   await file.append(bytes("two\n"));
+  return { fs, file };
+}
+
+Deno.test("appended bytes survive a crash only up to the last sync", async () => {
+  const disk = new MemoryFileSystem();
+  await logOfTwo(disk);
   disk.crash();
   assert.equal(text(await disk.view().read("/j/log")), "one\n");
 });
@@ -149,13 +155,7 @@ Deno.test("a write that fails with EIO leaves a part of its data and names the e
 
 Deno.test("a failed fsync drops the dirty data for good, as Linux does", async (t) => {
   const disk = new MemoryFileSystem();
-  const fs = disk.view();
-  await fs.mkdir("/j");
-  const file = await fs.openAppend("/j/log");
-  await fs.syncDir("/j");
-  await file.append(bytes("one\n"));
-  await file.sync();
-  await file.append(bytes("two\n"));
+  const { fs, file } = await logOfTwo(disk);
   disk.eio.sync = 1;
   await assert.rejects(file.sync(), (e: DiskError) => e.code === "EIO");
   disk.eio.sync = 0;
