@@ -1,6 +1,8 @@
 /** One simulation run: a random network, a random workload under faults, then the checks. */
 
 import type { Limits } from "../core/config.ts";
+import type { FileSystem } from "../store/fs.ts";
+import { checkCrashAtRest, type DiskFaults, type DiskStats, NO_DISK_FAULTS } from "./disk.ts";
 import { type HostileOptions, NO_HOSTILE } from "./hostile.ts";
 import { checkQuiet, LiveChecks, type Model, type PaymentOutcomes } from "./invariants.ts";
 import { Random } from "./random.ts";
@@ -11,6 +13,7 @@ import { Workload } from "./workload.ts";
 import {
   type Faults,
   NO_FAULTS,
+  SIM_DATADIR,
   SIM_EPOCH,
   type SimServer,
   SimWorld,
@@ -29,6 +32,8 @@ export interface SimOptions {
   /** Share of the operations that are payments; the rest change trustlines. */
   paymentShare: number;
   faults: Faults;
+  /** The disks' own faults: I/O errors, full disks, lost directories. */
+  disk: DiskFaults;
   /** Mean simulated time between two operations. */
   stepEveryMs: number;
   /** Limits of every server; the simulator's defaults are shorter than production's. */
@@ -37,6 +42,8 @@ export interface SimOptions {
   quietWithinMs: number;
   /** Plants a bug in each new node (for showing that the checks catch one). */
   onStart?: (server: SimServer) => void;
+  /** Plants a storage bug between each node and its disk. */
+  wrapDisk?: (fs: FileSystem, server: SimServer) => FileSystem;
   /** Receives every server's log lines. */
   onLog?: (address: string, line: string) => void;
   /** Hostile servers, and their behaviours. */
@@ -57,6 +64,7 @@ export const DEFAULT_SIM: SimOptions = {
   steps: 200,
   paymentShare: 0.5,
   faults: NO_FAULTS,
+  disk: NO_DISK_FAULTS,
   stepEveryMs: 50,
   limits: {},
   quietWithinMs: 2 * 60 * 60 * 1000,
@@ -72,6 +80,7 @@ export interface SimReport {
   /** Simulated milliseconds from start to quiet. */
   simulatedMs: number;
   stats: NetworkStats;
+  disk: DiskStats;
   operations: { trustlines: number; payments: number; refused: number; uncertain: number };
   payments: PaymentOutcomes & {
     /** Server datagrams of each payment that reached an end (search and steps). */
@@ -112,6 +121,8 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
     limits: options.limits,
     onStart: options.onStart,
     onLog: options.onLog,
+    disk: options.disk,
+    wrapDisk: options.wrapDisk,
   });
   const start = world.clock.now();
   const topology = await generateTopology(world, random.fork(), options);
@@ -124,6 +135,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
   const stepsFrom = workload.schedule();
   world.clock.setTimer(stepsFrom, () => strangers.startAttacks());
   world.startCrashes();
+  world.disks.start();
   let checking = true;
   const check = () => {
     if (!checking) return;
@@ -137,6 +149,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
   strangers.stopAttacks();
 
   world.stopCrashes();
+  world.disks.stop();
   world.faults = { ...options.faults, loss: 0, duplicate: 0, reorder: 0, crashEveryMs: 0 };
   const quiet = await world.runUntilQuiet(options.quietWithinMs);
   if (!quiet) world.violate("not-quiet", "events were still pending when the time ran out");
@@ -147,6 +160,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
   const honest = await honestFigures(strangers, workload.model);
   const datagrams = workload.model.payments.map((p) => world.traffic.get(p.idHex))
     .filter((t) => t !== undefined).map((t) => t.search + t.payment);
+  await checkCrashAtRest(world, `${SIM_DATADIR}/ripple`, options.quietWithinMs);
   await world.close();
   return {
     seed: options.seed,
@@ -154,6 +168,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
     quiet,
     simulatedMs,
     stats: world.stats,
+    disk: world.disks.stats,
     operations: workload.counts,
     payments: { ...outcomes, datagrams },
     honest,
