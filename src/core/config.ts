@@ -32,6 +32,19 @@ export interface Limits {
   /** First resend delay of payment steps; doubles up to {@linkcode Limits.stepRetryMaxMs}. */
   stepRetryBaseMs: number;
   stepRetryMaxMs: number;
+  // Deadlines after the commit (docs/protocol.md §9).
+  /** The buyer's deadline, from its commit: past it a silent downstream is charged for the wait. */
+  commitDeadlineMs: number;
+  /** How much shorter each account makes the deadline it passes down (and the claim time longer). */
+  commitMarginMs: number;
+  /** How long releasing a silent downstream's payment takes to reach the whole amount. */
+  releasePeriodMs: number;
+  /** How often a release is raised. */
+  releaseChunkMs: number;
+  /** How long an account must have been running before it releases anything, after a restart. */
+  releaseGraceMs: number;
+  /** Longest time between two queries of a committed payment. */
+  queryRetryMaxMs: number;
   // Per-neighbour limits (docs/protocol.md §8): what one neighbour can make an account hold.
   /** Locks passing through for others may hold at most this share (%) of the trustline on each edge. */
   peerLockSharePercent: number;
@@ -56,6 +69,10 @@ export type PeerLimits = Pick<
   "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches"
 >;
 
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
 /** The built-in defaults. */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   readTimeoutMs: 5_000,
@@ -74,6 +91,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   commitQueryMs: 5_000,
   stepRetryBaseMs: 250,
   stepRetryMaxMs: 4_000,
+  commitDeadlineMs: 6 * HOUR,
+  commitMarginMs: 5 * MINUTE,
+  releasePeriodMs: 3 * DAY,
+  releaseChunkMs: HOUR,
+  releaseGraceMs: MINUTE,
+  queryRetryMaxMs: MINUTE,
   peerLockSharePercent: 50,
   peerPaymentsInFlight: 64,
   peerSearches: 16,
