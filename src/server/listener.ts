@@ -7,7 +7,7 @@ import { DATAGRAM_SIZE, isServerCommand } from "../wire/datagram.ts";
 import { ConnectionSlots, EvictedError, type Slot } from "./connection_slots.ts";
 import type { Node } from "./node.ts";
 
-/** After a failed accept (out of file descriptors, say), wait this long before the next. */
+/** After a failed accept that closing an idle connection cannot help, wait this long. */
 const ACCEPT_PAUSE_MS = 50;
 
 /** Where and how a {@linkcode Listener} accepts connections. */
@@ -80,9 +80,10 @@ export class Listener {
   }
 
   async #run(node: Node, options: ListenOptions): Promise<void> {
-    using timeouts = new ThrottledLog({ logger: options.logger });
+    // Events any stranger can cause once per connection: a line per source and second.
+    using floods = new ThrottledLog({ logger: options.logger });
     try {
-      await this.#acceptLoop(node, options, timeouts);
+      await this.#acceptLoop(node, options, floods);
     } finally {
       const waiting = this.#slots.closeWaiting();
       if (this.#connections.size > 0) {
@@ -96,30 +97,27 @@ export class Listener {
     }
   }
 
-  async #acceptLoop(node: Node, options: ListenOptions, timeouts: ThrottledLog): Promise<void> {
-    let failures = 0;
+  async #acceptLoop(node: Node, options: ListenOptions, floods: ThrottledLog): Promise<void> {
     while (!this.#closing.signal.aborted) {
       let conn: Deno.TcpConn;
       try {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closing.signal.aborted) return;
-        if (failures++ === 0) options.logger.error("accept-failed", { error: describe(error) });
-        // EMFILE or ENFILE: closing an idle connection gives a descriptor back.
-        if (/os error 2[34]\b/.test(describe(error))) this.#slots.evictIdlest("out-of-files");
-        await pause(ACCEPT_PAUSE_MS, this.#closing.signal);
+        floods.warn("accept-failed", "accept", { error: describe(error) });
+        // Out of file descriptors (EMFILE, ENFILE): closing an idle connection gives one
+        // back, once its handler has run; otherwise the error may last, so wait a little.
+        const outOfFiles = /os error 2[34]\b/.test(describe(error));
+        const freed = outOfFiles && this.#slots.evictIdlest("out-of-files");
+        await pause(freed ? 0 : ACCEPT_PAUSE_MS, this.#closing.signal);
         continue;
-      }
-      if (failures > 0) {
-        options.logger.info("accept-recovered", { failures });
-        failures = 0;
       }
       const slot = this.#slots.admit(conn.remoteAddr);
       if (slot === null) {
         conn.close();
         continue;
       }
-      const handled = serveConnection(node, conn, slot, options, timeouts).finally(() =>
+      const handled = serveConnection(node, conn, slot, options, floods).finally(() =>
         this.#connections.delete(handled)
       );
       this.#connections.add(handled);
@@ -132,7 +130,7 @@ async function serveConnection(
   conn: Deno.TcpConn,
   slot: Slot,
   options: ListenOptions,
-  timeouts: ThrottledLog,
+  floods: ThrottledLog,
 ): Promise<void> {
   const remote = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
   let phase = "read";
@@ -159,7 +157,7 @@ async function serveConnection(
     // An eviction is logged by the slots table, once per source and second.
     if (error instanceof EvictedError) return;
     if (error instanceof Deno.errors.TimedOut) {
-      timeouts.warn("connection-timed-out", slot.source, { source: slot.source, phase });
+      floods.warn("connection-timed-out", slot.source, { source: slot.source, phase });
     } else {
       options.logger.warn("connection-failed", { remote, phase, error: describe(error) });
     }
