@@ -15,7 +15,6 @@ import {
   freePort,
   rippleClient,
   type RippleServer,
-  sendRaw,
   startServer,
   tempDir,
   waitFor,
