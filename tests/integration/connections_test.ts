@@ -29,7 +29,8 @@ const DEFAULT_MAX = 512;
 
 /**
  * Fails, saying how to fix it, if this process may not hold `needed` descriptors: a test
- * that cannot open its connections must not pass by opening fewer.
+ * that cannot open its connections must not pass by opening fewer. Deno raises its soft
+ * limit to the hard one at start; a child shell inherits the limit this process runs with.
  */
 async function assertOpenFilesLimit(needed: number): Promise<void> {
   const output = await new Deno.Command("sh", { args: ["-c", "ulimit -Sn"] }).output();
