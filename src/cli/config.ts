@@ -44,7 +44,7 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     field: "maxConnections",
     min: 1,
     max: 100_000,
-    help: "connections in hand at once; past it the longest idle is closed",
+    help: "connections in hand at once; the idlest waiting one makes room",
   },
   max_connections_per_source: {
     field: "maxConnectionsPerSource",
