@@ -1,5 +1,6 @@
 /** The TCP side of a server: accept, read one datagram under a deadline, answer clients, close. */
 
+import { setImmediate } from "node:timers";
 import { Deadline, readUpTo, writeAll } from "../core/deadline.ts";
 import type { Logger } from "../core/log.ts";
 import { ThrottledLog } from "../core/throttled_log.ts";
@@ -112,6 +113,10 @@ export class Listener {
         await pause(freed ? 0 : ACCEPT_PAUSE_MS, this.#closing.signal);
         continue;
       }
+      // While connections queue up, each accept completes at once and the loop would run
+      // on without letting the reads of the connections it admitted complete: a client's
+      // request would sit unread for hundreds of accepts and its connection look idle.
+      await new Promise((resolve) => setImmediate(resolve));
       const slot = this.#slots.admit(conn.remoteAddr);
       if (slot === null) {
         conn.close();

@@ -14,8 +14,11 @@ export interface IdleFloodOptions {
   from: string;
   /** Connections to hold open. */
   count: number;
-  /** Open a new connection whenever the server closes one, so that `count` are always tried. */
-  reconnect?: boolean;
+  /**
+   * Open a new connection this long after the server closes one, as a tool that keeps a
+   * number of connections open does (0: at once, a connection flood); never if left out.
+   */
+  reopenAfterMs?: number;
 }
 
 /** What an {@linkcode IdleFlood} did so far. */
@@ -48,6 +51,7 @@ export class IdleFlood implements AsyncDisposable {
   /** Resolves when its socket has closed; removed then. */
   #closing = new Set<Promise<void>>();
   #stopping = false;
+  #reopening = new Set<ReturnType<typeof setTimeout>>();
   #attempts = 0;
   #settled = Promise.withResolvers<void>();
   #stats = { connected: 0, closedByServer: 0, failed: 0 };
@@ -79,6 +83,7 @@ export class IdleFlood implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.#stopping = true;
+    for (const timer of this.#reopening) clearTimeout(timer);
     for (const socket of this.#sockets) socket.destroy();
     await Promise.all(this.#closing);
   }
@@ -117,12 +122,20 @@ export class IdleFlood implements AsyncDisposable {
         } else if (!this.#stopping) {
           this.#stats.closedByServer++;
         }
-        if (this.#options.reconnect && !this.#stopping) void this.#open();
+        if (this.#options.reopenAfterMs !== undefined && !this.#stopping) this.#reopen();
         resolve();
       })
     );
     this.#closing.add(closed);
     return attempted.promise;
+  }
+
+  #reopen(): void {
+    const timer = setTimeout(() => {
+      this.#reopening.delete(timer);
+      void this.#open();
+    }, this.#options.reopenAfterMs);
+    this.#reopening.add(timer);
   }
 
   #attempted(): void {
