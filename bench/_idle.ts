@@ -4,7 +4,7 @@
  */
 
 import * as api from "../src/client/commands.ts";
-import type { FloodReport } from "./_flood_worker.ts";
+import { FloodThread } from "../tests/integration/_flood_thread.ts";
 import { addAccounts, clientOf } from "./_fixtures.ts";
 import { type Env, finish, load, type Measured, type Peak, site, start } from "./_measure.ts";
 
@@ -85,42 +85,28 @@ export async function idleFlood(env: Env): Promise<IdleFloodResults> {
       `client command 7 get payment, ${FLOOD} idle connections reopened after ` +
         `${floodCase.reopenAfterMs} ms ${floodCase.args.join(" ")}`,
     );
-    const worker = await startFloodWorker(server.address, floodCase.reopenAfterMs);
+    const thread = await FloodThread.start({
+      address: server.address,
+      from: FLOOD_HOST,
+      count: FLOOD,
+      reopenAfterMs: floodCase.reopenAfterMs,
+    });
+    let measured: Measured;
     try {
-      const measured = await load(env, n, [server], command);
-      if (measured.firstError) env.progress(`first error: ${measured.firstError}`);
-      const report = await stopFloodWorker(worker);
-      flooded.push({
-        case: floodCase,
-        measured,
-        floodRate: report.stats.connected / report.seconds,
-        floodOpen: report.stats.open,
-      });
+      measured = await load(env, n, [server], command);
     } finally {
-      worker.terminate();
+      // Stopped before the report is read, also when the measurement failed.
+      await thread.stop();
     }
+    if (measured.firstError) env.progress(`first error: ${measured.firstError}`);
+    const report = await thread.stop();
+    flooded.push({
+      case: floodCase,
+      measured,
+      floodRate: report.stats.connected / report.seconds,
+      floodOpen: report.stats.open,
+    });
     peaks.push(...await finish([server], `idle flood ${floodCase.host}`));
   }
   return { quiet: quiet!, flooded, peaks };
-}
-
-/** Starts the flood in its own thread; resolves once its connections are open. */
-async function startFloodWorker(address: string, reopenAfterMs: number): Promise<Worker> {
-  const worker = new Worker(new URL("./_flood_worker.ts", import.meta.url), { type: "module" });
-  await next(worker);
-  worker.postMessage({ address, from: FLOOD_HOST, count: FLOOD, reopenAfterMs });
-  await next(worker);
-  return worker;
-}
-
-async function stopFloodWorker(worker: Worker): Promise<FloodReport> {
-  worker.postMessage("stop");
-  return await next(worker) as FloodReport;
-}
-
-function next(worker: Worker): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    worker.onmessage = (event) => resolve(event.data);
-    worker.onerror = (event) => reject(new Error(event.message));
-  });
 }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import * as commands from "../../src/client/commands.ts";
 import type { Client } from "../../src/client/client.ts";
+import { FloodThread } from "./_flood_thread.ts";
 import { IdleFlood } from "./_idle_flood.ts";
 import {
   type Account,
@@ -15,6 +16,7 @@ import {
   freePort,
   rippleClient,
   type RippleServer,
+  sendRaw,
   startServer,
   tempDir,
   waitFor,
@@ -142,6 +144,36 @@ Deno.test("1,500 idle connections from one address do not hold up client command
   );
 });
 
+Deno.test("a connection flood does not push out client requests that have arrived", async () => {
+  await assertOpenFilesLimit(FLOOD + 500);
+  await using peers = await tempDir();
+  // No source cap: each new connection of the flood evicts the longest-idle one.
+  await using server = await startServer({
+    host: "127.0.0.6",
+    args: ["--max-connections-per-source", "100000"],
+  });
+  const { alice, bob } = await aliceWithPeer(server, peers.path);
+  // In a thread of its own, so that the clients write their requests as soon as they connect.
+  await using flood = await FloodThread.start({
+    address: server.address,
+    from: ATTACKER,
+    count: FLOOD,
+    reopenAfterMs: 0,
+  });
+  const answered = await commandsDuring(clientFor(alice), bob, Promise.resolve(), 20);
+  assert.equal(answered, 20);
+  const report = await flood.stop();
+  assert.ok(
+    report.stats.connected > FLOOD,
+    `the flood reopened connections: ${JSON.stringify(report.stats)}`,
+  );
+  await waitForLog(server, ["connection-evicted", `source=${ATTACKER}`, "reason=server-full"]);
+  const clientsEvicted = server.logs().filter((line) =>
+    line.includes("connection-evicted") && line.includes("source=127.0.0.1 ")
+  );
+  assert.deepEqual(clientsEvicted, [], "a client's connection, its request sent, was evicted");
+});
+
 Deno.test("SIGTERM closes the connections still waiting for a datagram at once", async () => {
   // With a 60 s read deadline, waiting it out would exceed the harness's 10 s for a stop.
   await using server = await startServer({
@@ -157,6 +189,9 @@ Deno.test("SIGTERM closes the connections still waiting for a datagram at once",
   for (let i = 0; i < 3; i++) idle.push(cleanup.use(await Deno.connect({ hostname: host, port })));
   const partial = cleanup.use(await Deno.connect({ hostname: host, port }));
   await partial.write(new Uint8Array(100));
+  // The server accepts in order: once a later connection is answered, these are in hand.
+  const answer = await sendRaw(server.address, new Uint8Array(389));
+  assert.ok(answer.bytes.length > 0, "389 zero bytes get a malformed answer");
 
   const stopping = performance.now();
   await server.stop();

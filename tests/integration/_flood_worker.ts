@@ -1,26 +1,17 @@
 /**
- * The idle flood of the load benchmark in its own thread, so that reopening connections
- * does not slow the thread whose client commands are measured. Started by bench/_idle.ts:
- * it posts "settled" once the flood's connections are open, and its stats after "stop".
+ * The body of a `FloodThread` (tests/integration/_flood_thread.ts): an `IdleFlood` in its own thread. It
+ * posts "ready" when loaded, "settled" once the flood's connections are open, and a
+ * {@linkcode FloodReport} after "stop".
  */
 
-import {
-  IdleFlood,
-  type IdleFloodOptions,
-  type IdleFloodStats,
-} from "../tests/integration/_idle_flood.ts";
+import type { FloodReport } from "./_flood_thread.ts";
+import { IdleFlood, type IdleFloodOptions } from "./_idle_flood.ts";
 
 const self = globalThis as unknown as {
   onmessage: ((event: MessageEvent<IdleFloodOptions | "stop">) => void) | null;
   postMessage(message: unknown): void;
   close(): void;
 };
-
-/** What the thread posts when stopped: the flood's stats and how long it ran. */
-export interface FloodReport {
-  stats: IdleFloodStats;
-  seconds: number;
-}
 
 let flood: IdleFlood | null = null;
 let started = 0;
