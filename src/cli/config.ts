@@ -1,18 +1,29 @@
 /** The server's configuration: `DATADIR/ripple.conf` (`key = value` lines), each key also a flag that overrides it. */
 
-import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import {
+  DEFAULT_DISPLAY,
+  DEFAULT_LIMITS,
+  type DisplayUnit,
+  type Limits,
+  MAX_DECIMALS,
+  type NumericLimit,
+  type PeerLimits,
+  peerLimitsKey,
+} from "../core/config.ts";
 import type { Level } from "../core/log.ts";
 import {
+  formatAccountRef,
   formatServerAddress,
+  isUsername,
   NameError,
+  parseAccountRef,
   parseServerAddress,
   type ServerAddress,
 } from "../wire/names.ts";
 
-/** The configuration file cannot be used; the message names the file, the line and the fix. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+import { ConfigError, readSettingLines } from "./settings_file.ts";
+
+export { ConfigError } from "./settings_file.ts";
 
 /** Everything `ripple serve` runs with. */
 export interface ServerConfig {
@@ -22,10 +33,12 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   logLevel: Level;
   limits: Limits;
+  /** How clients show amounts (`unit`, `decimals`). */
+  display: DisplayUnit;
 }
 
 interface NumberSetting {
-  field: keyof Limits;
+  field: NumericLimit;
   min: number;
   max: number;
   help: string;
@@ -136,23 +149,73 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     max: 3_600_000,
     help: "longest payment step resend delay",
   },
+  // Per-neighbour limits; the three peer_* ones may also be set per peer (PEER_SETTINGS).
+  peer_lock_share_percent: {
+    field: "peerLockSharePercent",
+    min: 0,
+    max: 100,
+    help: "share (%) of a trustline that locks passing through for a neighbour may hold",
+  },
+  peer_payments_in_flight: {
+    field: "peerPaymentsInFlight",
+    min: 0,
+    max: 100_000,
+    help: "payments in flight with one neighbour, beyond which none pass through it",
+  },
+  peer_searches: {
+    field: "peerSearches",
+    min: 0,
+    max: 100_000,
+    help: "search states one neighbour may open at an account",
+  },
+  own_searches_reserved: {
+    field: "ownSearchesReserved",
+    min: 0,
+    max: 100_000,
+    help: "search slots of an account kept for its own payments",
+  },
 };
 
-/** The settings that are not numbers. */
-export const TEXT_SETTINGS = ["listen", "address", "log_format", "log_level"] as const;
+/** The settings a `[peer ACCOUNT NAME@ADDRESS]` section of the file may override. */
+export const PEER_SETTINGS = [
+  "peer_lock_share_percent",
+  "peer_payments_in_flight",
+  "peer_searches",
+] as const;
+
+/** The settings of one `[peer ACCOUNT NAME@ADDRESS]` section. */
+export interface PeerSection {
+  /** The local account, or `*` for every account. */
+  account: string;
+  /** The peer, canonical `name@address`. */
+  peer: string;
+  values: Map<string, string>;
+  where: Map<string, string>;
+}
+
+/** The settings that are not limits. */
+export const TEXT_SETTINGS = [
+  "listen",
+  "address",
+  "log_format",
+  "log_level",
+  // Display unit (issue 15)
+  "unit",
+  "decimals",
+] as const;
 
 /** File name of the configuration inside the datadir. */
 export const CONFIG_FILE = "ripple.conf";
 
 /**
  * Parses the text of a configuration file into settings (name → value text). Blank lines
- * and lines starting with `#` are skipped; anything else must be `name = value` with a
- * known name, once.
+ * are skipped, and so is a `#` at the start of a line or after a space, to the end of its
+ * line; anything else must be `name = value` with a known name, once.
  *
  * @example
  * ```ts
  * import { parseConfigText } from "./config.ts";
- * parseConfigText("# a comment\nlisten = 127.0.0.2:2012\n", "ripple.conf");
+ * parseConfigText("# a comment\nlisten = 127.0.0.2:2012   # where\n", "ripple.conf");
  * // Map { "listen" => "127.0.0.2:2012" }
  * ```
  */
@@ -160,21 +223,27 @@ export function parseConfigText(text: string, file: string): Map<string, string>
   return parseConfigLines(text, file).values;
 }
 
-/** Like {@linkcode parseConfigText}, also telling where each setting was: `file:line`. */
+/**
+ * Like {@linkcode parseConfigText}, also telling where each setting was (`file:line`), with
+ * the `[peer ACCOUNT NAME@ADDRESS]` sections that override the per-neighbour limits.
+ */
 export function parseConfigLines(
   text: string,
   file: string,
-): { values: Map<string, string>; where: Map<string, string> } {
-  const settings = new Map<string, string>();
-  const places = new Map<string, string>();
-  text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    const where = `${file}:${i + 1}`;
-    const eq = line.indexOf("=");
-    if (eq === -1) throw new ConfigError(`${where}: expected "name = value", got "${line}"`);
-    const name = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
+): { values: Map<string, string>; where: Map<string, string>; peers: PeerSection[] } {
+  const top: PeerSection = { account: "", peer: "", values: new Map(), where: new Map() };
+  const peers: PeerSection[] = [];
+  let section = top;
+  for (const { where, header, name, value } of readSettingLines(text, file)) {
+    if (header !== undefined) {
+      section = peerSection(header, where);
+      const key = peerLimitsKey(section.account, section.peer);
+      if (peers.some((p) => peerLimitsKey(p.account, p.peer) === key)) {
+        throw new ConfigError(`${where}: the section for ${key} appears twice`);
+      }
+      peers.push(section);
+      continue;
+    }
     if (
       !Object.hasOwn(NUMBER_SETTINGS, name) && !(TEXT_SETTINGS as readonly string[]).includes(name)
     ) {
@@ -182,11 +251,39 @@ export function parseConfigLines(
         `${where}: unknown setting "${name}"; run "ripple serve --help" for the list`,
       );
     }
-    if (settings.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
-    settings.set(name, value);
-    places.set(name, where);
-  });
-  return { values: settings, where: places };
+    if (section !== top && !(PEER_SETTINGS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `${where}: "${name}" cannot be set per peer; a [peer …] section takes only ${
+          PEER_SETTINGS.join(", ")
+        }`,
+      );
+    }
+    if (section.values.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
+    section.values.set(name, value);
+    section.where.set(name, where);
+  }
+  return { values: top.values, where: top.where, peers };
+}
+
+/** Parses a `[peer ACCOUNT NAME@ADDRESS]` header. */
+function peerSection(line: string, where: string): PeerSection {
+  const match = /^\[\s*peer\s+(\S+)\s+(\S+)\s*\]$/.exec(line);
+  if (match === null) {
+    throw new ConfigError(
+      `${where}: expected a section "[peer ACCOUNT NAME@ADDRESS]" (ACCOUNT may be *), got "${line}"`,
+    );
+  }
+  const [, account, peerText] = match;
+  if (account !== "*" && !isUsername(account)) {
+    throw new ConfigError(`${where}: "${account}" is not an account name (or * for every account)`);
+  }
+  try {
+    const peer = formatAccountRef(parseAccountRef(peerText));
+    return { account, peer, values: new Map(), where: new Map() };
+  } catch (error) {
+    if (error instanceof NameError) throw new ConfigError(`${where}: ${error.message}`);
+    throw error;
+  }
 }
 
 /**
@@ -196,21 +293,22 @@ export function parseConfigLines(
 export function buildConfig(
   settings: Map<string, string>,
   source: (name: string) => string,
+  peers: PeerSection[] = [],
 ): ServerConfig {
   const limits: Limits = { ...DEFAULT_LIMITS };
-  for (const [name, setting] of Object.entries(NUMBER_SETTINGS)) {
+  for (const name of Object.keys(NUMBER_SETTINGS)) {
     const text = settings.get(name);
-    if (text === undefined) continue;
-    const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-    if (!(value >= setting.min && value <= setting.max)) {
-      throw new ConfigError(
-        `${
-          source(name)
-        }: ${name} must be a whole number from ${setting.min} to ${setting.max}, got "${text}"`,
-      );
-    }
-    limits[setting.field] = value;
+    if (text !== undefined) setNumber(limits, name, text, source(name));
   }
+  const overrides = new Map<string, Partial<PeerLimits>>();
+  for (const section of peers) {
+    const override: Partial<Limits> = {};
+    for (const [name, text] of section.values) {
+      setNumber(override, name, text, section.where.get(name)!);
+    }
+    overrides.set(peerLimitsKey(section.account, section.peer), override as Partial<PeerLimits>);
+  }
+  limits.peerOverrides = overrides;
   if (limits.retryMaxMs < limits.retryBaseMs || limits.stepRetryMaxMs < limits.stepRetryBaseMs) {
     throw new ConfigError("a *_retry_max_ms setting is below its *_retry_base_ms");
   }
@@ -243,7 +341,45 @@ export function buildConfig(
     logFormat,
     logLevel: logLevel as Level,
     limits,
+    display: displayUnit(settings, source),
   };
+}
+
+// Display unit (issue 15)
+function displayUnit(
+  settings: Map<string, string>,
+  source: (name: string) => string,
+): DisplayUnit {
+  const unit = settings.get("unit") ?? DEFAULT_DISPLAY.unit;
+  if (!/^[\x21-\x7e]{0,32}$/.test(unit)) {
+    throw new ConfigError(
+      `${
+        source("unit")
+      }: unit is at most 32 printable ASCII characters without spaces, got "${unit}"`,
+    );
+  }
+  const decimalsText = settings.get("decimals") ?? String(DEFAULT_DISPLAY.decimals);
+  const decimals = /^[0-9]{1,2}$/.test(decimalsText) ? Number(decimalsText) : NaN;
+  if (!(decimals <= MAX_DECIMALS)) {
+    throw new ConfigError(
+      `${
+        source("decimals")
+      }: decimals must be a whole number from 0 to ${MAX_DECIMALS}, got "${decimalsText}"`,
+    );
+  }
+  return { unit, decimals };
+}
+
+/** Checks a numeric setting's text against its range and stores it. */
+function setNumber(limits: Partial<Limits>, name: string, text: string, where: string): void {
+  const setting = NUMBER_SETTINGS[name];
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= setting.min && value <= setting.max)) {
+    throw new ConfigError(
+      `${where}: ${name} must be a whole number from ${setting.min} to ${setting.max}, got "${text}"`,
+    );
+  }
+  limits[setting.field] = value;
 }
 
 function address(text: string, where: string): ServerAddress {

@@ -38,7 +38,29 @@ export interface Limits {
   /** First resend delay of payment steps; doubles up to {@linkcode Limits.stepRetryMaxMs}. */
   stepRetryBaseMs: number;
   stepRetryMaxMs: number;
+  // Per-neighbour limits (docs/protocol.md §8): what one neighbour can make an account hold.
+  /** Locks passing through for others may hold at most this share (%) of the trustline on each edge. */
+  peerLockSharePercent: number;
+  /** Payments in flight with one neighbour beyond which no more pass through to or from it. */
+  peerPaymentsInFlight: number;
+  /** Search states one neighbour may open at an account. */
+  peerSearches: number;
+  /** Search slots of an account that only its own payments may use. */
+  ownSearchesReserved: number;
+  /** Overrides of the per-neighbour limits, by {@linkcode peerLimitsKey}. */
+  peerOverrides: ReadonlyMap<string, Partial<PeerLimits>>;
 }
+
+/** The names of the limits that are numbers (all but the overrides). */
+export type NumericLimit = {
+  [K in keyof Limits]: Limits[K] extends number ? K : never;
+}[keyof Limits];
+
+/** The per-neighbour limits that apply to one peer of one account. */
+export type PeerLimits = Pick<
+  Limits,
+  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches"
+>;
 
 /** The built-in defaults. */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -59,7 +81,52 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   commitQueryMs: 5_000,
   stepRetryBaseMs: 250,
   stepRetryMaxMs: 4_000,
+  peerLockSharePercent: 50,
+  peerPaymentsInFlight: 64,
+  peerSearches: 16,
+  ownSearchesReserved: 16,
+  peerOverrides: new Map(),
 };
+
+/**
+ * The key of a per-peer override: the local account (or `*` for every account) and the
+ * peer as `name@address`.
+ *
+ * @example
+ * ```ts
+ * import { peerLimitsKey } from "./config.ts";
+ * peerLimitsKey("alice", "bob@b.example"); // "alice bob@b.example"
+ * ```
+ */
+export function peerLimitsKey(account: string, peer: string): string {
+  return `${account} ${peer}`;
+}
+
+/**
+ * The per-neighbour limits for `peer` (as `name@address`) at `account`: the account's own
+ * override first, then one for every account, then the server's defaults.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, peerLimitsFor } from "./config.ts";
+ * const limits = { ...DEFAULT_LIMITS, peerOverrides: new Map([["* bob@b", { peerSearches: 4 }]]) };
+ * peerLimitsFor(limits, "alice", "bob@b").peerSearches; // 4
+ * peerLimitsFor(limits, "alice", "carol@c").peerSearches; // 16
+ * ```
+ */
+export function peerLimitsFor(
+  limits: Pick<Limits, keyof PeerLimits | "peerOverrides">,
+  account: string,
+  peer: string,
+): PeerLimits {
+  return {
+    peerLockSharePercent: limits.peerLockSharePercent,
+    peerPaymentsInFlight: limits.peerPaymentsInFlight,
+    peerSearches: limits.peerSearches,
+    ...limits.peerOverrides.get(peerLimitsKey("*", peer)),
+    ...limits.peerOverrides.get(peerLimitsKey(account, peer)),
+  };
+}
 
 /**
  * The delay before resend attempt `attempt` (0-based): doubling from `retryBaseMs`,
@@ -81,3 +148,22 @@ export function retryDelay(
   const base = Math.min(limits.retryBaseMs * 2 ** Math.min(attempt, 30), limits.retryMaxMs);
   return Math.round(base * (1 + random() / 4));
 }
+
+// Display unit (issue 15): how people see amounts. The wire and the books keep integers.
+
+/**
+ * How a server's amounts are shown to people: the integer 2550 with `decimals` 2 and `unit`
+ * "hours" reads "25.50 hours". Every client of the server (the CLI, the web wallet) uses it.
+ */
+export interface DisplayUnit {
+  /** A short name, printable ASCII without spaces (at most 32 bytes); "" for none. */
+  unit: string;
+  /** Decimal places: amounts on the wire are counted in units of 10^-decimals. */
+  decimals: number;
+}
+
+/** Whole numbers with no unit: what a server shows unless its operator sets one. */
+export const DEFAULT_DISPLAY: Readonly<DisplayUnit> = { unit: "", decimals: 0 };
+
+/** Most decimal places a server may use; 10^18 still leaves 18 whole units in a u64. */
+export const MAX_DECIMALS = 18;

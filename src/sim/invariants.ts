@@ -1,20 +1,25 @@
 /** The simulator's invariants: checked while the world runs, and once it is quiet. */
 
 import type { Node } from "../server/node.ts";
-import { type Books, payable, readBooks, receivable } from "../store/books.ts";
+import { type Books, payable, readBooks, readInFlight, receivable } from "../store/books.ts";
 import { accountPath, type PeerFile, peerPath } from "../store/paths.ts";
 import { Tx } from "../store/tx.ts";
-import { listPayments, readPayment } from "../payments/record.ts";
+import { inFlightWith, listPayments, readPayment } from "../payments/record.ts";
+import { formatAccountRef } from "../wire/names.ts";
 import type { SimAccount, Topology } from "./topology.ts";
 import { SIM_DATADIR, type SimWorld } from "./world.ts";
 
 /** A payment the workload started, and what became of it. */
 export interface SimPayment {
+  /** The workload step that made it. */
+  step: number;
   id: Uint8Array;
   idHex: string;
   buyer: number;
   seller: number;
   amount: bigint;
+  /** Set once the run is quiet: whether buyer and seller both completed it. */
+  completed?: boolean;
 }
 
 /** What the workload knows should be on the servers. */
@@ -81,6 +86,10 @@ export class LiveChecks {
         this.#counters.set(key, value);
       }
     }
+    for (const account of this.#topology.accounts) {
+      const node = this.#node(account);
+      if (node !== null) await this.#checkInFlight(account, node);
+    }
     for (const server of world.servers.values()) {
       for (const [username, state] of server.node?.search.table.all() ?? []) {
         if (now > state.expiresAt + SEARCH_SLACK_MS) {
@@ -90,6 +99,31 @@ export class LiveChecks {
               `${now - state.expiresAt} ms past its limit`,
           );
         }
+      }
+    }
+  }
+
+  /** Each neighbour's count of payments in flight is the number of records that name it. */
+  async #checkInFlight(account: SimAccount, node: Node): Promise<void> {
+    const tx = new Tx(node.store);
+    const counted = new Map<string, number>();
+    for (const idHex of await listPayments(tx, account.ref.username, false)) {
+      const record = await readPayment(tx, account.ref.username, idHex);
+      for (const peer of record === undefined ? [] : inFlightWith(record)) {
+        const name = formatAccountRef(peer);
+        counted.set(name, (counted.get(name) ?? 0) + 1);
+      }
+    }
+    for (const peer of account.peers) {
+      const ref = this.#ref(peer);
+      const stored = await readInFlight(tx, account.ref.username, ref);
+      const records = counted.get(formatAccountRef(ref)) ?? 0;
+      if (stored !== records) {
+        this.#world.violate(
+          "in-flight-count",
+          `${account.name} counts ${stored} payments in flight with ${this.#name(peer)}, ` +
+            `its records ${records}`,
+        );
       }
     }
   }
@@ -128,6 +162,7 @@ export async function checkQuiet(
   world: SimWorld,
   topology: Topology,
   model: Model,
+  honest: (index: number) => boolean = () => true,
 ): Promise<PaymentOutcomes> {
   const outcomes: PaymentOutcomes = { completed: 0, failed: 0, reasons: {}, durations: [] };
   const node = (account: SimAccount) => world.servers.get(account.ref.address)!.node;
@@ -206,6 +241,7 @@ export async function checkQuiet(
     const bought = await readPayment(new Tx(node(buyer)!.store), buyer.ref.username, payment.idHex);
     const sold = await readPayment(new Tx(node(seller)!.store), seller.ref.username, payment.idHex);
     const completed = bought?.state === "completed";
+    payment.completed = completed && sold?.state === "completed";
     if (completed !== (sold?.state === "completed")) {
       world.violate(
         "outcome-disagrees",
@@ -226,8 +262,9 @@ export async function checkQuiet(
     }
   }
   // Net position here is what others owe the account: the seller is owed, the buyer owes.
+  // A hostile account's own payments are not in the model: only honest ones are checked.
   for (let i = 0; i < accounts.length; i++) {
-    if (net[i] !== expected[i]) {
+    if (honest(i) && net[i] !== expected[i]) {
       world.violate(
         "net-position",
         `${accounts[i].name} ends at ${net[i]}, its completed payments make ${expected[i]}`,
