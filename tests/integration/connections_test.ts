@@ -144,6 +144,38 @@ Deno.test("1,500 idle connections from one address do not hold up client command
   );
 });
 
+Deno.test("a peer's server datagrams get through a server full of idle connections", async () => {
+  await assertOpenFilesLimit(FLOOD + 500);
+  await using a = await startServer({ host: "127.0.0.6" });
+  await using b = await startServer({
+    host: "127.0.0.7",
+    args: ["--max-connections-per-source", "100000"],
+  });
+  const alice = await addAccount(a, "alice");
+  const bob = await addAccount(b, "bob");
+  await addPeers(alice, bob);
+  await using flood = IdleFlood.start({ address: b.address, from: ATTACKER, count: FLOOD });
+  await flood.settled();
+  await waitFor(() => flood.stats.open === DEFAULT_MAX, 5_000, () => JSON.stringify(flood.stats));
+
+  // alice's server sends the trustline to bob's (datagram 128), which confirms it (130).
+  const client = clientFor(alice);
+  await commands.setTrustline(client, bob.ref, 100n);
+  await waitFor(
+    async () => {
+      const out = await commands.getTrustlineOut(client, bob.ref);
+      return out.syncOut === out.counter;
+    },
+    20_000,
+    "bob's server confirming the trustline",
+  );
+  assert.equal((await commands.getTrustlineIn(clientFor(bob), alice.ref)).amount, 100n);
+  assert.ok(flood.stats.open > 0, "the flood still held connections at bob's server");
+  // Each datagram was taken at the first try, within the sender's own deadline.
+  const failed = [...a.logs(), ...b.logs()].filter((line) => line.includes("send-failed"));
+  assert.deepEqual(failed, []);
+});
+
 Deno.test("a connection flood does not push out client requests that have arrived", async () => {
   await assertOpenFilesLimit(FLOOD + 500);
   await using peers = await tempDir();
