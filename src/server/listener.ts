@@ -161,11 +161,13 @@ async function serveConnection(
   } catch (error) {
     // An eviction is logged by the slots table, once per source and second.
     if (error instanceof EvictedError) return;
-    if (error instanceof Deno.errors.TimedOut) {
-      floods.warn("connection-timed-out", slot.source, { source: slot.source, phase });
-    } else {
-      options.logger.warn("connection-failed", { remote, phase, error: describe(error) });
-    }
+    const timedOut = error instanceof Deno.errors.TimedOut;
+    floods.warn(timedOut ? "connection-timed-out" : "connection-failed", slot.source, {
+      source: slot.source,
+      remote,
+      phase,
+      error: timedOut ? undefined : describe(error),
+    });
   } finally {
     slot[Symbol.dispose]();
     conn.close();
