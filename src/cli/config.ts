@@ -52,11 +52,18 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     max: 600_000,
     help: "a connection must deliver its datagram within this",
   },
+  // Fair service of connections.
   max_connections: {
     field: "maxConnections",
     min: 1,
     max: 100_000,
-    help: "connections handled at once",
+    help: "connections in hand at once; the idlest waiting one makes room",
+  },
+  max_connections_per_source: {
+    field: "maxConnectionsPerSource",
+    min: 1,
+    max: 100_000,
+    help: "connections in hand at once from one source address",
   },
   queue_per_account: {
     field: "queuePerAccount",

@@ -102,6 +102,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       port: config.listen.port,
       readTimeoutMs: config.limits.readTimeoutMs,
       maxConnections: config.limits.maxConnections,
+      maxConnectionsPerSource: config.limits.maxConnectionsPerSource,
       logger,
     });
   } catch (error) {

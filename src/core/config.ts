@@ -4,8 +4,14 @@
 export interface Limits {
   /** A connection must deliver its 389 bytes within this time. */
   readTimeoutMs: number;
-  /** Connections handled at once; more wait in the kernel's backlog. */
+  // Fair service of connections (src/server/connection_slots.ts).
+  /**
+   * Connections in hand at once. A new one past it takes the slot of the connection idle
+   * longest while waiting for its datagram, or is closed at once if none is waiting.
+   */
   maxConnections: number;
+  /** Connections in hand at once from one source address (an IPv6 /64 counts as one). */
+  maxConnectionsPerSource: number;
   /** Datagrams queued or running per account before new ones are answered `busy`. */
   queuePerAccount: number;
   /** Datagrams waiting to be sent per peer pair; more are dropped (resends recover them). */
@@ -77,6 +83,7 @@ const DAY = 24 * HOUR;
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   readTimeoutMs: 5_000,
   maxConnections: 512,
+  maxConnectionsPerSource: 64,
   queuePerAccount: 64,
   outboxPerPeer: 256,
   sendTimeoutMs: 5_000,
