@@ -143,10 +143,11 @@ export class Strangers {
       case "locking":
       case "locked":
         return record.lockExpires + slack;
+      // The release period is the configured one, so a server that takes longer is caught.
       case "committed":
         return (record.irrevocable || record.role === "seller")
           ? record.claimAt + slack
-          : record.deadline + record.releaseMs + slack;
+          : record.deadline + limits.releasePeriodMs + slack;
       case "finalizing":
         return record.committedAt + record.passClaim + limits.commitMarginMs + slack;
       default:
