@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as api from "../../src/client/commands.ts";
 import { ServerCommand } from "../../src/wire/commands.ts";
 import { Reason } from "../../src/wire/reasons.ts";
-import { freePort, startServer, startServers, waitFor } from "./harness.ts";
+import { freePort, ripple, startServer, startServers, waitFor } from "./harness.ts";
 import { startProxy } from "./_proxy.ts";
 import { chain, outcome, pay } from "./_payments.ts";
 
@@ -51,6 +51,9 @@ Deno.test("the seller's server stopped after the lock: the buyer's payment ends 
     const { wait } = await api.getPayment(hop, id);
     assert.equal(wait?.kind, "answer");
     assert.deepEqual(wait?.on, c.ref);
+    const status = await ripple(["status", "--datadir", s2.datadir]);
+    assert.match(status.stdout, /payments in flight: 1 \(committed 1\), 1 overdue/);
+    assert.match(status.stdout, new RegExp(`overdue: waiting on c@${c.address} for its answer`));
   });
   await t.step(
     "the buyer's payment ends, released, and its books and the hop's agree",
