@@ -6,14 +6,7 @@
 import { toHex } from "../auth/keys.ts";
 import { type Limits, type PeerLimits, peerLimitsFor } from "../core/config.ts";
 import type { Context } from "../core/context.ts";
-import {
-  payable,
-  readBooks,
-  readInFlight,
-  receivable,
-  transitPayable,
-  transitReceivable,
-} from "../store/books.ts";
+import { payable, readBooks, receivable, transitLimit } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import { searchArgs, searchEndArgs, searchReportArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
@@ -346,12 +339,9 @@ export class SearchEngine {
     if ((weArePaying ? payable(books) : receivable(books)) < amount) return "closed";
     if (state?.fronts[weArePaying ? Front.Out : Front.In]?.parent === null) return "open";
     const limits = peerLimitsFor(this.#limits, ctx.username, formatAccountRef(peer));
-    if ((await readInFlight(ctx.tx, ctx.username, peer)) >= limits.peerPaymentsInFlight) {
-      return "capped";
-    }
-    const share = limits.peerLockSharePercent;
-    const room = weArePaying ? transitPayable(books, share) : transitReceivable(books, share);
-    return room >= amount ? "open" : "capped";
+    const side = weArePaying ? "out" : "in";
+    const limited = await transitLimit(ctx.tx, ctx.username, peer, books, side, amount, limits);
+    return limited === null ? "open" : "capped";
   }
 
   /** The neighbours this account can extend its front to, and whether a limit closed others. */

@@ -8,6 +8,7 @@ import type { Context, ServerContext } from "../core/context.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { Reason } from "../wire/reasons.ts";
 import { finalizeEdge, type PaymentRecord, raiseReleased, writePayment } from "./record.ts";
+import { sendClaim, sendReleased, sendStep } from "./messages.ts";
 import type { PaymentSteps, ReleasedMessage } from "./steps.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 
@@ -92,7 +93,7 @@ export async function onRelease(
   }
   await raiseReleased(ctx, record, "in", message.released);
   await writePayment(ctx, record);
-  if (record.claimed) steps.sendClaim(ctx, record);
+  if (record.claimed) sendClaim(ctx, record);
 }
 
 /** A claim (144) from the downstream: the payment is irrevocable and the out-edge was taken. */
@@ -112,12 +113,12 @@ export async function onClaim(
       });
     }
     // Failed: nothing is owed on the out-edge, whatever was released.
-    return steps.sendReleased(ctx, { ...record, releasedOut: record.amount }, "settled");
+    return sendReleased(ctx, { ...record, releasedOut: record.amount }, "settled");
   }
   if (record.state === "committed") {
     steps.stopRetrying(ctx, record);
     if (!record.irrevocable && record.role === "hop") {
-      steps.send(ctx, record.upstream!, ServerCommand.Committed, record);
+      sendStep(ctx, record.upstream!, ServerCommand.Committed, record);
       ctx.wakeAt(record.claimAt);
     }
     record.irrevocable = true;
@@ -135,7 +136,7 @@ export async function onClaim(
   } else if (record.state !== "finalizing" && record.state !== "completed") {
     return;
   }
-  steps.sendReleased(ctx, record, "settled");
+  sendReleased(ctx, record, "settled");
 }
 
 /** Settled (145) from the upstream: its answer to our claim, with what it released in the end. */
@@ -192,7 +193,7 @@ export async function releaseSilent(
       return null;
     }
     await writePayment(ctx, record);
-    steps.sendReleased(ctx, record, "release");
+    sendReleased(ctx, record, "release");
   }
   const chunk = Math.max(1, Math.min(limits.releaseChunkMs, record.releaseMs));
   return ctx.now + chunk - ((ctx.now - record.deadline) % chunk);
@@ -218,7 +219,7 @@ export async function claimIfDue(
     released: record.releasedIn,
     amount: record.amount,
   });
-  steps.sendClaim(ctx, record);
+  sendClaim(ctx, record);
   await steps.passFinalize(ctx, record);
   return null;
 }

@@ -5,23 +5,22 @@
 
 import { type Limits, type PeerLimits, peerLimitsFor, retryDelay } from "../core/config.ts";
 import type { Context, ServerContext } from "../core/context.ts";
-import type { Logger } from "../core/log.ts";
 import type { SearchEngine } from "../paths/search.ts";
-import {
-  type Books,
-  payable,
-  readBooks,
-  readInFlight,
-  receivable,
-  transitPayable,
-  transitReceivable,
-} from "../store/books.ts";
-import { abortArgs, commitArgs, paymentArgs, releasedArgs } from "../wire/arguments.ts";
+import { payable, readBooks, receivable, transitLimit } from "../store/books.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
 import { knownReason, reasonText } from "../wire/reasons.ts";
 import { settleClaim, takeTerms } from "./deadlines.ts";
+import {
+  logPayment,
+  sendAbort,
+  sendClaim,
+  sendCommit,
+  sendReleased,
+  sendStep,
+  type StepMessage,
+} from "./messages.ts";
 import {
   finalizeEdge,
   lockEdge,
@@ -53,11 +52,7 @@ export type StepLimits = Pick<
   | "peerOverrides"
 >;
 
-/** The arguments of a payment step. */
-export interface StepMessage {
-  id: Uint8Array;
-  amount: bigint;
-}
+export type { StepMessage } from "./messages.ts";
 
 /** A commit's arguments: the step, and the terms the receiver measures from its arrival. */
 export interface CommitMessage extends StepMessage {
@@ -106,7 +101,7 @@ export class PaymentSteps {
     record.state = "locking";
     record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
     await writePayment(ctx, record);
-    this.send(ctx, downstream, ServerCommand.Lock, record);
+    sendStep(ctx, downstream, ServerCommand.Lock, record);
     this.retryLater(ctx, record, true);
   }
 
@@ -115,8 +110,8 @@ export class PaymentSteps {
     const from = ctx.peer;
     const record = await readPayment(ctx.tx, ctx.username, idHex);
     const refuse = (reason: ReasonCode, why: string) => {
-      log(ctx.log, "lock-refused", ctx, idHex, { from: formatAccountRef(from), why });
-      this.sendAbort(ctx, from, message, reason);
+      logPayment(ctx.log, "lock-refused", ctx, idHex, { from: formatAccountRef(from), why });
+      sendAbort(ctx, from, message, reason);
     };
     if (record?.role === "seller" && (record.state === "searching" || record.state === "found")) {
       if (record.amount !== message.amount) return refuse(Reason.NoRoute, "amount differs");
@@ -129,7 +124,7 @@ export class PaymentSteps {
       record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
       await writePayment(ctx, record);
       this.engine.end(ctx, idHex, [from]);
-      this.send(ctx, from, ServerCommand.Locked, record);
+      sendStep(ctx, from, ServerCommand.Locked, record);
       ctx.wakeAt(record.lockExpires);
       return;
     }
@@ -137,8 +132,8 @@ export class PaymentSteps {
       if (!sameAccount(record.upstream, from) || record.amount !== message.amount) {
         return refuse(Reason.NoRoute, "not on this payment's path");
       }
-      if (record.state === "failed") this.sendAbort(ctx, from, record, record.reason);
-      else if (record.state !== "locking") this.send(ctx, from, ServerCommand.Locked, record);
+      if (record.state === "failed") sendAbort(ctx, from, record, record.reason);
+      else if (record.state !== "locking") sendStep(ctx, from, ServerCommand.Locked, record);
       return;
     }
     const downstream = this.engine.route(ctx.username, idHex, from);
@@ -151,18 +146,28 @@ export class PaymentSteps {
     if (receivable(upBooks) < message.amount || payable(downBooks) < message.amount) {
       return refuse(Reason.NoCredit, "not enough credit");
     }
-    const limited = await this.#overLimit(ctx, message.amount, [
-      { peer: from, books: upBooks, side: "in" },
-      { peer: downstream, books: downBooks, side: "out" },
-    ]);
-    if (limited !== null) {
-      log(ctx.log, "lock-refused-limit", ctx, idHex, {
+    for (
+      const [peer, books, side] of [[from, upBooks, "in"], [downstream, downBooks, "out"]] as const
+    ) {
+      const limits = peerLimitsFor(this.limits, ctx.username, formatAccountRef(peer));
+      const limited = await transitLimit(
+        ctx.tx,
+        ctx.username,
+        peer,
+        books,
+        side,
+        message.amount,
+        limits,
+      );
+      if (limited === null) continue;
+      logPayment(ctx.log, "lock-refused-limit", ctx, idHex, {
         from: formatAccountRef(from),
         to: formatAccountRef(downstream),
-        neighbour: formatAccountRef(limited.peer),
-        limit: limited.limit,
+        neighbour: formatAccountRef(peer),
+        limit: limited === "payments" ? "payments in flight" : `credit locked ${side}`,
       }, "warn");
-      return this.sendAbort(ctx, from, message, limited.reason);
+      const reason = limited === "payments" ? Reason.PeerPaymentsLimit : Reason.PeerCreditLimit;
+      return sendAbort(ctx, from, message, reason);
     }
     const hop = newPayment(ctx, message.id, {
       role: "hop",
@@ -176,45 +181,20 @@ export class PaymentSteps {
     hop.lockExpires = ctx.now + this.limits.lockTimeoutMs;
     await writePayment(ctx, hop);
     this.engine.end(ctx, idHex, [from, downstream]);
-    this.send(ctx, downstream, ServerCommand.Lock, hop);
+    sendStep(ctx, downstream, ServerCommand.Lock, hop);
     this.retryLater(ctx, hop, true);
-  }
-
-  /**
-   * The per-neighbour limit a lock passing through would break, if any (docs/protocol.md
-   * §8): payments in flight with either neighbour, or the share of a trustline that locks
-   * with it may hold, counting this account's own payments as well.
-   */
-  async #overLimit(
-    ctx: Context,
-    amount: bigint,
-    edges: { peer: AccountRef; books: Books; side: "in" | "out" }[],
-  ): Promise<{ peer: AccountRef; reason: ReasonCode; limit: string } | null> {
-    for (const { peer, books, side } of edges) {
-      const limits = peerLimitsFor(this.limits, ctx.username, formatAccountRef(peer));
-      if ((await readInFlight(ctx.tx, ctx.username, peer)) >= limits.peerPaymentsInFlight) {
-        return { peer, reason: Reason.PeerPaymentsLimit, limit: "payments in flight" };
-      }
-      const room = side === "in"
-        ? transitReceivable(books, limits.peerLockSharePercent)
-        : transitPayable(books, limits.peerLockSharePercent);
-      if (room < amount) {
-        return { peer, reason: Reason.PeerCreditLimit, limit: `credit locked ${side}` };
-      }
-    }
-    return null;
   }
 
   async onLocked(ctx: ServerContext, message: StepMessage): Promise<void> {
     const record = await this.from(ctx, message, "downstream");
     if (record === undefined) return;
-    if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
+    if (record.state === "failed") return sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state !== "locking") return;
     this.#attempts.delete(key(ctx, record));
     if (record.role === "hop") {
       record.state = "locked";
       await writePayment(ctx, record);
-      this.send(ctx, record.upstream!, ServerCommand.Locked, record);
+      sendStep(ctx, record.upstream!, ServerCommand.Locked, record);
       ctx.wakeAt(record.lockExpires);
     } else if (ctx.now >= record.lockExpires) {
       await this.fail(ctx, record, Reason.LockExpired);
@@ -224,15 +204,15 @@ export class PaymentSteps {
       takeTerms(record, ctx.now, this.limits, { waitMs: wait, claimMs: wait / 2 });
       record.state = "committed";
       await writePayment(ctx, record);
-      this.sendCommit(ctx, record);
+      sendCommit(ctx, record);
       this.retryLater(ctx, record, false);
     }
   }
 
   async onCommit(ctx: ServerContext, message: CommitMessage): Promise<void> {
     const record = await this.from(ctx, message, "upstream");
-    if (record === undefined) return this.sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
-    if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
+    if (record === undefined) return sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
+    if (record.state === "failed") return sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state !== "locked") return this.#answerIrrevocable(ctx, record);
     if (ctx.now >= record.lockExpires) return this.fail(ctx, record, Reason.LockExpired);
     // A hop needs room between its deadline and the next account's claim time.
@@ -245,13 +225,13 @@ export class PaymentSteps {
     if (record.role === "seller") {
       record.irrevocable = true;
       await writePayment(ctx, record);
-      log(ctx.log, "payment-irrevocable", ctx, record.idHex, { amount: record.amount });
-      this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+      logPayment(ctx.log, "payment-irrevocable", ctx, record.idHex, { amount: record.amount });
+      sendStep(ctx, ctx.peer, ServerCommand.Committed, record);
       ctx.wakeAt(record.claimAt);
       return;
     }
     await writePayment(ctx, record);
-    this.sendCommit(ctx, record);
+    sendCommit(ctx, record);
     this.retryLater(ctx, record, false);
   }
 
@@ -259,29 +239,29 @@ export class PaymentSteps {
     const record = await this.from(ctx, message, "downstream");
     if (record?.state === "failed") {
       // Released in full: whatever the downstream learned, it is owed nothing (§9).
-      if (record.reason === Reason.Released) return this.sendReleased(ctx, record, "release");
-      return log(ctx.log, "committed-after-abort", ctx, record.idHex, {}, "error");
+      if (record.reason === Reason.Released) return sendReleased(ctx, record, "release");
+      return logPayment(ctx.log, "committed-after-abort", ctx, record.idHex, {}, "error");
     }
     if (record === undefined || record.state !== "committed" || record.irrevocable) return;
     this.#attempts.delete(key(ctx, record));
     record.irrevocable = true;
     if (record.role === "hop") {
       await writePayment(ctx, record);
-      this.send(ctx, record.upstream!, ServerCommand.Committed, record);
+      sendStep(ctx, record.upstream!, ServerCommand.Committed, record);
       ctx.wakeAt(record.claimAt);
       return;
     }
     await finalizeEdge(ctx, record, "out");
     record.state = "finalizing";
     await writePayment(ctx, record);
-    this.sendReleased(ctx, record, "finalize");
+    sendReleased(ctx, record, "finalize");
     this.retryLater(ctx, record, false);
   }
 
   async onQuery(ctx: ServerContext, message: StepMessage): Promise<void> {
     const record = await this.from(ctx, message, "upstream");
-    if (record === undefined) return this.sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
-    if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
+    if (record === undefined) return sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
+    if (record.state === "failed") return sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state === "locking" || record.state === "locked") {
       // The commit never arrived: record the abort first, so a late commit is refused.
       return this.fail(ctx, record, Reason.CommitMissing);
@@ -292,8 +272,8 @@ export class PaymentSteps {
   /** To the upstream, asking: committed if this account knows it, and its claim if it took one. */
   #answerIrrevocable(ctx: ServerContext, record: PaymentRecord): void {
     if (!record.irrevocable) return;
-    this.send(ctx, ctx.peer, ServerCommand.Committed, record);
-    if (record.claimed) this.sendClaim(ctx, record);
+    sendStep(ctx, ctx.peer, ServerCommand.Committed, record);
+    if (record.claimed) sendClaim(ctx, record);
   }
 
   async onFinalize(ctx: ServerContext, message: ReleasedMessage): Promise<void> {
@@ -302,16 +282,23 @@ export class PaymentSteps {
     if (record.state === "finalizing" || record.state === "completed") {
       // After a claim, the upstream's finalize says what it released in the end.
       if (record.claimed) await settleClaim(ctx, record, message.released);
-      return this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
+      return sendStep(ctx, ctx.peer, ServerCommand.Finalized, record);
     }
     if (record.state !== "committed") {
-      return log(ctx.log, "finalize-refused", ctx, record.idHex, { state: record.state }, "warn");
+      return logPayment(
+        ctx.log,
+        "finalize-refused",
+        ctx,
+        record.idHex,
+        { state: record.state },
+        "warn",
+      );
     }
     record.irrevocable = true;
     await raiseReleased(ctx, record, "in", message.released);
     await finalizeEdge(ctx, record, "in");
     await this.passFinalize(ctx, record);
-    this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
+    sendStep(ctx, ctx.peer, ServerCommand.Finalized, record);
   }
 
   /**
@@ -322,14 +309,14 @@ export class PaymentSteps {
   async passFinalize(ctx: Context, record: PaymentRecord): Promise<void> {
     if (record.role === "seller" || record.outEdge === "done") {
       record.state = "completed";
-      log(ctx.log, "payment-completed", ctx, record.idHex, {
+      logPayment(ctx.log, "payment-completed", ctx, record.idHex, {
         amount: record.amount,
         role: record.role,
       });
     } else {
       await finalizeEdge(ctx, record, "out");
       record.state = "finalizing";
-      this.sendReleased(ctx, record, "finalize");
+      sendReleased(ctx, record, "finalize");
       this.retryLater(ctx, record, false);
     }
     await writePayment(ctx, record);
@@ -341,7 +328,7 @@ export class PaymentSteps {
     this.#attempts.delete(key(ctx, record));
     record.state = "completed";
     await writePayment(ctx, record);
-    log(ctx.log, "payment-completed", ctx, record.idHex, {
+    logPayment(ctx.log, "payment-completed", ctx, record.idHex, {
       amount: record.amount,
       role: record.role,
     });
@@ -357,7 +344,7 @@ export class PaymentSteps {
     const mayAbort = record.state === "locking" || record.state === "locked" ||
       (record.state === "committed" && fromDownstream && !record.irrevocable);
     if (!mayAbort) {
-      return log(ctx.log, "abort-refused", ctx, record.idHex, {
+      return logPayment(ctx.log, "abort-refused", ctx, record.idHex, {
         state: record.state,
         from: formatAccountRef(ctx.peer),
       }, "warn");
@@ -386,10 +373,10 @@ export class PaymentSteps {
       if (neighbour === null || sameAccount(neighbour, except)) continue;
       // A silent downstream after a commit is told it is owed nothing, not that it aborted.
       if (reason === Reason.Released && neighbour === record.downstream) {
-        this.sendReleased(ctx, record, "release");
-      } else this.sendAbort(ctx, neighbour, record, reason);
+        sendReleased(ctx, record, "release");
+      } else sendAbort(ctx, neighbour, record, reason);
     }
-    log(ctx.log, "payment-failed", ctx, record.idHex, {
+    logPayment(ctx.log, "payment-failed", ctx, record.idHex, {
       role: record.role,
       reason: reasonText(reason),
       code: reason,
@@ -414,65 +401,6 @@ export class PaymentSteps {
     return at;
   }
 
-  /** The commit down, with the terms this account passes on (docs/protocol.md §9). */
-  sendCommit(ctx: Context, record: PaymentRecord): void {
-    ctx.send(
-      record.downstream!,
-      ServerCommand.Commit,
-      commitArgs.encode({
-        id: record.id,
-        amount: record.amount,
-        waitMs: BigInt(record.passWait),
-        claimMs: BigInt(record.passClaim),
-        releaseMs: BigInt(record.releaseMs),
-      }),
-    );
-  }
-
-  /**
-   * A message carrying what is released on an edge: finalize and release go down with this
-   * account's own release, settled goes down too (an answer to the downstream's claim).
-   */
-  sendReleased(
-    ctx: Context,
-    record: PaymentRecord,
-    kind: "finalize" | "release" | "settled",
-  ): void {
-    const command = kind === "finalize"
-      ? ServerCommand.Finalize
-      : kind === "release"
-      ? ServerCommand.Release
-      : ServerCommand.Settled;
-    const args = releasedArgs.encode({
-      id: record.id,
-      amount: record.amount,
-      released: record.releasedOut,
-    });
-    ctx.send(record.downstream!, command, args);
-  }
-
-  /** A claim up: the in-edge was taken, at the amount less what the upstream released so far. */
-  sendClaim(ctx: Context, record: PaymentRecord): void {
-    const args = releasedArgs.encode({
-      id: record.id,
-      amount: record.amount,
-      released: record.releasedIn,
-    });
-    ctx.send(record.upstream!, ServerCommand.Claim, args);
-  }
-
-  send(ctx: Context, to: AccountRef, command: number, record: StepMessage): void {
-    ctx.send(to, command, paymentArgs.encode({ id: record.id, amount: record.amount }));
-  }
-
-  sendAbort(ctx: Context, to: AccountRef, record: StepMessage, reason: number): void {
-    ctx.send(
-      to,
-      ServerCommand.Abort,
-      abortArgs.encode({ id: record.id, amount: record.amount, reason }),
-    );
-  }
-
   /** The record a step message refers to, if it comes from the expected neighbour with the same amount. */
   async from(
     ctx: ServerContext,
@@ -491,12 +419,19 @@ export class PaymentSteps {
     const idHex = toHex(message.id);
     const record = await readPayment(ctx.tx, ctx.username, idHex);
     if (record === undefined) {
-      log(ctx.log, "payment-unknown", ctx, idHex, { from: formatAccountRef(ctx.peer) }, "warn");
+      logPayment(
+        ctx.log,
+        "payment-unknown",
+        ctx,
+        idHex,
+        { from: formatAccountRef(ctx.peer) },
+        "warn",
+      );
       return undefined;
     }
     const side = sides.find((side) => sameAccount(record[side], ctx.peer));
     if (side === undefined || record.amount !== message.amount) {
-      log(ctx.log, "payment-mismatch", ctx, idHex, {
+      logPayment(ctx.log, "payment-mismatch", ctx, idHex, {
         from: formatAccountRef(ctx.peer),
         amount: message.amount,
       }, "warn");
@@ -510,15 +445,4 @@ type Side = "upstream" | "downstream";
 
 function key(ctx: Context, record: PaymentRecord): string {
   return `${ctx.username} ${record.idHex}`;
-}
-
-function log(
-  logger: Logger,
-  event: string,
-  ctx: Context,
-  idHex: string,
-  fields: Record<string, string | number | bigint>,
-  level: "info" | "warn" | "error" = "info",
-): void {
-  logger[level](event, { account: ctx.username, payment: idHex.slice(0, 16), ...fields });
 }

@@ -4,6 +4,7 @@ import type { Context } from "../core/context.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { claimIfDue, releaseSilent } from "./deadlines.ts";
 import { listPayments, type PaymentRecord, readPayment, Reason, writePayment } from "./record.ts";
+import { sendCommit, sendReleased, sendStep } from "./messages.ts";
 import type { PaymentSteps } from "./steps.ts";
 
 /**
@@ -31,7 +32,7 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       return;
     case "locking":
       if (ctx.now >= record.lockExpires) return await steps.fail(ctx, record, Reason.LockExpired);
-      steps.send(ctx, record.downstream!, ServerCommand.Lock, record);
+      sendStep(ctx, record.downstream!, ServerCommand.Lock, record);
       steps.retryLater(ctx, record, true);
       return;
     case "locked":
@@ -48,8 +49,8 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       }
       // Resend the commit for a while; then ask whether it arrived (the answer may abort it).
       const asking = ctx.now >= record.committedAt + steps.limits.commitQueryMs;
-      if (asking) steps.send(ctx, record.downstream!, ServerCommand.Query, record);
-      else steps.sendCommit(ctx, record);
+      if (asking) sendStep(ctx, record.downstream!, ServerCommand.Query, record);
+      else sendCommit(ctx, record);
       const release = await releaseSilent(steps, ctx, record);
       if (release === null) return;
       const ask = steps.retryLater(ctx, record, false, asking);
@@ -63,7 +64,7 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
         await writePayment(ctx, record);
         return;
       }
-      steps.sendReleased(ctx, record, "finalize");
+      sendReleased(ctx, record, "finalize");
       steps.retryLater(ctx, record, false);
       return;
   }

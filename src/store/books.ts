@@ -121,3 +121,24 @@ export async function addToBooks(
   if (entry !== "balance" && value < 0n) throw new Error(`${path} would become negative`);
   tx.setNumber(path, value);
 }
+
+/**
+ * Which per-neighbour limit (docs/protocol.md §8), if any, stops a payment of `amount`
+ * passing through from using the edge with `peer`: its payments in flight, or the share of
+ * the trustline that locks on that edge may hold (`in`: ours to the peer; `out`: its to us).
+ * The path search and the lock both ask this, so the search finds what the lock will take.
+ */
+export async function transitLimit(
+  tx: Tx,
+  username: string,
+  peer: AccountRef,
+  books: Books,
+  side: "in" | "out",
+  amount: bigint,
+  limits: { peerPaymentsInFlight: number; peerLockSharePercent: number },
+): Promise<"payments" | "credit" | null> {
+  if ((await readInFlight(tx, username, peer)) >= limits.peerPaymentsInFlight) return "payments";
+  const share = limits.peerLockSharePercent;
+  const room = side === "in" ? transitReceivable(books, share) : transitPayable(books, share);
+  return room < amount ? "credit" : null;
+}
