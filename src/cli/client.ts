@@ -4,6 +4,7 @@ import { parseKey } from "../auth/keys.ts";
 import { AuthenticationError, Client, ClientError } from "../client/client.ts";
 import { Status } from "../wire/response.ts";
 import { FileCounterStore } from "../client/counter_store.ts";
+import { tcpExchange } from "../client/tcp_exchange.ts";
 import { isUsername, NameError, parseServerAddress } from "../wire/names.ts";
 import { parseCommand, type Parsed, stringOption, UsageError } from "./args.ts";
 import { SUBCOMMANDS } from "./client_commands.ts";
@@ -122,6 +123,9 @@ export class ClientFailure extends Error {
   }
 }
 
+/** How long one exchange with the server may take. */
+const CLIENT_TIMEOUT_MS = 10_000;
+
 async function openClient(parsed: Parsed): Promise<Client> {
   const server = required(parsed, "server");
   const account = required(parsed, "account");
@@ -142,7 +146,13 @@ async function openClient(parsed: Parsed): Promise<Client> {
     );
   }
   const counters = new FileCounterStore(stringOption(parsed, "counter-file", `${keyFile}.counter`));
-  return new Client({ server, account, key: parseKey(keyText), counters });
+  return new Client({
+    server,
+    account,
+    key: parseKey(keyText),
+    counters,
+    exchange: tcpExchange(CLIENT_TIMEOUT_MS),
+  });
 }
 
 function required(parsed: Parsed, name: string): string {

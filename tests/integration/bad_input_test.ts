@@ -1,7 +1,8 @@
 /** Bad input at a real server: each gets the documented answer and a log line, and changes nothing on disk. */
 
 import assert from "node:assert/strict";
-import { AuthenticationError, type Exchange, tcpExchange } from "../../src/client/client.ts";
+import { AuthenticationError, type Exchange } from "../../src/client/client.ts";
+import { tcpExchange } from "../../src/client/tcp_exchange.ts";
 import { MemoryCounterStore } from "../../src/client/counter_store.ts";
 import * as commands from "../../src/client/commands.ts";
 import {
