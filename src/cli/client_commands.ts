@@ -25,7 +25,7 @@ export interface Subcommand {
   run(client: Client, args: string[], print: Printer, options: SubcommandOptions): Promise<boolean>;
 }
 
-const ROLES = ["", "buyer", "seller", "on the way"];
+const ROLES: readonly string[] = api.PAYMENT_ROLES;
 
 /** Every client subcommand by name; `run` resolves false when the outcome is a failure. */
 export const SUBCOMMANDS: Record<string, Subcommand> = {

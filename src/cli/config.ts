@@ -22,6 +22,9 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   logLevel: Level;
   limits: Limits;
+  // Web wallet (issue 16)
+  /** Where the web wallet is served over HTTP; null (the default) serves none. */
+  http: ServerAddress | null;
 }
 
 interface NumberSetting {
@@ -132,7 +135,14 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
 };
 
 /** The settings that are not numbers. */
-export const TEXT_SETTINGS = ["listen", "address", "log_format", "log_level"] as const;
+export const TEXT_SETTINGS = [
+  "listen",
+  "address",
+  "log_format",
+  "log_level",
+  // Web wallet
+  "http",
+] as const;
 
 /** File name of the configuration inside the datadir. */
 export const CONFIG_FILE = "ripple.conf";
@@ -236,7 +246,26 @@ export function buildConfig(
     logFormat,
     logLevel: logLevel as Level,
     limits,
+    http: httpAddress(settings.get("http"), source("http")),
   };
+}
+
+/**
+ * The web wallet's address: a loopback one only. Browsers run the wallet's cryptography
+ * only over HTTPS or on localhost, so the way to the internet is a TLS reverse proxy on
+ * this machine, which also holds slow and idle connections off the server.
+ */
+function httpAddress(text: string | undefined, where: string): ServerAddress | null {
+  if (text === undefined || text === "" || text === "off") return null;
+  if (!text.includes(":")) throw new ConfigError(`${where}: http is HOST:PORT, got "${text}"`);
+  const http = address(text, where);
+  if (http.host !== "localhost" && !/^127\.[0-9.]+$/.test(http.host)) {
+    throw new ConfigError(
+      `${where}: http must be a loopback address such as 127.0.0.1:8080, got "${text}"; ` +
+        "serve the wallet to others through a TLS reverse proxy (see the README)",
+    );
+  }
+  return http;
 }
 
 function address(text: string, where: string): ServerAddress {

@@ -1,0 +1,74 @@
+/** The key page: the member gives the account name and key once; the key becomes a non-extractable WebCrypto key in IndexedDB. */
+
+import { importHmacKey } from "../auth/hmac.ts";
+import { parseKey } from "../auth/keys.ts";
+import { listPeers } from "../client/commands.ts";
+import { isUsername } from "../wire/names.ts";
+import { byId, onSubmit, type Page, type Wallet } from "./dom.ts";
+import { saveAccount, type StoredAccount } from "./storage.ts";
+
+/** What the key page needs from the wallet: a way to try an account, and what to do once it works. */
+export interface KeyPageOptions {
+  db: IDBDatabase;
+  /** A wallet for `account`, not yet stored. */
+  open(account: StoredAccount): Wallet;
+  /** The account works and is stored: show the wallet. */
+  opened(account: StoredAccount): void;
+}
+
+/**
+ * Reads an account name and key given in the address's fragment, `#account=NAME&key=HEX`,
+ * the link an operator can hand a member (a fragment never leaves the browser). Null when
+ * the fragment is anything else.
+ *
+ * @example
+ * ```ts
+ * import { keyLink } from "./key_page.ts";
+ * keyLink("#account=alice&key=00")?.account; // "alice"
+ * keyLink("#peers"); // null
+ * ```
+ */
+export function keyLink(hash: string): { account: string; key: string } | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const account = params.get("account");
+  const key = params.get("key");
+  return account === null || key === null ? null : { account, key };
+}
+
+/** The key page, for a first visit or after the key was forgotten. */
+export function keyPage(options: KeyPageOptions): Page & { fromLink(hash: string): void } {
+  const form = byId("key-form", HTMLFormElement);
+  const accountInput = byId("key-account", HTMLInputElement);
+  const keyInput = byId("key-key", HTMLInputElement);
+  const submit = async () => {
+    const username = accountInput.value.trim();
+    if (!isUsername(username)) {
+      throw new Error(
+        "an account name is 1 to 32 of a-z, 0-9, _ - and ., as your operator gave it",
+      );
+    }
+    const raw = parseKey(keyInput.value);
+    const account = { username, key: await importHmacKey(raw) };
+    raw.fill(0);
+    // Try the key before keeping it: a typing mistake is caught here, not at the first payment.
+    await listPeers(options.open(account).client, 0);
+    await saveAccount(options.db, account);
+    keyInput.value = "";
+    options.opened(account);
+  };
+  onSubmit(form, submit);
+  return {
+    enter() {
+      accountInput.focus();
+    },
+    fromLink(hash: string) {
+      const link = keyLink(hash);
+      if (link === null) return;
+      // The key must not stay in the address bar or the history.
+      history.replaceState(null, "", location.pathname);
+      accountInput.value = link.account;
+      keyInput.value = link.key;
+      form.requestSubmit();
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/** The peers page (both trustlines and the balance of each peer, in words) and the trustline page. */
+
+import type { Client } from "../client/client.ts";
+import { getTrustlineOut, listPeers, type PeerSummary, setTrustline } from "../client/commands.ts";
+import { formatAccountRef, NameError, parseAccountRef } from "../wire/names.ts";
+import { formatAmount, parseAmount } from "./amounts.ts";
+import { byId, fillRows, onSubmit, type Page, showError, sleep, type Wallet } from "./dom.ts";
+import { standing } from "./words.ts";
+
+/** Every peer of the account, page after page of client command 9. */
+export async function allPeers(client: Client): Promise<PeerSummary[]> {
+  const peers: PeerSummary[] = [];
+  for (;;) {
+    const page = await listPeers(client, peers.length);
+    peers.push(...page.peers);
+    if (page.peers.length === 0 || peers.length >= page.total) return peers;
+  }
+}
+
+/** The peers page: who the member's peers are, what each side trusts the other for, who owes whom. */
+export function peersPage(wallet: Wallet): Page {
+  const body = byId("peers-rows", HTMLTableSectionElement);
+  const empty = byId("peers-empty", HTMLParagraphElement);
+  const error = byId("peers-error", HTMLParagraphElement);
+  const refresh = byId("peers-refresh", HTMLButtonElement);
+  const show = async () => {
+    refresh.disabled = true;
+    try {
+      const peers = await allPeers(wallet.client);
+      fillRows(
+        body,
+        peers.map((p) => {
+          const name = formatAccountRef(p.peer);
+          return [
+            name,
+            formatAmount(p.trustlineOut),
+            formatAmount(p.trustlineIn),
+            standing(p.balance, name),
+          ];
+        }),
+      );
+      empty.hidden = peers.length > 0;
+      showError(error, null);
+    } catch (caught) {
+      showError(error, caught);
+    } finally {
+      refresh.disabled = false;
+    }
+  };
+  refresh.addEventListener("click", show);
+  return { enter: show };
+}
+
+/** How long the trustline page waits for the peer's server to confirm a change. */
+const CONFIRM_WAIT_MS = 10_000;
+
+/** The trustline page: set how much a peer may owe the member, and see the peer's server confirm it. */
+export function trustlinePage(wallet: Wallet): Page {
+  const form = byId("trustline-form", HTMLFormElement);
+  const peerInput = byId("trustline-peer", HTMLInputElement);
+  const amountInput = byId("trustline-amount", HTMLInputElement);
+  const names = byId("peer-names", HTMLDataListElement);
+  const status = byId("trustline-status", HTMLParagraphElement);
+  let shown = 0;
+  onSubmit(form, async () => {
+    status.textContent = "";
+    const peer = peerArg(peerInput.value);
+    const amount = parseAmount(amountInput.value, 0n);
+    await setTrustline(wallet.client, peer, amount);
+    const name = formatAccountRef(peer);
+    const visit = ++shown;
+    status.textContent = `Trustline to ${name} set to ${
+      formatAmount(amount)
+    }; waiting for ${name}'s server to confirm it.`;
+    const end = Date.now() + CONFIRM_WAIT_MS;
+    while (visit === shown && Date.now() < end) {
+      const line = await getTrustlineOut(wallet.client, peer);
+      if (line.syncOut === line.counter) {
+        status.textContent = `Trustline to ${name}: ${
+          formatAmount(line.amount)
+        }, confirmed by ${name}'s server.`;
+        return;
+      }
+      await sleep(250);
+    }
+    if (visit === shown) {
+      status.textContent = `Trustline to ${name} set; ${name}'s server has not confirmed it yet. ` +
+        "Your server keeps sending it until it does.";
+    }
+  });
+  return {
+    async enter() {
+      status.textContent = "";
+      const peers = await allPeers(wallet.client).catch(() => []);
+      names.replaceChildren(...peers.map((p) => new Option(formatAccountRef(p.peer))));
+    },
+    leave() {
+      shown++;
+    },
+  };
+}
+
+/** A peer typed into a form, `name@server`. */
+export function peerArg(text: string): ReturnType<typeof parseAccountRef> {
+  try {
+    return parseAccountRef(text.trim());
+  } catch (error) {
+    if (error instanceof NameError) throw new NameError(`${error.message}; a peer is name@server`);
+    throw error;
+  }
+}
