@@ -141,11 +141,7 @@ export function payPage(wallet: Wallet): Page {
     form.reset();
     location.hash = `#payment/${idText}`;
   });
-  return {
-    enter() {
-      invoice.focus();
-    },
-  };
+  return { enter() {} };
 }
 
 /** Every payment of the account, page after page of client command 10. */
@@ -166,6 +162,7 @@ export function paymentsPage(wallet: Wallet): Page {
   const refresh = byId("payments-refresh", HTMLButtonElement);
   const show = async () => {
     refresh.disabled = true;
+    body.setAttribute("aria-busy", "true");
     try {
       const payments = await allPayments(wallet.client);
       fillRows(
@@ -187,6 +184,7 @@ export function paymentsPage(wallet: Wallet): Page {
       showError(error, caught);
     } finally {
       refresh.disabled = false;
+      body.removeAttribute("aria-busy");
     }
   };
   refresh.addEventListener("click", show);

@@ -25,6 +25,7 @@ export function peersPage(wallet: Wallet): Page {
   const refresh = byId("peers-refresh", HTMLButtonElement);
   const show = async () => {
     refresh.disabled = true;
+    body.setAttribute("aria-busy", "true");
     try {
       const peers = await allPeers(wallet.client);
       fillRows(
@@ -45,6 +46,7 @@ export function peersPage(wallet: Wallet): Page {
       showError(error, caught);
     } finally {
       refresh.disabled = false;
+      body.removeAttribute("aria-busy");
     }
   };
   refresh.addEventListener("click", show);

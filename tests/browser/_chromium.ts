@@ -142,7 +142,10 @@ export class Browser implements AsyncDisposable {
     this.#socket.send(JSON.stringify({ id, method, params, sessionId }));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) =>
-      timer = setTimeout(() => reject(new Error(`DevTools ${method} took too long`)), COMMAND_TIMEOUT_MS)
+      timer = setTimeout(
+        () => reject(new Error(`DevTools ${method} took too long`)),
+        COMMAND_TIMEOUT_MS,
+      )
     );
     return Promise.race([waiter.promise, late]).finally(() => clearTimeout(timer));
   }
@@ -169,10 +172,12 @@ export class Browser implements AsyncDisposable {
       this.#socket.close();
       await this.#closed;
     } finally {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const exited = await Promise.race([
         this.#child.status,
-        new Promise<null>((resolve) => setTimeout(resolve, 5_000, null)),
+        new Promise<null>((resolve) => timer = setTimeout(resolve, 5_000, null)),
       ]);
+      clearTimeout(timer);
       if (exited === null) {
         this.#child.kill("SIGKILL");
         await this.#child.status;
@@ -289,6 +294,13 @@ export class Tab {
     await this.#send("Input.dispatchKeyEvent", { type: "keyUp", ...common });
   }
 
+  /** Pastes the clipboard into whatever has the focus, as Ctrl+V would. */
+  async paste(): Promise<void> {
+    const common = { key: "v", code: "KeyV", windowsVirtualKeyCode: 86, modifiers: 2 };
+    await this.#send("Input.dispatchKeyEvent", { type: "keyDown", ...common, commands: ["paste"] });
+    await this.#send("Input.dispatchKeyEvent", { type: "keyUp", ...common });
+  }
+
   /** Presses Tab until the element `id` has the focus (at most `limit` times): a keyboard user's way there. */
   async tabTo(id: string, limit = 30): Promise<void> {
     for (let i = 0; i < limit; i++) {
@@ -298,8 +310,9 @@ export class Tab {
     assert.fail(`#${id} was not reached with ${limit} presses of Tab`);
   }
 
-  /** Clicks the middle of the element `selector` with the mouse. */
+  /** Clicks the middle of the element `selector` with the mouse (its tab brought to the front). */
   async click(selector: string): Promise<void> {
+    await this.#send("Page.bringToFront");
     const box = await this.evaluate<{ x: number; y: number } | null>(`(() => {
       const element = document.querySelector(${JSON.stringify(selector)});
       if (!element) return null;
@@ -328,8 +341,9 @@ export class Tab {
     });
   }
 
-  /** A PNG of the whole page. */
+  /** A PNG of the whole page (brought to the front first: a tab behind another is not drawn). */
   async screenshot(): Promise<Uint8Array> {
+    await this.#send("Page.bringToFront");
     const { data } = await this.#send("Page.captureScreenshot", {
       format: "png",
       captureBeyondViewport: true,

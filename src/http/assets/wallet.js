@@ -943,6 +943,7 @@ function peersPage(wallet) {
   const refresh = byId("peers-refresh", HTMLButtonElement);
   const show2 = async () => {
     refresh.disabled = true;
+    body.setAttribute("aria-busy", "true");
     try {
       const peers = await allPeers(wallet.client);
       fillRows(body, peers.map((p) => {
@@ -960,6 +961,7 @@ function peersPage(wallet) {
       showError(error, caught);
     } finally {
       refresh.disabled = false;
+      body.removeAttribute("aria-busy");
     }
   };
   refresh.addEventListener("click", show2);
@@ -1117,7 +1119,6 @@ function payPage(wallet) {
   });
   return {
     enter() {
-      invoice.focus();
     }
   };
 }
@@ -1136,6 +1137,7 @@ function paymentsPage(wallet) {
   const refresh = byId("payments-refresh", HTMLButtonElement);
   const show2 = async () => {
     refresh.disabled = true;
+    body.setAttribute("aria-busy", "true");
     try {
       const payments = await allPayments(wallet.client);
       fillRows(body, payments.map((p) => {
@@ -1154,6 +1156,7 @@ function paymentsPage(wallet) {
       showError(error, caught);
     } finally {
       refresh.disabled = false;
+      body.removeAttribute("aria-busy");
     }
   };
   refresh.addEventListener("click", show2);

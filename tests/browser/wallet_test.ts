@@ -1,0 +1,251 @@
+/**
+ * The web wallet in real Chromium: alice (one server) pays carol (another) through bob (a
+ * third), entirely through two browser pages, and the pages' balances match the CLI's.
+ * With RIPPLE_SCREENSHOTS=1 (`deno task screenshots`) the test writes its screenshots of
+ * each page to docs/screenshots; otherwise it takes them and only checks they are images.
+ */
+
+import assert from "node:assert/strict";
+import { toHex } from "../../src/auth/keys.ts";
+import * as api from "../../src/client/commands.ts";
+import { formatAccountRef } from "../../src/wire/names.ts";
+import { standing } from "../../src/web/words.ts";
+import {
+  type Account,
+  addAccount,
+  addPeers,
+  clientFor,
+  REPO,
+  rippleClient,
+  startServer,
+  tempDir,
+  waitForLog,
+} from "../integration/harness.ts";
+import { startWalletServer } from "../http/_wallet_server.ts";
+import { Browser, type Tab } from "./_chromium.ts";
+
+const SCREENSHOTS = Deno.env.get("RIPPLE_SCREENSHOTS") === "1";
+const PNG = [0x89, 0x50, 0x4e, 0x47];
+
+/** The page's own words for the balance with `peer`, from the peers table. */
+async function pageStanding(tab: Tab, peer: Account): Promise<string> {
+  const row = (await tab.rows("#peers-rows")).find(([name]) => name === formatAccountRef(peer.ref));
+  assert.ok(row, `${formatAccountRef(peer.ref)} is on the peers page`);
+  return row[3];
+}
+
+/** The balance `ripple client balance --json` reports for `account` with `peer`. */
+async function cliBalance(account: Account, peer: Account, counterFile: string): Promise<bigint> {
+  const result = await rippleClient(account, counterFile, [
+    "--json",
+    "balance",
+    formatAccountRef(peer.ref),
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  return BigInt(JSON.parse(result.stdout).balance);
+}
+
+async function screenshot(tab: Tab, name: string): Promise<void> {
+  const png = await tab.screenshot();
+  assert.deepEqual([...png.subarray(0, 4)], PNG, `the screenshot of ${name} is a PNG`);
+  assert.ok(png.length > 5_000, `the screenshot of ${name} shows something`);
+  if (SCREENSHOTS) await Deno.writeFile(`${REPO}docs/screenshots/${name}.png`, png);
+}
+
+/** Shows a page by its link in the navigation, with the mouse, and checks the focus moved to its heading. */
+async function visit(tab: Tab, page: string): Promise<void> {
+  await tab.click(`nav a[href="#${page}"]`);
+  await tab.waitFor(`!document.getElementById("page-${page}").hidden`);
+  assert.equal(await tab.focused(), `${page}-title`);
+}
+
+Deno.test("a member pays a member of another server through a hop, in two browser pages", async (t) => {
+  await using counters = await tempDir();
+  await using first = await startWalletServer({ host: "127.0.0.2" });
+  await using hop = await startServer({ host: "127.0.0.3" });
+  await using last = await startWalletServer({ host: "127.0.0.4" });
+  const alice = await addAccount(first.server, "alice");
+  const bob = await addAccount(hop, "bob");
+  const carol = await addAccount(last.server, "carol");
+  await addPeers(alice, bob);
+  await addPeers(bob, carol);
+  // bob lets alice owe him 100; he has no page, so he uses the client library.
+  await api.setTrustline(clientFor(bob), alice.ref, 100n);
+  await using browser = await Browser.launch();
+  let carolTab: Tab;
+  let aliceTab: Tab;
+
+  await t.step("carol pastes her account and key, with the keyboard only", async () => {
+    carolTab = await browser.open(last.url);
+    await carolTab.waitFor(`!document.getElementById("page-key").hidden`);
+    assert.equal(await carolTab.focused(), "key-account");
+    await carolTab.type("carol");
+    await carolTab.press("Tab");
+    assert.equal(await carolTab.focused(), "key-key");
+    await carolTab.type(toHex(carol.key));
+    await screenshot(carolTab, "key");
+    await carolTab.tabTo("key-submit");
+    await carolTab.press("Enter");
+    await carolTab.waitFor(`!document.getElementById("page-peers").hidden`);
+    assert.equal(await carolTab.text("#me"), formatAccountRef(carol.ref));
+    assert.equal(
+      await carolTab.evaluate("document.getElementById('key-key').value"),
+      "",
+      "the key does not stay in the form",
+    );
+  });
+
+  await t.step(
+    "alice opens the link her operator handed over; the key leaves the address",
+    async () => {
+      aliceTab = await browser.open(`${first.url}#account=alice&key=${toHex(alice.key)}`);
+      await aliceTab.waitFor(`!document.getElementById("page-peers").hidden`);
+      assert.equal(await aliceTab.evaluate("location.href"), first.url);
+      await aliceTab.waitFor(`document.querySelectorAll("#peers-rows tr").length === 1`);
+      assert.deepEqual(await aliceTab.rows("#peers-rows"), [[
+        formatAccountRef(bob.ref),
+        "0",
+        "100",
+        "Even: neither owes the other",
+      ]]);
+    },
+  );
+
+  await t.step("the stored key cannot be read back by the page", async () => {
+    const stored = await aliceTab.evaluate<{ extractable: boolean; usages: string[] }>(`
+      new Promise((resolve, reject) => {
+        const open = indexedDB.open("ripple-wallet");
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction("account").objectStore("account").get("me");
+          get.onsuccess = () => {
+            resolve({ extractable: get.result.key.extractable, usages: get.result.key.usages });
+            open.result.close();
+          };
+        };
+      })`);
+    assert.deepEqual(stored, { extractable: false, usages: ["sign", "verify"] });
+  });
+
+  await t.step("carol extends 100 of credit to bob and sees bob's server confirm it", async () => {
+    await visit(carolTab, "trustline");
+    await carolTab.tabTo("trustline-peer");
+    await carolTab.type(formatAccountRef(bob.ref));
+    await carolTab.press("Tab");
+    assert.equal(await carolTab.focused(), "trustline-amount");
+    await carolTab.type("100");
+    await carolTab.press("Enter");
+    await carolTab.waitFor(
+      `document.getElementById("trustline-status").textContent.includes("confirmed")`,
+    );
+    await screenshot(carolTab, "trustline");
+  });
+
+  let invoice = "";
+  await t.step("carol makes an invoice for 25 from alice and copies it", async () => {
+    await visit(carolTab, "receive");
+    await carolTab.tabTo("receive-buyer");
+    await carolTab.type(formatAccountRef(alice.ref));
+    await carolTab.tabTo("receive-amount");
+    await carolTab.type("25");
+    await carolTab.press("Enter");
+    await carolTab.waitFor(`!document.getElementById("receive-result").hidden`);
+    invoice = await carolTab.evaluate("document.getElementById('receive-invoice').value");
+    assert.match(
+      invoice,
+      new RegExp(`^ripple:carol@${carol.address}\\?amount=25&id=[0-9a-f]{64}$`),
+    );
+    await carolTab.allowClipboard();
+    await carolTab.click("#receive-copy");
+    await carolTab.waitFor(`document.getElementById("receive-copied").textContent !== ""`);
+    assert.equal(await carolTab.text("#receive-copied"), "Invoice copied.");
+    await screenshot(carolTab, "receive");
+  });
+
+  await t.step(
+    "alice pastes the invoice, checks it and pays; her page follows it to the end",
+    async () => {
+      await visit(aliceTab, "pay");
+      await aliceTab.tabTo("pay-invoice");
+      await aliceTab.paste();
+      assert.equal(
+        await aliceTab.evaluate("document.getElementById('pay-invoice').value"),
+        invoice,
+      );
+      const fields = await aliceTab.evaluate<string[]>(
+        `["pay-seller", "pay-amount", "pay-id"].map((id) => document.getElementById(id).value)`,
+      );
+      assert.deepEqual(fields, [formatAccountRef(carol.ref), "25", invoice.slice(-64)]);
+      await screenshot(aliceTab, "pay");
+      await aliceTab.tabTo("pay-submit");
+      await aliceTab.press("Enter");
+      await aliceTab.waitFor(`location.hash === "#payment/${invoice.slice(-64)}"`);
+      await aliceTab.waitFor(
+        `document.getElementById("payment-state").textContent === "completed"`,
+        20_000,
+      );
+      assert.equal(await aliceTab.text("#payment-role"), "buyer");
+      assert.equal(await aliceTab.text("#payment-amount"), "25");
+      await screenshot(aliceTab, "payment");
+    },
+  );
+
+  await t.step("carol's page saw it complete too, and lists it", async () => {
+    await carolTab.waitFor(`document.getElementById("receive-state").textContent === "completed"`);
+    await visit(carolTab, "payments");
+    await carolTab.waitFor(`!document.getElementById("payments-rows").ariaBusy`);
+    const [row] = await carolTab.rows("#payments-rows");
+    assert.deepEqual(row.slice(1), ["seller", "25", "completed"]);
+    await screenshot(carolTab, "payments");
+  });
+
+  await t.step("the balances the pages show are the CLI's", async () => {
+    const aliceOwes = await cliBalance(alice, bob, `${counters.path}/alice`);
+    const carolIsOwed = await cliBalance(carol, bob, `${counters.path}/carol`);
+    assert.deepEqual([aliceOwes, carolIsOwed], [-25n, 25n]);
+    // The CLI's counters are now ahead of the pages': their next requests are answered
+    // `replay`, with the server's last counter, signed, and the pages move past it.
+    const since = first.server.logs().length;
+    await visit(aliceTab, "peers");
+    await aliceTab.waitFor(`!document.getElementById("peers-rows").ariaBusy`);
+    await waitForLog(first.server, ["replay", "account=alice"], { since });
+    assert.equal(
+      await pageStanding(aliceTab, bob),
+      standing(aliceOwes, formatAccountRef(bob.ref)),
+    );
+    await visit(carolTab, "peers");
+    await carolTab.waitFor(`!document.getElementById("peers-rows").ariaBusy`);
+    assert.equal(
+      await pageStanding(carolTab, bob),
+      standing(carolIsOwed, formatAccountRef(bob.ref)),
+    );
+    assert.equal(await pageStanding(aliceTab, bob), `You owe ${formatAccountRef(bob.ref)} 25`);
+    await screenshot(aliceTab, "peers");
+  });
+
+  await t.step(
+    "a second tab of alice's shares her key and counter; both keep working",
+    async () => {
+      const second = await browser.open(first.url);
+      await second.waitFor(`document.querySelectorAll("#peers-rows tr").length === 1`);
+      await Promise.all(
+        [aliceTab, second].map(async (tab) => {
+          for (let i = 0; i < 5; i++) {
+            await tab.click("#peers-refresh");
+            await tab.waitFor(`!document.getElementById("peers-refresh").disabled`);
+          }
+        }),
+      );
+      for (const tab of [aliceTab, second]) {
+        assert.equal(await tab.text("#peers-error"), "");
+        assert.equal(await pageStanding(tab, bob), `You owe ${formatAccountRef(bob.ref)} 25`);
+      }
+      assert.deepEqual(second.problems, []);
+    },
+  );
+
+  await t.step("no page logged an error or broke its Content-Security-Policy", () => {
+    assert.deepEqual(aliceTab.problems, []);
+    assert.deepEqual(carolTab.problems, []);
+  });
+});
