@@ -41,9 +41,12 @@ export interface ClientOptions {
 export class ClientError extends Error {
   override name = "ClientError";
   readonly status: number;
+  /** The server's own words, without the status name; may be empty. */
+  readonly detail: string;
   constructor(status: number, message: string) {
     super(message === "" ? statusName(status) : `${statusName(status)}: ${message}`);
     this.status = status;
+    this.detail = message;
   }
 }
 

@@ -5,6 +5,7 @@ import { parseKey } from "../auth/keys.ts";
 import { listPeers } from "../client/commands.ts";
 import { isUsername } from "../wire/names.ts";
 import { byId, onSubmit, type Page, type Wallet } from "./dom.ts";
+import { keyLink } from "./key_link.ts";
 import { saveAccount, type StoredAccount } from "./storage.ts";
 
 /** What the key page needs from the wallet: a way to try an account, and what to do once it works. */
@@ -14,25 +15,6 @@ export interface KeyPageOptions {
   open(account: StoredAccount): Wallet;
   /** The account works and is stored: show the wallet. */
   opened(account: StoredAccount): void;
-}
-
-/**
- * Reads an account name and key given in the address's fragment, `#account=NAME&key=HEX`,
- * the link an operator can hand a member (a fragment never leaves the browser). Null when
- * the fragment is anything else.
- *
- * @example
- * ```ts
- * import { keyLink } from "./key_page.ts";
- * keyLink("#account=alice&key=00")?.account; // "alice"
- * keyLink("#peers"); // null
- * ```
- */
-export function keyLink(hash: string): { account: string; key: string } | null {
-  const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const account = params.get("account");
-  const key = params.get("key");
-  return account === null || key === null ? null : { account, key };
 }
 
 /** The key page, for a first visit or after the key was forgotten. */

@@ -7,7 +7,8 @@
 import { Client } from "../client/client.ts";
 import { formatAccountRef } from "../wire/names.ts";
 import { byId, type Page, type Wallet } from "./dom.ts";
-import { keyLink, keyPage } from "./key_page.ts";
+import { keyLink } from "./key_link.ts";
+import { keyPage } from "./key_page.ts";
 import { paymentPage, paymentsPage, payPage, receivePage } from "./payment_pages.ts";
 import { peersPage, trustlinePage } from "./peers_page.ts";
 import { fetchServerInfo, httpExchange, type ServerInfo } from "./server_link.ts";

@@ -2,7 +2,7 @@
 
 import { AuthenticationError, ClientError } from "../client/client.ts";
 import { isFinalState, PAYMENT_ROLES, PAYMENT_STATES } from "../client/commands.ts";
-import { Status } from "../wire/response.ts";
+import { Status, statusName } from "../wire/response.ts";
 import { reasonText } from "../wire/reasons.ts";
 import { formatAmount } from "./amounts.ts";
 
@@ -74,7 +74,7 @@ export function errorText(error: unknown): string {
       case Status.InternalError:
         return "The server failed to store the change; tell its operator.";
       default:
-        return sentence(`The server refused: ${error.message}`);
+        return sentence(`The server refused: ${error.detail || statusName(error.status)}`);
     }
   }
   if (error instanceof AuthenticationError) {

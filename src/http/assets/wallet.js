@@ -395,9 +395,12 @@ function decodeResponse(bytes) {
 var ClientError = class extends Error {
   name = "ClientError";
   status;
+  /** The server's own words, without the status name; may be empty. */
+  detail;
   constructor(status, message) {
     super(message === "" ? statusName(status) : `${statusName(status)}: ${message}`);
     this.status = status;
+    this.detail = message;
   }
 };
 var AuthenticationError = class extends Error {
@@ -677,7 +680,7 @@ function errorText(error) {
       case Status.InternalError:
         return "The server failed to store the change; tell its operator.";
       default:
-        return sentence(`The server refused: ${error.message}`);
+        return sentence(`The server refused: ${error.detail || statusName(error.status)}`);
     }
   }
   if (error instanceof AuthenticationError) {
@@ -738,6 +741,17 @@ function showError(target, caught) {
 }
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// src/web/key_link.ts
+function keyLink(hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const account = params.get("account");
+  const key = params.get("key");
+  return account === null || key === null ? null : {
+    account,
+    key
+  };
 }
 
 // src/auth/keys.ts
@@ -837,15 +851,6 @@ function committed(tx) {
 }
 
 // src/web/key_page.ts
-function keyLink(hash) {
-  const params = new URLSearchParams(hash.replace(/^#/, ""));
-  const account = params.get("account");
-  const key = params.get("key");
-  return account === null || key === null ? null : {
-    account,
-    key
-  };
-}
 function keyPage(options) {
   const form = byId("key-form", HTMLFormElement);
   const accountInput = byId("key-account", HTMLInputElement);
