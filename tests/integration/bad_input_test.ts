@@ -10,6 +10,7 @@ import {
   addAccount,
   addPeers,
   answerMac,
+  changesNothing,
   clientFor,
   freePort,
   type RawAnswer,
@@ -17,7 +18,6 @@ import {
   type RawFields,
   type RippleServer,
   sendRaw,
-  snapshot,
   splitAnswer,
   startServer,
   tempDir,
@@ -53,24 +53,6 @@ async function setup() {
     peerKey,
     [Symbol.asyncDispose]: () => owned.disposeAsync(),
   };
-}
-
-/**
- * Runs `send` and checks the server logged a line with every one of `events` and that no
- * file or directory under `root` was created, changed or removed.
- */
-async function changesNothing<T>(
-  server: RippleServer,
-  root: string,
-  events: string[],
-  send: () => Promise<T>,
-): Promise<T> {
-  const before = await snapshot(root);
-  const since = server.logs().length;
-  const result = await send();
-  await waitForLog(server, events, { since });
-  assert.deepEqual(await snapshot(root), before);
-  return result;
 }
 
 /** A client exchange over a raw connection: the answer, split, with the request's signature. */

@@ -1,0 +1,403 @@
+/**
+ * `POST /datagram` with bad input, at a real server: each request gets its documented
+ * answer and a log line, and none changes a file. The answers are the TCP side's own.
+ */
+
+import assert from "node:assert/strict";
+import { MemoryCounterStore } from "../../src/client/counter_store.ts";
+import * as commands from "../../src/client/commands.ts";
+import { Deadline, withSignal, writeAll } from "../../src/core/deadline.ts";
+import { CONTENT_SECURITY_POLICY } from "../../src/http/headers.ts";
+import {
+  type Account,
+  addAccount,
+  addPeers,
+  answerMac,
+  changesNothing,
+  clientFor,
+  freePort,
+  rawDatagram,
+  type RawFields,
+  sendRaw,
+  splitAnswer,
+  tempDir,
+} from "../integration/harness.ts";
+import { startWalletServer, type WalletServer } from "./_wallet_server.ts";
+
+const ZERO_MAC = new Uint8Array(32);
+/** The counter of alice's last accepted request, set up before the checks. */
+const LAST_COUNTER = 7;
+const OCTETS = { "Content-Type": "application/octet-stream" };
+
+/** alice on a server with the wallet (its datadir in a temporary root); bob her peer elsewhere. */
+async function setup(args: string[] = []) {
+  await using cleanup = new AsyncDisposableStack();
+  const root = cleanup.use(await tempDir());
+  const wallet = cleanup.use(
+    await startWalletServer({ host: "127.0.0.2", datadir: `${root.path}/alice`, args }),
+  );
+  const alice = await addAccount(wallet.server, "alice");
+  const bobHost = { address: `127.0.0.3:${freePort("127.0.0.3")}`, datadir: `${root.path}/bob` };
+  const bob = await addAccount(bobHost, "bob");
+  const peerKey = await addPeers(alice, bob);
+  const counters = new MemoryCounterStore();
+  await counters.recover(LAST_COUNTER - 1);
+  await commands.getTrustlineOut(clientFor(alice, { counters }), bob.ref);
+  // A restart checkpoints the journal into the files, so the disk holds still from here on.
+  await wallet.server.restart();
+  const owned = cleanup.move();
+  return {
+    root: root.path,
+    wallet,
+    alice,
+    bob,
+    peerKey,
+    [Symbol.asyncDispose]: () => owned.disposeAsync(),
+  };
+}
+
+/** What came back from the HTTP side, body read in full. */
+interface HttpReply {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+async function request(
+  wallet: WalletServer,
+  path: string,
+  init: RequestInit = {},
+): Promise<HttpReply> {
+  const response = await fetch(new URL(path, wallet.url), init);
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: new Uint8Array(await response.arrayBuffer()),
+  };
+}
+
+function post(wallet: WalletServer, body: Uint8Array, headers: HeadersInit = OCTETS) {
+  return request(wallet, "/datagram", { method: "POST", headers, body: body as BufferSource });
+}
+
+function clientFields(alice: Account, bob: Account, fields: Partial<RawFields> = {}): RawFields {
+  return {
+    command: 4, // get trustline out
+    username: alice.username,
+    peerUsername: bob.username,
+    peerAddress: bob.address,
+    counter: LAST_COUNTER + 1,
+    ...fields,
+  };
+}
+
+/** A refusal at the HTTP level: the status, the security headers, and not a byte of body. */
+function assertRefused(reply: HttpReply, status: number): void {
+  assert.equal(reply.status, status);
+  assert.equal(reply.body.length, 0, "a refusal carries no body");
+  assert.equal(reply.headers.get("Content-Security-Policy"), CONTENT_SECURITY_POLICY);
+  assert.equal(reply.headers.get("Cache-Control"), "no-store");
+}
+
+/**
+ * A raw HTTP/1.1 request on its own connection, for what `fetch` cannot send (a stalled or
+ * chunked body); reads until the answer's head has arrived, then closes. The server may keep
+ * the connection open after answering (see docs/protocol.md, the HTTP side), so the test
+ * does not wait for it to close.
+ */
+async function rawHttp(wallet: WalletServer, head: string, body: Uint8Array = new Uint8Array()) {
+  const url = new URL(wallet.url);
+  using deadline = new Deadline(8_000);
+  using conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  const started = performance.now();
+  await writeAll(conn, new TextEncoder().encode(head), deadline.signal);
+  await writeAll(conn, body, deadline.signal);
+  let text = "";
+  const buffer = new Uint8Array(4096);
+  while (!text.includes("\r\n\r\n")) {
+    const n = await withSignal(conn.read(buffer), deadline.signal);
+    if (n === null) break;
+    text += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  const status = Number(text.match(/^HTTP\/1\.1 (\d{3})/)?.[1]);
+  return { status, text, elapsedMs: performance.now() - started };
+}
+
+Deno.test("bad input at POST /datagram gets its documented answer and changes nothing", async (t) => {
+  await using fixture = await setup(["--read-timeout-ms", "1000"]);
+  const { root, wallet, alice, bob, peerKey } = fixture;
+  const { server } = wallet;
+  const valid = () => rawDatagram(clientFields(alice, bob), alice.key);
+
+  await t.step("wrong methods: 405, with the methods that are allowed", async () => {
+    for (const method of ["GET", "PUT", "DELETE", "OPTIONS"]) {
+      const reply = await changesNothing(
+        server,
+        root,
+        ["http-refused", `method=${method}`, "status=405"],
+        () => request(wallet, "/datagram", { method }),
+      );
+      assertRefused(reply, 405);
+      assert.equal(reply.headers.get("Allow"), "POST");
+    }
+    const reply = await changesNothing(
+      server,
+      root,
+      ["http-refused", "method=POST", "path=/", "status=405"],
+      async () =>
+        request(wallet, "/", {
+          method: "POST",
+          headers: OCTETS,
+          body: await valid() as BufferSource,
+        }),
+    );
+    assertRefused(reply, 405);
+    assert.equal(reply.headers.get("Allow"), "GET, HEAD");
+  });
+
+  await t.step("wrong sizes: 400 below 389 bytes, 413 above", async () => {
+    const whole = await valid();
+    for (const [bytes, status] of [[0, 400], [1, 400], [388, 400], [390, 413]] as const) {
+      const body = new Uint8Array(bytes);
+      body.set(whole.subarray(0, bytes));
+      const reply = await changesNothing(
+        server,
+        root,
+        ["http-refused", `status=${status}`],
+        () => post(wallet, body),
+      );
+      assertRefused(reply, status);
+    }
+  });
+
+  await t.step(
+    "an oversized body is refused without being read, declared or streamed",
+    async () => {
+      const big = new Uint8Array(1 << 20);
+      assertRefused(
+        await changesNothing(server, root, ["http-refused", "status=413"], () => post(wallet, big)),
+        413,
+      );
+      // No Content-Length: the server stops reading after 390 bytes.
+      const streamed = await changesNothing(
+        server,
+        root,
+        ["http-refused", "status=413"],
+        () =>
+          rawHttp(
+            wallet,
+            "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+              "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+              "8000\r\n",
+            new Uint8Array(0x8000),
+          ),
+      );
+      assert.equal(streamed.status, 413);
+    },
+  );
+
+  await t.step("a body of another type is refused: no cross-site form can post one", async () => {
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]) {
+      const reply = await changesNothing(
+        server,
+        root,
+        ["http-refused", "status=415"],
+        async () => post(wallet, await valid(), { "Content-Type": type }),
+      );
+      assertRefused(reply, 415);
+    }
+  });
+
+  await t.step("a body that stalls is cut off at the read deadline: 408", async () => {
+    const whole = await valid();
+    const reply = await changesNothing(
+      server,
+      root,
+      ["http-refused", "status=408"],
+      () =>
+        rawHttp(
+          wallet,
+          "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+            "Content-Type: application/octet-stream\r\nContent-Length: 389\r\n\r\n",
+          whole.subarray(0, 100),
+        ),
+    );
+    assert.equal(reply.status, 408);
+    assert.ok(reply.elapsedMs > 900, `cut off after ${reply.elapsedMs} ms`);
+  });
+
+  await t.step("a replayed counter: the replay answer, signed, with the last counter", async () => {
+    for (const counter of [LAST_COUNTER, 1]) {
+      const datagram = await rawDatagram(clientFields(alice, bob, { counter }), alice.key);
+      const reply = await changesNothing(
+        server,
+        root,
+        ["replay", "account=alice", `counter=${counter}`, `last=${LAST_COUNTER}`],
+        () => post(wallet, datagram),
+      );
+      assert.equal(reply.status, 200);
+      assert.equal(reply.headers.get("Content-Type"), "application/octet-stream");
+      const answer = splitAnswer(reply.body);
+      assert.equal(answer.status, 3);
+      assert.deepEqual(answer.body, new Uint8Array([0, 0, 0, LAST_COUNTER]));
+      assert.deepEqual(answer.mac, await answerMac(alice.key, datagram.slice(357), answer));
+    }
+  });
+
+  await t.step("a wrong signature: unauthorized with a zero mac, as on TCP", async () => {
+    const forged = await rawDatagram(
+      clientFields(alice, bob),
+      crypto.getRandomValues(new Uint8Array(32)),
+    );
+    const reply = await changesNothing(
+      server,
+      root,
+      ["bad-signature", "account=alice"],
+      () => post(wallet, forged),
+    );
+    const answer = splitAnswer(reply.body);
+    assert.deepEqual([reply.status, answer.status, answer.mac], [200, 2, ZERO_MAC]);
+    const overTcp = await changesNothing(
+      server,
+      root,
+      ["bad-signature", "account=alice"],
+      () => sendRaw(server.address, forged),
+    );
+    assert.deepEqual(reply.body, overTcp.bytes, "the same answer as the TCP side's");
+  });
+
+  await t.step("a name that would be a path is malformed before it touches the disk", async () => {
+    const datagram = await rawDatagram(
+      clientFields(alice, bob, { peerUsername: "../../alice" }),
+      alice.key,
+    );
+    const reply = await changesNothing(
+      server,
+      root,
+      ["datagram-rejected", "invalid peer username"],
+      () => post(wallet, datagram),
+    );
+    const answer = splitAnswer(reply.body);
+    assert.deepEqual([answer.status, answer.mac], [1, ZERO_MAC]);
+  });
+
+  await t.step(
+    "a server datagram is not taken over HTTP, even signed with the peer key",
+    async () => {
+      const setTrustline = new Uint8Array(12);
+      new DataView(setTrustline.buffer).setBigUint64(0, 1000n);
+      new DataView(setTrustline.buffer).setUint32(8, 1);
+      const datagram = await rawDatagram({
+        command: 128, // server set trustline: would write trustline_in.txt if accepted
+        username: alice.username,
+        peerUsername: bob.username,
+        peerAddress: bob.address,
+        args: setTrustline,
+        counter: 1,
+      }, peerKey);
+      const reply = await changesNothing(
+        server,
+        root,
+        ["http-refused", "status=400", "server datagrams go to the TCP port"],
+        () => post(wallet, datagram),
+      );
+      assertRefused(reply, 400);
+    },
+  );
+
+  await t.step("no such file: 404", async () => {
+    for (
+      const path of ["/nothing", "/../ripple/accounts/alice/secretkey.txt", "/assets/index.html"]
+    ) {
+      const reply = await changesNothing(
+        server,
+        root,
+        ["http-refused", "status=404"],
+        () => request(wallet, path),
+      );
+      assertRefused(reply, 404);
+    }
+  });
+});
+
+Deno.test("a valid datagram over HTTP is answered with the signed answer bytes only", async () => {
+  await using fixture = await setup();
+  const { wallet, alice, bob } = fixture;
+  const datagram = await rawDatagram(clientFields(alice, bob), alice.key);
+  const reply = await post(wallet, datagram);
+  assert.equal(reply.status, 200);
+  assert.equal(reply.headers.get("Cache-Control"), "no-store");
+  const answer = splitAnswer(reply.body);
+  assert.equal(answer.status, 0);
+  assert.deepEqual(answer.mac, await answerMac(alice.key, datagram.slice(357), answer));
+  const again = splitAnswer((await post(wallet, datagram)).body);
+  assert.equal(again.status, 3, "the counter is used up, as on TCP: the same datagram is a replay");
+  assert.deepEqual(again.body, new Uint8Array([0, 0, 0, LAST_COUNTER + 1]));
+});
+
+Deno.test("the page and its files carry a strict Content-Security-Policy and the security headers", async () => {
+  await using fixture = await setup();
+  const { wallet } = fixture;
+  for (
+    const [path, type] of [
+      ["/", "text/html; charset=utf-8"],
+      ["/wallet.js", "text/javascript; charset=utf-8"],
+      ["/wallet.css", "text/css; charset=utf-8"],
+      ["/icon.svg", "image/svg+xml"],
+      ["/server.json", "application/json"],
+    ]
+  ) {
+    const reply = await request(wallet, path);
+    assert.equal(reply.status, 200, path);
+    assert.equal(reply.headers.get("Content-Type"), type, path);
+    assert.ok(reply.body.length > 0, path);
+    const headers = Object.fromEntries(reply.headers);
+    assert.equal(headers["content-security-policy"], CONTENT_SECURITY_POLICY);
+    assert.match(headers["content-security-policy"], /default-src 'none'/);
+    assert.match(headers["content-security-policy"], /form-action 'none'/);
+    assert.equal(headers["x-content-type-options"], "nosniff");
+    assert.equal(headers["x-frame-options"], "DENY");
+    assert.equal(headers["referrer-policy"], "no-referrer");
+    assert.equal(headers["cross-origin-opener-policy"], "same-origin");
+  }
+  assert.deepEqual(
+    JSON.parse(new TextDecoder().decode((await request(wallet, "/server.json")).body)),
+    {
+      address: wallet.server.address,
+      searchTimeoutMs: 30_000,
+    },
+  );
+  const page = await request(wallet, "/");
+  const etag = page.headers.get("ETag")!;
+  const again = await request(wallet, "/", { headers: { "If-None-Match": etag } });
+  assert.deepEqual([again.status, again.body.length], [304, 0]);
+  const head = await request(wallet, "/wallet.js", { method: "HEAD" });
+  assert.deepEqual([head.status, head.body.length], [200, 0]);
+});
+
+Deno.test("requests beyond max_connections at once are answered 503 until one ends", async () => {
+  await using fixture = await setup(["--max-connections", "2", "--read-timeout-ms", "1500"]);
+  const { wallet, alice, bob } = fixture;
+  const stalled = async () => {
+    const whole = await rawDatagram(clientFields(alice, bob), alice.key);
+    return await rawHttp(
+      wallet,
+      "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+        "Content-Type: application/octet-stream\r\nContent-Length: 389\r\n\r\n",
+      whole.subarray(0, 10),
+    );
+  };
+  const held = [stalled(), stalled()];
+  const since = wallet.server.logs().length;
+  let busy: HttpReply | null = null;
+  // The two stalled requests take both places once the server has read their headers.
+  for (let i = 0; i < 50 && busy?.status !== 503; i++) {
+    busy = await request(wallet, "/");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assertRefused(busy!, 503);
+  assert.equal(busy!.headers.get("Retry-After"), "1");
+  assert.ok(wallet.server.logs().slice(since).some((line) => line.includes("too many requests")));
+  assert.deepEqual((await Promise.all(held)).map((reply) => reply.status), [408, 408]);
+  assert.equal((await request(wallet, "/")).status, 200);
+});
