@@ -1,10 +1,19 @@
 /** The server's configuration: `DATADIR/ripple.conf` (`key = value` lines), each key also a flag that overrides it. */
 
-import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import {
+  DEFAULT_LIMITS,
+  type Limits,
+  type NumericLimit,
+  type PeerLimits,
+  peerLimitsKey,
+} from "../core/config.ts";
 import type { Level } from "../core/log.ts";
 import {
+  formatAccountRef,
   formatServerAddress,
+  isUsername,
   NameError,
+  parseAccountRef,
   parseServerAddress,
   type ServerAddress,
 } from "../wire/names.ts";
@@ -28,7 +37,7 @@ export interface ServerConfig {
 }
 
 interface NumberSetting {
-  field: keyof Limits;
+  field: NumericLimit;
   min: number;
   max: number;
   help: string;
@@ -132,7 +141,49 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     max: 3_600_000,
     help: "longest payment step resend delay",
   },
+  // Per-neighbour limits; the three peer_* ones may also be set per peer (PEER_SETTINGS).
+  peer_lock_share_percent: {
+    field: "peerLockSharePercent",
+    min: 0,
+    max: 100,
+    help: "share (%) of a trustline that locks passing through for a neighbour may hold",
+  },
+  peer_payments_in_flight: {
+    field: "peerPaymentsInFlight",
+    min: 0,
+    max: 100_000,
+    help: "payments in flight with one neighbour, beyond which none pass through it",
+  },
+  peer_searches: {
+    field: "peerSearches",
+    min: 0,
+    max: 100_000,
+    help: "search states one neighbour may open at an account",
+  },
+  own_searches_reserved: {
+    field: "ownSearchesReserved",
+    min: 0,
+    max: 100_000,
+    help: "search slots of an account kept for its own payments",
+  },
 };
+
+/** The settings a `[peer ACCOUNT NAME@ADDRESS]` section of the file may override. */
+export const PEER_SETTINGS = [
+  "peer_lock_share_percent",
+  "peer_payments_in_flight",
+  "peer_searches",
+] as const;
+
+/** The settings of one `[peer ACCOUNT NAME@ADDRESS]` section. */
+export interface PeerSection {
+  /** The local account, or `*` for every account. */
+  account: string;
+  /** The peer, canonical `name@address`. */
+  peer: string;
+  values: Map<string, string>;
+  where: Map<string, string>;
+}
 
 /** The settings that are not numbers. */
 export const TEXT_SETTINGS = [
@@ -163,17 +214,30 @@ export function parseConfigText(text: string, file: string): Map<string, string>
   return parseConfigLines(text, file).values;
 }
 
-/** Like {@linkcode parseConfigText}, also telling where each setting was: `file:line`. */
+/**
+ * Like {@linkcode parseConfigText}, also telling where each setting was (`file:line`), with
+ * the `[peer ACCOUNT NAME@ADDRESS]` sections that override the per-neighbour limits.
+ */
 export function parseConfigLines(
   text: string,
   file: string,
-): { values: Map<string, string>; where: Map<string, string> } {
-  const settings = new Map<string, string>();
-  const places = new Map<string, string>();
+): { values: Map<string, string>; where: Map<string, string>; peers: PeerSection[] } {
+  const top: PeerSection = { account: "", peer: "", values: new Map(), where: new Map() };
+  const peers: PeerSection[] = [];
+  let section = top;
   text.split("\n").forEach((raw, i) => {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) return;
     const where = `${file}:${i + 1}`;
+    if (line.startsWith("[")) {
+      section = peerSection(line, where);
+      const key = peerLimitsKey(section.account, section.peer);
+      if (peers.some((p) => peerLimitsKey(p.account, p.peer) === key)) {
+        throw new ConfigError(`${where}: the section for ${key} appears twice`);
+      }
+      peers.push(section);
+      return;
+    }
     const eq = line.indexOf("=");
     if (eq === -1) throw new ConfigError(`${where}: expected "name = value", got "${line}"`);
     const name = line.slice(0, eq).trim();
@@ -185,11 +249,39 @@ export function parseConfigLines(
         `${where}: unknown setting "${name}"; run "ripple serve --help" for the list`,
       );
     }
-    if (settings.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
-    settings.set(name, value);
-    places.set(name, where);
+    if (section !== top && !(PEER_SETTINGS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `${where}: "${name}" cannot be set per peer; a [peer …] section takes only ${
+          PEER_SETTINGS.join(", ")
+        }`,
+      );
+    }
+    if (section.values.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
+    section.values.set(name, value);
+    section.where.set(name, where);
   });
-  return { values: settings, where: places };
+  return { values: top.values, where: top.where, peers };
+}
+
+/** Parses a `[peer ACCOUNT NAME@ADDRESS]` header. */
+function peerSection(line: string, where: string): PeerSection {
+  const match = /^\[\s*peer\s+(\S+)\s+(\S+)\s*\]$/.exec(line);
+  if (match === null) {
+    throw new ConfigError(
+      `${where}: expected a section "[peer ACCOUNT NAME@ADDRESS]" (ACCOUNT may be *), got "${line}"`,
+    );
+  }
+  const [, account, peerText] = match;
+  if (account !== "*" && !isUsername(account)) {
+    throw new ConfigError(`${where}: "${account}" is not an account name (or * for every account)`);
+  }
+  try {
+    const peer = formatAccountRef(parseAccountRef(peerText));
+    return { account, peer, values: new Map(), where: new Map() };
+  } catch (error) {
+    if (error instanceof NameError) throw new ConfigError(`${where}: ${error.message}`);
+    throw error;
+  }
 }
 
 /**
@@ -199,21 +291,22 @@ export function parseConfigLines(
 export function buildConfig(
   settings: Map<string, string>,
   source: (name: string) => string,
+  peers: PeerSection[] = [],
 ): ServerConfig {
   const limits: Limits = { ...DEFAULT_LIMITS };
-  for (const [name, setting] of Object.entries(NUMBER_SETTINGS)) {
+  for (const name of Object.keys(NUMBER_SETTINGS)) {
     const text = settings.get(name);
-    if (text === undefined) continue;
-    const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
-    if (!(value >= setting.min && value <= setting.max)) {
-      throw new ConfigError(
-        `${
-          source(name)
-        }: ${name} must be a whole number from ${setting.min} to ${setting.max}, got "${text}"`,
-      );
-    }
-    limits[setting.field] = value;
+    if (text !== undefined) setNumber(limits, name, text, source(name));
   }
+  const overrides = new Map<string, Partial<PeerLimits>>();
+  for (const section of peers) {
+    const override: Partial<Limits> = {};
+    for (const [name, text] of section.values) {
+      setNumber(override, name, text, section.where.get(name)!);
+    }
+    overrides.set(peerLimitsKey(section.account, section.peer), override as Partial<PeerLimits>);
+  }
+  limits.peerOverrides = overrides;
   if (limits.retryMaxMs < limits.retryBaseMs || limits.stepRetryMaxMs < limits.stepRetryBaseMs) {
     throw new ConfigError("a *_retry_max_ms setting is below its *_retry_base_ms");
   }
@@ -266,6 +359,18 @@ function httpAddress(text: string | undefined, where: string): ServerAddress | n
     );
   }
   return http;
+}
+
+/** Checks a numeric setting's text against its range and stores it. */
+function setNumber(limits: Partial<Limits>, name: string, text: string, where: string): void {
+  const setting = NUMBER_SETTINGS[name];
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= setting.min && value <= setting.max)) {
+    throw new ConfigError(
+      `${where}: ${name} must be a whole number from ${setting.min} to ${setting.max}, got "${text}"`,
+    );
+  }
+  limits[setting.field] = value;
 }
 
 function address(text: string, where: string): ServerAddress {

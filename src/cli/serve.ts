@@ -13,6 +13,7 @@ import {
   ConfigError,
   NUMBER_SETTINGS,
   parseConfigLines,
+  PEER_SETTINGS,
   type ServerConfig,
   settingsHelp,
   TEXT_SETTINGS,
@@ -39,6 +40,10 @@ Options:
 
 Settings (time-outs in milliseconds):
 ${settingsHelp()}
+
+The per-neighbour limits ${PEER_SETTINGS.join(", ")} can be set for one peer in a
+section of the file: lines after "[peer ACCOUNT NAME@ADDRESS]" apply to that peer of that
+account (ACCOUNT may be * for every account), until the next section.
 
 Example:
   ripple serve --datadir ./data-a --listen 127.0.0.2:2012 --lock-timeout-ms 20000`;
@@ -141,14 +146,14 @@ export async function loadConfig(
       );
     }
   }
-  const { values, where } = parseConfigLines(text, file);
+  const { values, where, peers } = parseConfigLines(text, file);
   for (const name of [...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)]) {
     const value = fromFlags(name);
     if (value === undefined) continue;
     values.set(name, value);
     where.set(name, `--${flag(name)}`);
   }
-  return buildConfig(values, (name) => where.get(name) ?? "the default");
+  return buildConfig(values, (name) => where.get(name) ?? "the default", peers);
 }
 
 /** Fails early, with the reason, if the server could not write its files. */

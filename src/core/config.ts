@@ -32,7 +32,29 @@ export interface Limits {
   /** First resend delay of payment steps; doubles up to {@linkcode Limits.stepRetryMaxMs}. */
   stepRetryBaseMs: number;
   stepRetryMaxMs: number;
+  // Per-neighbour limits (docs/protocol.md §8): what one neighbour can make an account hold.
+  /** Locks passing through for others may hold at most this share (%) of the trustline on each edge. */
+  peerLockSharePercent: number;
+  /** Payments in flight with one neighbour beyond which no more pass through to or from it. */
+  peerPaymentsInFlight: number;
+  /** Search states one neighbour may open at an account. */
+  peerSearches: number;
+  /** Search slots of an account that only its own payments may use. */
+  ownSearchesReserved: number;
+  /** Overrides of the per-neighbour limits, by {@linkcode peerLimitsKey}. */
+  peerOverrides: ReadonlyMap<string, Partial<PeerLimits>>;
 }
+
+/** The names of the limits that are numbers (all but the overrides). */
+export type NumericLimit = {
+  [K in keyof Limits]: Limits[K] extends number ? K : never;
+}[keyof Limits];
+
+/** The per-neighbour limits that apply to one peer of one account. */
+export type PeerLimits = Pick<
+  Limits,
+  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches"
+>;
 
 /** The built-in defaults. */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
@@ -52,7 +74,52 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   commitQueryMs: 5_000,
   stepRetryBaseMs: 250,
   stepRetryMaxMs: 4_000,
+  peerLockSharePercent: 50,
+  peerPaymentsInFlight: 64,
+  peerSearches: 16,
+  ownSearchesReserved: 16,
+  peerOverrides: new Map(),
 };
+
+/**
+ * The key of a per-peer override: the local account (or `*` for every account) and the
+ * peer as `name@address`.
+ *
+ * @example
+ * ```ts
+ * import { peerLimitsKey } from "./config.ts";
+ * peerLimitsKey("alice", "bob@b.example"); // "alice bob@b.example"
+ * ```
+ */
+export function peerLimitsKey(account: string, peer: string): string {
+  return `${account} ${peer}`;
+}
+
+/**
+ * The per-neighbour limits for `peer` (as `name@address`) at `account`: the account's own
+ * override first, then one for every account, then the server's defaults.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, peerLimitsFor } from "./config.ts";
+ * const limits = { ...DEFAULT_LIMITS, peerOverrides: new Map([["* bob@b", { peerSearches: 4 }]]) };
+ * peerLimitsFor(limits, "alice", "bob@b").peerSearches; // 4
+ * peerLimitsFor(limits, "alice", "carol@c").peerSearches; // 16
+ * ```
+ */
+export function peerLimitsFor(
+  limits: Pick<Limits, keyof PeerLimits | "peerOverrides">,
+  account: string,
+  peer: string,
+): PeerLimits {
+  return {
+    peerLockSharePercent: limits.peerLockSharePercent,
+    peerPaymentsInFlight: limits.peerPaymentsInFlight,
+    peerSearches: limits.peerSearches,
+    ...limits.peerOverrides.get(peerLimitsKey("*", peer)),
+    ...limits.peerOverrides.get(peerLimitsKey(account, peer)),
+  };
+}
 
 /**
  * The delay before resend attempt `attempt` (0-based): doubling from `retryBaseMs`,

@@ -4,22 +4,29 @@
  */
 
 import { toHex } from "../auth/keys.ts";
-import type { Limits } from "../core/config.ts";
+import { type Limits, type PeerLimits, peerLimitsFor } from "../core/config.ts";
 import type { Context } from "../core/context.ts";
-import { payable, readBooks, receivable } from "../store/books.ts";
+import {
+  payable,
+  readBooks,
+  readInFlight,
+  receivable,
+  transitPayable,
+  transitReceivable,
+} from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import { searchArgs, searchEndArgs, searchReportArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
-import type { AccountRef } from "../wire/names.ts";
+import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import {
   type ChildStatus,
   Front,
   type FrontId,
   type FrontState,
   newFront,
+  type NoRoom,
   refKey,
   Report,
-  sameAccount,
   type SearchState,
   SearchTable,
 } from "./search_table.ts";
@@ -27,13 +34,26 @@ import {
 /** Limits of the search; see {@linkcode Limits} for each. */
 export type SearchLimits = Pick<
   Limits,
-  "searchTimeoutMs" | "maxDepth" | "maxSearchesPerAccount" | "probeTimeoutMs" | "probeRetries"
+  | "searchTimeoutMs"
+  | "maxDepth"
+  | "maxSearchesPerAccount"
+  | "probeTimeoutMs"
+  | "probeRetries"
+  | "ownSearchesReserved"
+  | keyof PeerLimits
+  | "peerOverrides"
 >;
 
 /** The end of a search at a root. */
 export type Outcome =
   | { kind: "found"; idHex: string; front: FrontId; downstream: AccountRef | null }
-  | { kind: "failed"; idHex: string; front: FrontId; reason: "no-path" | "timeout" };
+  | {
+    kind: "failed";
+    idHex: string;
+    front: FrontId;
+    /** `capped`: nothing left to explore but what a per-neighbour limit refused. */
+    reason: "no-path" | "capped" | "timeout";
+  };
 
 /** A search message's arguments. */
 export interface SearchMessage {
@@ -54,7 +74,14 @@ const STATUS_OF: Record<number, ChildStatus> = {
   [Report.Done]: "done",
   [Report.Visited]: "done",
   [Report.Refused]: "done",
+  [Report.Capped]: "capped",
   [Report.Found]: "found",
+};
+
+const NO_ROOM_WORDS: Record<NoRoom, string> = {
+  full: "searches at this account",
+  neighbour: "searches from one neighbour",
+  neighbours: "searches from neighbours (the rest is kept for the account's own payments)",
 };
 
 /**
@@ -67,7 +94,12 @@ export class SearchEngine {
 
   constructor(limits: SearchLimits) {
     this.#limits = limits;
-    this.table = new SearchTable(limits.maxSearchesPerAccount);
+    this.table = new SearchTable({
+      maxPerAccount: limits.maxSearchesPerAccount,
+      ownReserved: limits.ownSearchesReserved,
+      perNeighbour: (username, neighbour) =>
+        peerLimitsFor(limits, username, formatAccountRef(neighbour)).peerSearches,
+    });
   }
 
   /** Starts the front of a root (the buyer's out-front or the seller's in-front). */
@@ -85,10 +117,10 @@ export class SearchEngine {
       );
     }
     if (state === undefined) {
-      if (!this.table.hasRoom(ctx.username)) {
+      if (this.table.noRoom(ctx.username, null) !== null) {
         throw new SearchRefused("too many searches in flight for this account");
       }
-      state = this.#create(ctx, id, idHex, amount);
+      state = this.#create(ctx, id, idHex, amount, null);
     }
     state.fronts[front] = newFront(null, 0);
     if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
@@ -105,21 +137,28 @@ export class SearchEngine {
     if (state !== undefined && state.amount !== message.amount) return reply(Report.Refused), null;
     const mine = state?.fronts[front];
     if (mine === undefined) {
-      if (state === undefined && !this.table.hasRoom(ctx.username)) {
-        return reply(Report.Refused), null;
+      const noRoom = state === undefined ? this.table.noRoom(ctx.username, from) : null;
+      if (noRoom !== null) {
+        ctx.log.warn("search-refused-limit", {
+          account: ctx.username,
+          payment: idHex.slice(0, 16),
+          neighbour: formatAccountRef(from),
+          limit: NO_ROOM_WORDS[noRoom],
+        });
+        return reply(noRoom === "full" ? Report.Refused : Report.Capped), null;
       }
-      if (!(await this.#edgeOpen(ctx, from, front, message.amount, true))) {
-        return reply(Report.Refused), null;
-      }
-      state ??= this.#create(ctx, message.id, idHex, message.amount);
+      const edge = await this.#edge(ctx, state, from, front, message.amount, true);
+      if (edge !== "open") return reply(edge === "capped" ? Report.Capped : Report.Refused), null;
+      state ??= this.#create(ctx, message.id, idHex, message.amount, from);
       const joined = newFront(from, message.round);
       state.fronts[front] = joined;
       // The other front was here first: the path runs through this account, and #meet
       // tells both parents, the one this probe came from included.
       if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
-      const canGrow = (await this.#candidates(ctx, state, front, from)).length > 0;
-      const status = !canGrow
-        ? Report.Done
+      const { open, capped } = await this.#candidates(ctx, state, front, from);
+      joined.capped = capped;
+      const status = open.length === 0
+        ? (capped ? Report.Capped : Report.Done)
         : message.round >= this.#limits.maxDepth
         ? Report.Limited
         : Report.Alive;
@@ -246,7 +285,13 @@ export class SearchEngine {
     return outcomes;
   }
 
-  #create(ctx: Context, id: Uint8Array, idHex: string, amount: bigint): SearchState {
+  #create(
+    ctx: Context,
+    id: Uint8Array,
+    idHex: string,
+    amount: bigint,
+    opener: AccountRef | null,
+  ): SearchState {
     const state: SearchState = {
       id,
       idHex,
@@ -255,39 +300,59 @@ export class SearchEngine {
       fronts: [undefined, undefined],
       downstream: null,
       ended: false,
+      opener,
     };
     this.table.set(ctx.username, state);
     ctx.wakeAt(state.expiresAt);
     return state;
   }
 
-  /** Whether the edge with `peer` can carry the amount in this front's direction, by our books. */
-  async #edgeOpen(
+  /**
+   * Whether the edge with `peer` can carry the amount in this front's direction, by our
+   * books: `capped` when only a per-neighbour limit closes it (docs/protocol.md §8). Our
+   * own end of a payment (the buyer paying, the seller being paid) may use all the credit;
+   * a payment passing through only what those limits leave, so that the search finds the
+   * paths the locks will take.
+   */
+  async #edge(
     ctx: Context,
+    state: SearchState | undefined,
     peer: AccountRef,
     front: FrontId,
     amount: bigint,
     fromPeer: boolean,
-  ): Promise<boolean> {
+  ): Promise<"open" | "closed" | "capped"> {
     const books = await readBooks(ctx.tx, ctx.username, peer);
     // The out-front follows payments: it leaves us towards those we can pay, and reaches
     // us from those who can pay us. The in-front runs the other way.
     const weArePaying = (front === Front.Out) !== fromPeer;
-    return (weArePaying ? payable(books) : receivable(books)) >= amount;
+    if ((weArePaying ? payable(books) : receivable(books)) < amount) return "closed";
+    if (state?.fronts[weArePaying ? Front.Out : Front.In]?.parent === null) return "open";
+    const limits = peerLimitsFor(this.#limits, ctx.username, formatAccountRef(peer));
+    if ((await readInFlight(ctx.tx, ctx.username, peer)) >= limits.peerPaymentsInFlight) {
+      return "capped";
+    }
+    const share = limits.peerLockSharePercent;
+    const room = weArePaying ? transitPayable(books, share) : transitReceivable(books, share);
+    return room >= amount ? "open" : "capped";
   }
 
+  /** The neighbours this account can extend its front to, and whether a limit closed others. */
   async #candidates(
     ctx: Context,
     state: SearchState,
     front: FrontId,
     exclude: AccountRef | null,
-  ): Promise<AccountRef[]> {
+  ): Promise<{ open: AccountRef[]; capped: boolean }> {
     const open: AccountRef[] = [];
+    let capped = false;
     for (const peer of await listPeers(ctx.tx, ctx.username)) {
       if (sameAccount(peer, exclude)) continue;
-      if (await this.#edgeOpen(ctx, peer, front, state.amount, false)) open.push(peer);
+      const edge = await this.#edge(ctx, state, peer, front, state.amount, false);
+      if (edge === "open") open.push(peer);
+      capped ||= edge === "capped";
     }
-    return open;
+    return { open, capped };
   }
 
   /** Sends round `round` down this account's part of the front. */
@@ -300,9 +365,9 @@ export class SearchEngine {
     const mine = state.fronts[front]!;
     if (!mine.expanded) {
       mine.expanded = true;
-      for (const peer of await this.#candidates(ctx, state, front, mine.parent)) {
-        mine.children.set(refKey(peer), { ref: peer, status: "alive" });
-      }
+      const { open, capped } = await this.#candidates(ctx, state, front, mine.parent);
+      mine.capped = capped;
+      for (const peer of open) mine.children.set(refKey(peer), { ref: peer, status: "alive" });
     }
     mine.round = round;
     mine.attempts = 0;
@@ -357,6 +422,8 @@ export class SearchEngine {
       ? Report.Alive
       : statuses.includes("limited")
       ? Report.Limited
+      : mine.capped || statuses.includes("capped")
+      ? Report.Capped
       : Report.Done;
     if (mine.parent !== null) {
       mine.reported = { round: mine.round, status };
@@ -369,10 +436,13 @@ export class SearchEngine {
     // The buyer's front found nothing anywhere: no path can exist, so it ends at once. A
     // front stopped by the depth limit, and the seller's front (the buyer may not have
     // started yet), wait for the other front until the time limit.
-    if (status === Report.Done && front === Front.Out && !state.ended) {
+    if (
+      (status === Report.Done || status === Report.Capped) && front === Front.Out && !state.ended
+    ) {
       state.ended = true;
       this.end(ctx, state.idHex, []);
-      return { kind: "failed", idHex: state.idHex, front, reason: "no-path" };
+      const reason = status === Report.Done ? "no-path" : "capped";
+      return { kind: "failed", idHex: state.idHex, front, reason };
     }
     return null;
   }

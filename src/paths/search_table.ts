@@ -21,10 +21,15 @@ export const Report = {
   Found: 5,
   /** The sender will not take part (not enough credit on its side, or too many searches). */
   Refused: 6,
+  /**
+   * Nothing can grow, but a per-neighbour limit (docs/protocol.md §8) refused some branch:
+   * the sender, or an account below it, holds all the searches it takes from one neighbour.
+   */
+  Capped: 7,
 } as const;
 
 /** A child's standing in its parent's eyes. */
-export type ChildStatus = "pending" | "alive" | "limited" | "done" | "found";
+export type ChildStatus = "pending" | "alive" | "limited" | "capped" | "done" | "found";
 
 /** A neighbour probed by this account in its front. */
 export interface Child {
@@ -49,6 +54,8 @@ export interface FrontState {
   reported: { round: number; status: number } | null;
   /** Whether a path through this account is known in this front. */
   found: boolean;
+  /** Whether a per-neighbour limit closed one of this account's own edges in this front. */
+  capped: boolean;
 }
 
 /** Everything one account knows about one search. */
@@ -62,6 +69,27 @@ export interface SearchState {
   downstream: AccountRef | null;
   /** Set at a root once its search ended, so the outcome is reported once. */
   ended: boolean;
+  /** The neighbour whose probe made this account hold the search; null for its own payment. */
+  opener: AccountRef | null;
+}
+
+/** Why an account cannot hold one more search. */
+export type NoRoom =
+  /** It holds as many as it takes part in at once. */
+  | "full"
+  /** The neighbour asking holds its share. */
+  | "neighbour"
+  /** Its neighbours together hold all but the slots kept for its own payments. */
+  | "neighbours";
+
+/** The limits a {@linkcode SearchTable} keeps, per account. */
+export interface SearchTableLimits {
+  /** Searches at once. */
+  maxPerAccount: number;
+  /** Slots only the account's own payments may use (at most half of them). */
+  ownReserved: number;
+  /** How many one neighbour may open at the account. */
+  perNeighbour(username: string, neighbour: AccountRef): number;
 }
 
 /** A new front state reached from `parent` (null for a root) at `depth`. */
@@ -76,12 +104,8 @@ export function newFront(parent: AccountRef | null, depth: number): FrontState {
     attempts: 0,
     reported: null,
     found: false,
+    capped: false,
   };
-}
-
-/** Whether two account references name the same account. */
-export function sameAccount(a: AccountRef | null, b: AccountRef | null): boolean {
-  return a !== null && b !== null && a.username === b.username && a.address === b.address;
 }
 
 /** The key of an account in child maps and sets. */
@@ -90,31 +114,51 @@ export function refKey(ref: AccountRef): string {
 }
 
 /**
- * Search states by account and payment id. Each account holds at most `maxPerAccount`;
- * a state is dropped by its account's timer at `expiresAt` at the latest.
+ * Search states by account and payment id. Each account holds at most `maxPerAccount`,
+ * of which its neighbours together may open all but `ownReserved`, and each one of them
+ * its `perNeighbour` share; a state is dropped by its account's timer at `expiresAt` at
+ * the latest.
  *
  * @example
  * ```ts
  * import { SearchTable } from "./search_table.ts";
- * const table = new SearchTable(2);
- * table.has("alice"); // false
+ * const table = new SearchTable({ maxPerAccount: 2, ownReserved: 1, perNeighbour: () => 1 });
+ * table.noRoom("alice", null); // null: there is room
  * ```
  */
 export class SearchTable {
   #accounts = new Map<string, Map<string, SearchState>>();
-  readonly maxPerAccount: number;
+  /** Per account: how many searches each neighbour opened (by refKey), and their sum. */
+  #opened = new Map<string, { total: number; by: Map<string, number> }>();
+  readonly limits: SearchTableLimits;
 
-  constructor(maxPerAccount: number) {
-    this.maxPerAccount = maxPerAccount;
+  constructor(limits: SearchTableLimits) {
+    this.limits = limits;
   }
 
   get(username: string, idHex: string): SearchState | undefined {
     return this.#accounts.get(username)?.get(idHex);
   }
 
-  /** Whether the account may hold one more search. */
-  hasRoom(username: string): boolean {
-    return (this.#accounts.get(username)?.size ?? 0) < this.maxPerAccount;
+  /** Why the account may not hold one more search opened by `opener` (null: its own); null if it may. */
+  noRoom(username: string, opener: AccountRef | null): NoRoom | null {
+    if ((this.#accounts.get(username)?.size ?? 0) >= this.limits.maxPerAccount) return "full";
+    if (opener === null) return null;
+    const opened = this.#opened.get(username);
+    if ((opened?.by.get(refKey(opener)) ?? 0) >= this.limits.perNeighbour(username, opener)) {
+      return "neighbour";
+    }
+    // The reserve never takes more than half of the slots.
+    const reserved = Math.min(this.limits.ownReserved, Math.floor(this.limits.maxPerAccount / 2));
+    if ((opened?.total ?? 0) >= this.limits.maxPerAccount - reserved) {
+      return "neighbours";
+    }
+    return null;
+  }
+
+  /** How many searches `neighbour` opened at the account (for the simulator's checks). */
+  openedBy(username: string, neighbour: AccountRef): number {
+    return this.#opened.get(username)?.by.get(refKey(neighbour)) ?? 0;
   }
 
   /** Whether the account holds any search. */
@@ -125,13 +169,18 @@ export class SearchTable {
   set(username: string, state: SearchState): void {
     let searches = this.#accounts.get(username);
     if (searches === undefined) this.#accounts.set(username, searches = new Map());
+    if (searches.has(state.idHex)) this.#count(username, searches.get(state.idHex)!, -1);
     searches.set(state.idHex, state);
+    this.#count(username, state, 1);
   }
 
   delete(username: string, idHex: string): void {
     const searches = this.#accounts.get(username);
-    searches?.delete(idHex);
-    if (searches?.size === 0) this.#accounts.delete(username);
+    const state = searches?.get(idHex);
+    if (state === undefined) return;
+    searches!.delete(idHex);
+    this.#count(username, state, -1);
+    if (searches!.size === 0) this.#accounts.delete(username);
   }
 
   /** The searches of one account. */
@@ -144,5 +193,17 @@ export class SearchTable {
     for (const [username, searches] of this.#accounts) {
       for (const state of searches.values()) yield [username, state];
     }
+  }
+
+  #count(username: string, state: SearchState, delta: 1 | -1): void {
+    if (state.opener === null) return;
+    let opened = this.#opened.get(username);
+    if (opened === undefined) this.#opened.set(username, opened = { total: 0, by: new Map() });
+    const key = refKey(state.opener);
+    const count = (opened.by.get(key) ?? 0) + delta;
+    if (count === 0) opened.by.delete(key);
+    else opened.by.set(key, count);
+    opened.total += delta;
+    if (opened.total === 0) this.#opened.delete(username);
   }
 }

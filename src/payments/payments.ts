@@ -9,7 +9,8 @@ import {
   serverCommand,
 } from "../core/context.ts";
 import { type Outcome, SearchEngine, SearchRefused } from "../paths/search.ts";
-import { Front, sameAccount } from "../paths/search_table.ts";
+import { Front } from "../paths/search_table.ts";
+import { sameAccount } from "../wire/names.ts";
 import { readBooks } from "../store/books.ts";
 import {
   abortArgs,
@@ -63,6 +64,13 @@ export const STATE_CODES: Record<PaymentState, number> = {
   failed: 7,
 };
 
+/** The failure reason of a search that ended without a path. */
+const FAILED_SEARCH = {
+  "no-path": Reason.NoPath,
+  capped: Reason.PeerLimits,
+  timeout: Reason.SearchTimeout,
+} as const;
+
 /** The role byte of get payment and list payments. */
 export const ROLE_CODES: Record<Role, number> = { buyer: 1, seller: 2, hop: 3 };
 
@@ -88,11 +96,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     if (record?.state !== "searching") return;
     if (outcome.kind === "failed") {
       engine.end(ctx, outcome.idHex, []);
-      return steps.fail(
-        ctx,
-        record,
-        outcome.reason === "no-path" ? Reason.NoPath : Reason.SearchTimeout,
-      );
+      return steps.fail(ctx, record, FAILED_SEARCH[outcome.reason]);
     }
     if (outcome.front === Front.Out) {
       engine.end(ctx, outcome.idHex, [outcome.downstream]);
@@ -100,7 +104,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     }
     record.state = "found";
     record.lockExpires = ctx.now + options.limits.searchTimeoutMs;
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     ctx.wakeAt(record.lockExpires);
   };
 
@@ -142,7 +146,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
         throw error;
       }
       // Written only once the search is under way, so that a busy answer leaves nothing behind.
-      writePayment(ctx, record);
+      await writePayment(ctx, record);
       ctx.log.info("payment-started", {
         account: ctx.username,
         payment: idHex.slice(0, 16),

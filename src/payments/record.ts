@@ -5,7 +5,7 @@ import type { Context } from "../core/context.ts";
 import { addToBooks } from "../store/books.ts";
 import { paymentPath, paymentsDir } from "../store/paths.ts";
 import type { Tx } from "../store/tx.ts";
-import { type AccountRef, formatAccountRef, parseAccountRef } from "../wire/names.ts";
+import { type AccountRef, formatAccountRef, parseAccountRef, sameAccount } from "../wire/names.ts";
 import { Reason, type ReasonCode } from "../wire/reasons.ts";
 
 /** Where this account stands on the path. */
@@ -51,6 +51,11 @@ export interface PaymentRecord {
   reason: ReasonCode;
   createdAt: number;
   updatedAt: number;
+  /**
+   * The neighbours this record is counted with in their `in_flight.txt`, as last written
+   * (not stored: it follows from the stored state).
+   */
+  counted: AccountRef[];
 }
 
 /** Whether a state is final: the record then lives in the account's history. */
@@ -76,12 +81,37 @@ export async function listPayments(tx: Tx, username: string, ended: boolean): Pr
     .map((name) => name.slice(0, 64));
 }
 
-/** Writes a record; an ended one moves from the payments in flight to the history. */
-export function writePayment(ctx: Context, record: PaymentRecord): void {
+/**
+ * Writes a record; an ended one moves from the payments in flight to the history. The
+ * count of payments in flight with each neighbour follows in the same change set.
+ */
+export async function writePayment(ctx: Context, record: PaymentRecord): Promise<void> {
   record.updatedAt = ctx.now;
   const ended = isEnded(record.state);
   ctx.tx.set(paymentPath(ctx.username, record.idHex, ended), formatRecord(record));
   if (ended) ctx.tx.set(paymentPath(ctx.username, record.idHex), null);
+  const counted = inFlightWith(record);
+  for (const peer of record.counted) {
+    if (!counted.some((n) => sameAccount(n, peer))) {
+      await addToBooks(ctx.tx, ctx.username, peer, "in_flight", -1n);
+    }
+  }
+  for (const peer of counted) {
+    if (!record.counted.some((n) => sameAccount(n, peer))) {
+      await addToBooks(ctx.tx, ctx.username, peer, "in_flight", 1n);
+    }
+  }
+  record.counted = counted;
+}
+
+/** The neighbours a record counts as a payment in flight with: none once it has ended. */
+export function inFlightWith(record: PaymentRecord): AccountRef[] {
+  if (isEnded(record.state)) return [];
+  const neighbours: AccountRef[] = [];
+  for (const n of [record.upstream, record.downstream]) {
+    if (n !== null && !neighbours.some((m) => sameAccount(m, n))) neighbours.push(n);
+  }
+  return neighbours;
 }
 
 /** A new record. */
@@ -104,6 +134,7 @@ export function newPayment(
     reason: Reason.None,
     createdAt: ctx.now,
     updatedAt: ctx.now,
+    counted: [],
     ...fields,
   };
 }
@@ -210,7 +241,7 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
     return value;
   };
   const ref = (field: string) => (get(field) === "" ? null : parseAccountRef(get(field)));
-  return {
+  const record: PaymentRecord = {
     id: fromHex(idHex),
     idHex,
     role: get("role") as Role,
@@ -227,5 +258,8 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
     reason: Number(get("reason")) as ReasonCode,
     createdAt: Number(get("created")),
     updatedAt: Number(get("updated")),
+    counted: [],
   };
+  record.counted = inFlightWith(record);
+  return record;
 }

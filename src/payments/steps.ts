@@ -3,16 +3,24 @@
  * and aborts. Every handler changes at most one record and the books it touches.
  */
 
-import { type Limits, retryDelay } from "../core/config.ts";
+import { type Limits, type PeerLimits, peerLimitsFor, retryDelay } from "../core/config.ts";
 import type { Context, ServerContext } from "../core/context.ts";
 import type { Logger } from "../core/log.ts";
 import type { SearchEngine } from "../paths/search.ts";
-import { payable, readBooks, receivable } from "../store/books.ts";
+import {
+  type Books,
+  payable,
+  readBooks,
+  readInFlight,
+  receivable,
+  transitPayable,
+  transitReceivable,
+} from "../store/books.ts";
 import { abortArgs, paymentArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
-import { type AccountRef, formatAccountRef } from "../wire/names.ts";
-import { sameAccount } from "../paths/search_table.ts";
+import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
+import { knownReason } from "../wire/reasons.ts";
 import {
   finalizeEdge,
   lockEdge,
@@ -28,7 +36,13 @@ import {
 /** Time-outs of the commit. */
 export type StepLimits = Pick<
   Limits,
-  "lockTimeoutMs" | "commitQueryMs" | "stepRetryBaseMs" | "stepRetryMaxMs" | "searchTimeoutMs"
+  | "lockTimeoutMs"
+  | "commitQueryMs"
+  | "stepRetryBaseMs"
+  | "stepRetryMaxMs"
+  | "searchTimeoutMs"
+  | keyof PeerLimits
+  | "peerOverrides"
 >;
 
 /** The arguments of a payment step. */
@@ -59,7 +73,7 @@ export class PaymentSteps {
     await lockEdge(ctx, record, "out");
     record.state = "locking";
     record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     this.send(ctx, downstream, ServerCommand.Lock, record);
     this.retryLater(ctx, record, true);
   }
@@ -81,7 +95,7 @@ export class PaymentSteps {
       await lockEdge(ctx, record, "in");
       record.state = "locked";
       record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
-      writePayment(ctx, record);
+      await writePayment(ctx, record);
       this.engine.end(ctx, idHex, [from]);
       this.send(ctx, from, ServerCommand.Locked, record);
       ctx.wakeAt(record.lockExpires);
@@ -100,10 +114,24 @@ export class PaymentSteps {
     if (!downstream || search?.amount !== message.amount) {
       return refuse(Reason.NoRoute, "no search leads through here");
     }
-    if (
-      receivable(await readBooks(ctx.tx, ctx.username, from)) < message.amount ||
-      payable(await readBooks(ctx.tx, ctx.username, downstream)) < message.amount
-    ) return refuse(Reason.NoCredit, "not enough credit");
+    const upBooks = await readBooks(ctx.tx, ctx.username, from);
+    const downBooks = await readBooks(ctx.tx, ctx.username, downstream);
+    if (receivable(upBooks) < message.amount || payable(downBooks) < message.amount) {
+      return refuse(Reason.NoCredit, "not enough credit");
+    }
+    const limited = await this.#overLimit(ctx, message.amount, [
+      { peer: from, books: upBooks, side: "in" },
+      { peer: downstream, books: downBooks, side: "out" },
+    ]);
+    if (limited !== null) {
+      log(ctx.log, "lock-refused-limit", ctx, idHex, {
+        from: formatAccountRef(from),
+        to: formatAccountRef(downstream),
+        neighbour: formatAccountRef(limited.peer),
+        limit: limited.limit,
+      }, "warn");
+      return this.sendAbort(ctx, from, message, limited.reason);
+    }
     const hop = newPayment(ctx, message.id, {
       role: "hop",
       state: "locking",
@@ -114,10 +142,35 @@ export class PaymentSteps {
     await lockEdge(ctx, hop, "in");
     await lockEdge(ctx, hop, "out");
     hop.lockExpires = ctx.now + this.limits.lockTimeoutMs;
-    writePayment(ctx, hop);
+    await writePayment(ctx, hop);
     this.engine.end(ctx, idHex, [from, downstream]);
     this.send(ctx, downstream, ServerCommand.Lock, hop);
     this.retryLater(ctx, hop, true);
+  }
+
+  /**
+   * The per-neighbour limit a lock passing through would break, if any (docs/protocol.md
+   * §8): payments in flight with either neighbour, or the share of a trustline that locks
+   * with it may hold, counting this account's own payments as well.
+   */
+  async #overLimit(
+    ctx: Context,
+    amount: bigint,
+    edges: { peer: AccountRef; books: Books; side: "in" | "out" }[],
+  ): Promise<{ peer: AccountRef; reason: ReasonCode; limit: string } | null> {
+    for (const { peer, books, side } of edges) {
+      const limits = peerLimitsFor(this.limits, ctx.username, formatAccountRef(peer));
+      if ((await readInFlight(ctx.tx, ctx.username, peer)) >= limits.peerPaymentsInFlight) {
+        return { peer, reason: Reason.PeerPaymentsLimit, limit: "payments in flight" };
+      }
+      const room = side === "in"
+        ? transitReceivable(books, limits.peerLockSharePercent)
+        : transitPayable(books, limits.peerLockSharePercent);
+      if (room < amount) {
+        return { peer, reason: Reason.PeerCreditLimit, limit: `credit locked ${side}` };
+      }
+    }
+    return null;
   }
 
   async onLocked(ctx: ServerContext, message: StepMessage): Promise<void> {
@@ -128,7 +181,7 @@ export class PaymentSteps {
     this.#attempts.delete(key(ctx, record));
     if (record.role === "hop") {
       record.state = "locked";
-      writePayment(ctx, record);
+      await writePayment(ctx, record);
       this.send(ctx, record.upstream!, ServerCommand.Locked, record);
       ctx.wakeAt(record.lockExpires);
     } else if (ctx.now >= record.lockExpires) {
@@ -136,7 +189,7 @@ export class PaymentSteps {
     } else {
       record.state = "committed";
       record.committedAt = ctx.now;
-      writePayment(ctx, record);
+      await writePayment(ctx, record);
       this.send(ctx, record.downstream!, ServerCommand.Commit, record);
       this.retryLater(ctx, record, false);
     }
@@ -155,12 +208,12 @@ export class PaymentSteps {
     record.committedAt = ctx.now;
     if (record.role === "seller") {
       record.irrevocable = true;
-      writePayment(ctx, record);
+      await writePayment(ctx, record);
       log(ctx.log, "payment-irrevocable", ctx, record.idHex, { amount: record.amount });
       this.send(ctx, ctx.peer, ServerCommand.Committed, record);
       return;
     }
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     this.send(ctx, record.downstream!, ServerCommand.Commit, record);
     this.retryLater(ctx, record, false);
   }
@@ -176,13 +229,13 @@ export class PaymentSteps {
     this.#attempts.delete(key(ctx, record));
     record.irrevocable = true;
     if (record.role === "hop") {
-      writePayment(ctx, record);
+      await writePayment(ctx, record);
       this.send(ctx, record.upstream!, ServerCommand.Committed, record);
       return;
     }
     await finalizeEdge(ctx, record, "out");
     record.state = "finalizing";
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     this.send(ctx, record.downstream!, ServerCommand.Finalize, record);
     this.retryLater(ctx, record, false);
   }
@@ -221,7 +274,7 @@ export class PaymentSteps {
       this.send(ctx, record.downstream!, ServerCommand.Finalize, record);
       this.retryLater(ctx, record, false);
     }
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
   }
 
@@ -230,7 +283,7 @@ export class PaymentSteps {
     if (record?.state !== "finalizing") return;
     this.#attempts.delete(key(ctx, record));
     record.state = "completed";
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     log(ctx.log, "payment-completed", ctx, record.idHex, {
       amount: record.amount,
       role: record.role,
@@ -252,7 +305,9 @@ export class PaymentSteps {
         from: formatAccountRef(ctx.peer),
       }, "warn");
     }
-    await this.fail(ctx, record, Reason.Aborted, ctx.peer);
+    // The downstream's reason is passed on, so the buyer learns why (a limit, no credit).
+    const reason = fromDownstream ? knownReason(message.reason, Reason.Aborted) : Reason.Aborted;
+    await this.fail(ctx, record, reason, ctx.peer);
   }
 
   /**
@@ -268,7 +323,7 @@ export class PaymentSteps {
     await releaseEdges(ctx, record);
     record.state = "failed";
     record.reason = reason;
-    writePayment(ctx, record);
+    await writePayment(ctx, record);
     this.#attempts.delete(key(ctx, record));
     for (const neighbour of [record.upstream, record.downstream]) {
       if (neighbour !== null && !sameAccount(neighbour, except)) {

@@ -1,10 +1,11 @@
 /** The simulator's invariants: checked while the world runs, and once it is quiet. */
 
 import type { Node } from "../server/node.ts";
-import { type Books, payable, readBooks, receivable } from "../store/books.ts";
+import { type Books, payable, readBooks, readInFlight, receivable } from "../store/books.ts";
 import { accountPath, type PeerFile, peerPath } from "../store/paths.ts";
 import { Tx } from "../store/tx.ts";
-import { listPayments, readPayment } from "../payments/record.ts";
+import { inFlightWith, listPayments, readPayment } from "../payments/record.ts";
+import { formatAccountRef } from "../wire/names.ts";
 import type { SimAccount, Topology } from "./topology.ts";
 import { SIM_DATADIR, type SimWorld } from "./world.ts";
 
@@ -81,6 +82,10 @@ export class LiveChecks {
         this.#counters.set(key, value);
       }
     }
+    for (const account of this.#topology.accounts) {
+      const node = this.#node(account);
+      if (node !== null) await this.#checkInFlight(account, node);
+    }
     for (const server of world.servers.values()) {
       for (const [username, state] of server.node?.search.table.all() ?? []) {
         if (now > state.expiresAt + SEARCH_SLACK_MS) {
@@ -90,6 +95,31 @@ export class LiveChecks {
               `${now - state.expiresAt} ms past its limit`,
           );
         }
+      }
+    }
+  }
+
+  /** Each neighbour's count of payments in flight is the number of records that name it. */
+  async #checkInFlight(account: SimAccount, node: Node): Promise<void> {
+    const tx = new Tx(node.store);
+    const counted = new Map<string, number>();
+    for (const idHex of await listPayments(tx, account.ref.username, false)) {
+      const record = await readPayment(tx, account.ref.username, idHex);
+      for (const peer of record === undefined ? [] : inFlightWith(record)) {
+        const name = formatAccountRef(peer);
+        counted.set(name, (counted.get(name) ?? 0) + 1);
+      }
+    }
+    for (const peer of account.peers) {
+      const ref = this.#ref(peer);
+      const stored = await readInFlight(tx, account.ref.username, ref);
+      const records = counted.get(formatAccountRef(ref)) ?? 0;
+      if (stored !== records) {
+        this.#world.violate(
+          "in-flight-count",
+          `${account.name} counts ${stored} payments in flight with ${this.#name(peer)}, ` +
+            `its records ${records}`,
+        );
       }
     }
   }

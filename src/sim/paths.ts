@@ -7,7 +7,13 @@ import { toHex } from "../auth/keys.ts";
 import * as api from "../client/commands.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
 import { readPayment } from "../payments/record.ts";
-import { payable, readBooks, receivable } from "../store/books.ts";
+import {
+  payable,
+  readBooks,
+  receivable,
+  transitPayable,
+  transitReceivable,
+} from "../store/books.ts";
 import { Tx } from "../store/tx.ts";
 import { LiveChecks } from "./invariants.ts";
 import { Random } from "./random.ts";
@@ -82,7 +88,14 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
     const buyer = random.int(topology.accounts.length);
     let seller = random.int(topology.accounts.length - 1);
     if (seller >= buyer) seller++;
-    const shortest = await shortestPath(world, topology, buyer, seller, maxHops);
+    const shortest = await shortestPath(
+      world,
+      topology,
+      buyer,
+      seller,
+      maxHops,
+      options.limits ?? {},
+    );
     trials.push(await pay(world, topology, random.bytes(32), buyer, seller));
     trials[trials.length - 1].shortest = shortest;
     await live.check();
@@ -140,13 +153,18 @@ async function pay(
   };
 }
 
-/** Breadth-first search over edges whose both sides have room for {@linkcode AMOUNT}. */
+/**
+ * Breadth-first search over edges whose both sides have room for {@linkcode AMOUNT}, as a
+ * payment through them would: the buyer and seller with all their credit, the accounts
+ * between with what the per-neighbour share of each trustline leaves.
+ */
 async function shortestPath(
   world: SimWorld,
   topology: Topology,
   from: number,
   to: number,
   maxHops: number,
+  limits: Partial<Limits>,
 ): Promise<number | null> {
   const accounts = topology.accounts;
   const books = (x: number, y: number) =>
@@ -155,6 +173,7 @@ async function shortestPath(
       accounts[x].ref.username,
       accounts[y].ref,
     );
+  const share = limits.peerLockSharePercent ?? DEFAULT_LIMITS.peerLockSharePercent;
   const depth = new Map<number, number>([[from, 0]]);
   let frontier = [from];
   for (let hops = 1; hops <= maxHops && frontier.length > 0; hops++) {
@@ -162,9 +181,14 @@ async function shortestPath(
     for (const x of frontier) {
       for (const y of accounts[x].peers) {
         if (depth.has(y)) continue;
-        if (payable(await books(x, y)) < AMOUNT || receivable(await books(y, x)) < AMOUNT) {
-          continue;
-        }
+        // A payment passing through an account may use only its share of each trustline.
+        const out = x === from
+          ? payable(await books(x, y))
+          : transitPayable(await books(x, y), share);
+        const into = y === to
+          ? receivable(await books(y, x))
+          : transitReceivable(await books(y, x), share);
+        if (out < AMOUNT || into < AMOUNT) continue;
         if (y === to) return hops;
         depth.set(y, hops);
         next.push(y);

@@ -58,8 +58,40 @@ export function receivable(books: Books): bigint {
   return books.trustlineOut - books.balance - books.lockedIn;
 }
 
-/** Which of the peer's numbers an entry changes. */
-export type BooksEntry = "balance" | "locked_in" | "locked_out";
+/**
+ * How much more we can pay the peer on behalf of another account (a payment passing
+ * through): within {@linkcode payable}, and while the locks towards the peer stay within
+ * `sharePercent` of its trustline to us (docs/protocol.md §8).
+ *
+ * @example
+ * ```ts
+ * import { transitPayable } from "./books.ts";
+ * transitPayable({ trustlineOut: 0n, trustlineIn: 100n, balance: 0n, lockedIn: 0n, lockedOut: 20n }, 50); // 30n
+ * ```
+ */
+export function transitPayable(books: Books, sharePercent: number): bigint {
+  const room = lockCap(books.trustlineIn, sharePercent) - books.lockedOut;
+  return room < payable(books) ? room : payable(books);
+}
+
+/** Like {@linkcode transitPayable}, for a payment from the peer passing through us. */
+export function transitReceivable(books: Books, sharePercent: number): bigint {
+  const room = lockCap(books.trustlineOut, sharePercent) - books.lockedIn;
+  return room < receivable(books) ? room : receivable(books);
+}
+
+/** The most that locks passing through may hold on an edge with trustline `trustline`. */
+function lockCap(trustline: bigint, sharePercent: number): bigint {
+  return trustline * BigInt(sharePercent) / 100n;
+}
+
+/** Which of the peer's numbers an entry changes; `in_flight` counts payments in flight with the peer. */
+export type BooksEntry = "balance" | "locked_in" | "locked_out" | "in_flight";
+
+/** How many payments in flight at `username` have `peer` as their upstream or downstream. */
+export function readInFlight(tx: Tx, username: string, peer: AccountRef): Promise<number> {
+  return tx.getNumber(peerPath(username, peer, "in_flight.txt"));
+}
 
 /** Adds `delta` to one of the numbers kept with `peer`. */
 export async function addToBooks(

@@ -24,7 +24,8 @@ export type PeerFile =
   | "timestamp.txt"
   | "balance.txt"
   | "locked_in.txt"
-  | "locked_out.txt";
+  | "locked_out.txt"
+  | "in_flight.txt";
 
 /** Directory of all accounts, relative to the store root. */
 export const ACCOUNTS_DIR = "accounts";

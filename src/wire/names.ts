@@ -128,6 +128,11 @@ export function parseAccountRef(text: string): AccountRef {
   return { username, address: canonicalAddress(text.slice(at + 1)) };
 }
 
+/** Whether two account references name the same account; false if either is null. */
+export function sameAccount(a: AccountRef | null, b: AccountRef | null): boolean {
+  return a !== null && b !== null && a.username === b.username && a.address === b.address;
+}
+
 /** Writes an {@linkcode AccountRef} as `name@address`. */
 export function formatAccountRef(ref: AccountRef): string {
   return `${ref.username}@${ref.address}`;

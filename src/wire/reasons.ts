@@ -11,6 +11,9 @@ export const Reason = {
   Restarted: 6,
   NoRoute: 7,
   CommitMissing: 8,
+  PeerPaymentsLimit: 9,
+  PeerCreditLimit: 10,
+  PeerLimits: 11,
 } as const;
 
 /** A failure {@linkcode Reason} code. */
@@ -27,7 +30,27 @@ const REASON_TEXT: Record<number, string> = {
   [Reason.Restarted]: "the server restarted during the search",
   [Reason.NoRoute]: "the lock took a route no search had prepared",
   [Reason.CommitMissing]: "the commit never reached the next account",
+  [Reason.PeerPaymentsLimit]: "a neighbour on the path is at its limit for payments in flight",
+  [Reason.PeerCreditLimit]:
+    "an account on the path already holds as much credit in locks with a neighbour as it allows",
+  [Reason.PeerLimits]:
+    "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
 };
+
+/**
+ * The code itself if it is one this server knows, else `fallback`: a neighbour's reason
+ * is passed on, but only as one of ours.
+ *
+ * @example
+ * ```ts
+ * import { knownReason, Reason } from "./reasons.ts";
+ * knownReason(Reason.NoCredit, Reason.Aborted); // 3
+ * knownReason(200, Reason.Aborted); // 5
+ * ```
+ */
+export function knownReason(code: number, fallback: ReasonCode): ReasonCode {
+  return code !== Reason.None && Object.hasOwn(REASON_TEXT, code) ? code as ReasonCode : fallback;
+}
 
 /**
  * What a failure reason code means, in words for people (logs, the CLI, the web wallet).

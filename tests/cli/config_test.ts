@@ -5,11 +5,11 @@ import {
   parseConfigLines,
   parseConfigText,
 } from "../../src/cli/config.ts";
-import { DEFAULT_LIMITS } from "../../src/core/config.ts";
+import { DEFAULT_LIMITS, peerLimitsFor } from "../../src/core/config.ts";
 
 const fromFile = (text: string) => {
-  const { values, where } = parseConfigLines(text, "ripple.conf");
-  return buildConfig(values, (name) => where.get(name) ?? "the default");
+  const { values, where, peers } = parseConfigLines(text, "ripple.conf");
+  return buildConfig(values, (name) => where.get(name) ?? "the default", peers);
 };
 
 Deno.test("an empty configuration runs on the built-in defaults", () => {
@@ -62,6 +62,16 @@ Deno.test("each bad configuration is refused with the file, the line and what to
     ["all interfaces without a public address", "listen = 0.0.0.0:2012", /set address/],
     ["an unknown log format", "log_format = xml", /log_format is text or json/],
     ["a retry cap below its base", "retry_base_ms = 5000\nretry_max_ms = 1000", /below its/],
+    ["a bad section header", "[peers alice bob@b]", /ripple\.conf:1: expected a section/],
+    ["a section for a bad account", "[peer Alice bob@b]", /"Alice" is not an account name/],
+    ["a section for a bad peer", "[peer alice bob]", /ripple\.conf:1: expected NAME@ADDRESS/],
+    ["a section twice", "[peer * bob@b]\n[peer * bob@b]", /ripple\.conf:2: .* appears twice/],
+    [
+      "a setting that is not per peer",
+      "[peer alice bob@b]\nlock_timeout_ms = 100",
+      /ripple\.conf:2: "lock_timeout_ms" cannot be set per peer/,
+    ],
+    ["a share above 100", "[peer alice bob@b]\npeer_lock_share_percent = 101", /from 0 to 100/],
   ];
   for (const [name, text, message] of cases) {
     await t.step(
@@ -73,6 +83,25 @@ Deno.test("each bad configuration is refused with the file, the line and what to
         ),
     );
   }
+});
+
+Deno.test("a [peer …] section overrides the per-neighbour limits for that peer", () => {
+  const config = fromFile(
+    "peer_lock_share_percent = 40\n\n[peer alice bob@b.example:2012]\npeer_lock_share_percent = 90\n" +
+      "peer_payments_in_flight = 5\n[peer * bob@b.example]\npeer_searches = 2\n",
+  );
+  const at = (account: string, peer: string) => peerLimitsFor(config.limits, account, peer);
+  assert.deepEqual(at("alice", "bob@b.example"), {
+    peerLockSharePercent: 90,
+    peerPaymentsInFlight: 5,
+    peerSearches: 2,
+  });
+  assert.deepEqual(at("carol", "bob@b.example"), {
+    peerLockSharePercent: 40,
+    peerPaymentsInFlight: DEFAULT_LIMITS.peerPaymentsInFlight,
+    peerSearches: 2,
+  });
+  assert.equal(at("alice", "dave@d.example").peerLockSharePercent, 40);
 });
 
 Deno.test("a flag overrides the file and is named in errors", () => {

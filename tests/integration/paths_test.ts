@@ -4,7 +4,8 @@ import { startServers } from "./harness.ts";
 import { assertBooks, chain, outcome, pay } from "./_payments.ts";
 
 const HOSTS = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"];
-const FLAGS = ["--search-timeout-ms", "3000"];
+// The study is of paths over trustline capacities: locks passing through may use all of them.
+const FLAGS = ["--search-timeout-ms", "3000", "--peer-lock-share-percent", "100"];
 const NO_PATH = 1;
 const TIMED_OUT = 2;
 

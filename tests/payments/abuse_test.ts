@@ -1,41 +1,14 @@
 import assert from "node:assert/strict";
-import { WebCryptoMac } from "../../src/auth/hmac.ts";
-import { parseKey, toHex } from "../../src/auth/keys.ts";
+import { toHex } from "../../src/auth/keys.ts";
 import * as api from "../../src/client/commands.ts";
 import { readPayment } from "../../src/payments/record.ts";
 import { readBooks } from "../../src/store/books.ts";
-import { paymentsDir, peerPath } from "../../src/store/paths.ts";
+import { paymentsDir } from "../../src/store/paths.ts";
 import { Tx } from "../../src/store/tx.ts";
 import { abortArgs, paymentArgs } from "../../src/wire/arguments.ts";
 import { ServerCommand } from "../../src/wire/commands.ts";
-import { encodeDatagram, SIGNATURE_SIZE, signedBytes } from "../../src/wire/datagram.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
 import { eventually, LocalNetwork } from "../support/local_network.ts";
-
-const mac = new WebCryptoMac();
-let counter = 1_000_000;
-
-/** A server datagram from `from` to `to`, signed with the key the two share. */
-async function forge(
-  net: LocalNetwork,
-  from: AccountRef,
-  to: AccountRef,
-  command: number,
-  args: Uint8Array,
-): Promise<Uint8Array> {
-  const store = net.servers.get(from.address)!.node.store;
-  const key = parseKey((await store.read(peerPath(from.username, to, "secretkey.txt")))!);
-  const fields = {
-    command,
-    username: to.username,
-    peerUsername: from.username,
-    peerAddress: from.address,
-    arguments: args,
-    counter: counter++,
-  };
-  const unsigned = encodeDatagram(fields, new Uint8Array(SIGNATURE_SIZE));
-  return encodeDatagram(fields, await mac.sign(key, signedBytes(unsigned)));
-}
 
 Deno.test("step messages for an unknown payment, from a neighbour off its path, or for another amount change nothing at the hop", async (t) => {
   await using net = new LocalNetwork();
@@ -87,7 +60,7 @@ Deno.test("step messages for an unknown payment, from a neighbour off its path, 
   ) => {
     await t.step(name, async () => {
       const seen = logs.length;
-      await bNode.receive(await forge(net, from, b, command, args));
+      await bNode.receive(await net.forge(from, b, command, args));
       await bNode.store.barrier();
       assert.deepEqual(await state(), before, "nothing changed at b");
       assert.ok(logs.slice(seen).some((line) => line.includes(event)), `logged ${event}`);
@@ -154,7 +127,7 @@ Deno.test("step messages for an unknown payment, from a neighbour off its path, 
       assert.equal(failed.record!.reason, 4);
       assert.equal(failed.withA.lockedIn + failed.withC.lockedOut, 0n);
       await bNode.receive(
-        await forge(net, a, b, ServerCommand.Commit, paymentArgs.encode({ id, amount: 30n })),
+        await net.forge(a, b, ServerCommand.Commit, paymentArgs.encode({ id, amount: 30n })),
       );
       await bNode.store.barrier();
       assert.deepEqual(await state(), failed);

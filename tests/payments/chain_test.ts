@@ -4,33 +4,10 @@ import { type Client, ClientError } from "../../src/client/client.ts";
 import { ServerCommand } from "../../src/wire/commands.ts";
 import { Status } from "../../src/wire/response.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
-import { eventually, FAST_LIMITS, LocalNetwork } from "../support/local_network.ts";
+import { chain, eventually, FAST_LIMITS, LocalNetwork } from "../support/local_network.ts";
 
 const COMPLETED = 6;
 const FAILED = 7;
-
-/** a@s1 → b@s2 → c@s3 → d@s4, each creditor trusting its debtor for `credit`. */
-async function chain(net: LocalNetwork, credit: bigint[]): Promise<AccountRef[]> {
-  const accounts = ["a", "b", "c", "d"].map((name, i) => ({
-    username: name,
-    address: `s${i + 1}.test`,
-  }));
-  for (const account of accounts) await net.start(account.address);
-  for (const account of accounts) await net.account(account);
-  for (let i = 0; i + 1 < accounts.length; i++) {
-    await net.peers(accounts[i], accounts[i + 1]);
-    await api.setTrustline(net.client(accounts[i + 1]), accounts[i], credit[i]);
-  }
-  for (let i = 0; i + 1 < accounts.length; i++) {
-    const creditor = net.client(accounts[i + 1]);
-    await eventually(async () => {
-      const line = await api.getTrustlineIn(net.client(accounts[i]), accounts[i + 1]);
-      return line.amount === credit[i] ? true : undefined;
-    });
-    assert.equal((await api.getTrustlineOut(creditor, accounts[i])).amount, credit[i]);
-  }
-  return accounts;
-}
 
 async function settled(client: Client, id: Uint8Array): Promise<number> {
   return await eventually(async () => {

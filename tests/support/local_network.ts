@@ -1,14 +1,19 @@
 /** Servers in one process on in-memory disks, delivering datagrams directly: fast protocol tests without sockets. */
 
-import { generateKey } from "../../src/auth/keys.ts";
+import assert from "node:assert/strict";
+import { WebCryptoMac } from "../../src/auth/hmac.ts";
+import { generateKey, parseKey } from "../../src/auth/keys.ts";
 import { Client } from "../../src/client/client.ts";
+import * as api from "../../src/client/commands.ts";
 import { MemoryCounterStore } from "../../src/client/counter_store.ts";
 import type { Limits } from "../../src/core/config.ts";
 import { Logger } from "../../src/core/log.ts";
 import { addPeer, createAccount } from "../../src/store/accounts.ts";
+import { peerPath } from "../../src/store/paths.ts";
 import { MemoryFileSystem } from "../../src/store/memory_fs.ts";
 import { Node } from "../../src/server/node.ts";
 import type { Transport } from "../../src/server/transport.ts";
+import { encodeDatagram, SIGNATURE_SIZE, signedBytes } from "../../src/wire/datagram.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
 
 /** One server of a {@linkcode LocalNetwork}. */
@@ -18,6 +23,8 @@ export interface LocalServer {
   node: Node;
   logs: string[];
 }
+
+const MAC = new WebCryptoMac();
 
 /** Fast time-outs so tests of time-outs finish quickly. */
 export const FAST_LIMITS: Partial<Limits> = {
@@ -90,6 +97,31 @@ export class LocalNetwork implements AsyncDisposable {
   }
 
   #clients = new Map<string, Client>();
+  #forged = 1_000_000;
+
+  /**
+   * A server datagram from `from` to `to`, signed with the key the two share, as a hostile
+   * server holding that key could send it: with a counter far above the server's own.
+   */
+  async forge(
+    from: AccountRef,
+    to: AccountRef,
+    command: number,
+    args: Uint8Array,
+  ): Promise<Uint8Array> {
+    const store = this.#server(from.address).node.store;
+    const key = parseKey((await store.read(peerPath(from.username, to, "secretkey.txt")))!);
+    const fields = {
+      command,
+      username: to.username,
+      peerUsername: from.username,
+      peerAddress: from.address,
+      arguments: args,
+      counter: this.#forged++,
+    };
+    const unsigned = encodeDatagram(fields, new Uint8Array(SIGNATURE_SIZE));
+    return encodeDatagram(fields, await MAC.sign(key, signedBytes(unsigned)));
+  }
 
   /** The client of `ref`, talking to its server directly (one per account, so counters follow on). */
   client(ref: AccountRef): Client {
@@ -145,4 +177,30 @@ export async function eventually<T>(
     if (Date.now() > end) throw new Error("condition not reached in time");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/**
+ * A chain a@s1 → b@s2 → …, one account per server, as long as `credit` has trustlines,
+ * each creditor trusting its debtor for `credit[i]`; returns once every one is confirmed.
+ */
+export async function chain(net: LocalNetwork, credit: bigint[]): Promise<AccountRef[]> {
+  const accounts = "abcdefgh".slice(0, credit.length + 1).split("").map((name, i) => ({
+    username: name,
+    address: `s${i + 1}.test`,
+  }));
+  for (const account of accounts) await net.start(account.address);
+  for (const account of accounts) await net.account(account);
+  for (let i = 0; i + 1 < accounts.length; i++) {
+    await net.peers(accounts[i], accounts[i + 1]);
+    await api.setTrustline(net.client(accounts[i + 1]), accounts[i], credit[i]);
+  }
+  for (let i = 0; i + 1 < accounts.length; i++) {
+    const creditor = net.client(accounts[i + 1]);
+    await eventually(async () => {
+      const line = await api.getTrustlineIn(net.client(accounts[i]), accounts[i + 1]);
+      return line.amount === credit[i] ? true : undefined;
+    });
+    assert.equal((await api.getTrustlineOut(creditor, accounts[i])).amount, credit[i]);
+  }
+  return accounts;
 }

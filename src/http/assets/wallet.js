@@ -622,7 +622,10 @@ var Reason = {
   Aborted: 5,
   Restarted: 6,
   NoRoute: 7,
-  CommitMissing: 8
+  CommitMissing: 8,
+  PeerPaymentsLimit: 9,
+  PeerCreditLimit: 10,
+  PeerLimits: 11
 };
 var REASON_TEXT = {
   [Reason.None]: "",
@@ -633,7 +636,10 @@ var REASON_TEXT = {
   [Reason.Aborted]: "aborted by a neighbour on the path",
   [Reason.Restarted]: "the server restarted during the search",
   [Reason.NoRoute]: "the lock took a route no search had prepared",
-  [Reason.CommitMissing]: "the commit never reached the next account"
+  [Reason.CommitMissing]: "the commit never reached the next account",
+  [Reason.PeerPaymentsLimit]: "a neighbour on the path is at its limit for payments in flight",
+  [Reason.PeerCreditLimit]: "an account on the path already holds as much credit in locks with a neighbour as it allows",
+  [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)"
 };
 function reasonText(reason) {
   return REASON_TEXT[reason] ?? `reason ${reason}`;

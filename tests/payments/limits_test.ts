@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { toHex } from "../../src/auth/keys.ts";
+import * as api from "../../src/client/commands.ts";
+import { type Limits, peerLimitsKey } from "../../src/core/config.ts";
+import { readBooks, readInFlight } from "../../src/store/books.ts";
+import { Tx } from "../../src/store/tx.ts";
+import { searchArgs } from "../../src/wire/arguments.ts";
+import { ServerCommand } from "../../src/wire/commands.ts";
+import { type AccountRef, formatAccountRef } from "../../src/wire/names.ts";
+import { Reason } from "../../src/wire/reasons.ts";
+import { chain, eventually, FAST_LIMITS, LocalNetwork } from "../support/local_network.ts";
+
+const COMPLETED = 6;
+const FAILED = 7;
+
+/** Starts a payment of `amount` from `buyer` to `seller` and returns its id. */
+async function pay(net: LocalNetwork, buyer: AccountRef, seller: AccountRef, amount: bigint) {
+  const id = crypto.getRandomValues(new Uint8Array(32));
+  await api.newPaymentIn(net.client(seller), buyer, id, amount);
+  await api.newPaymentOut(net.client(buyer), seller, id, amount);
+  return id;
+}
+
+/** The buyer's final state and reason. */
+async function ended(net: LocalNetwork, buyer: AccountRef, id: Uint8Array) {
+  return await eventually(async () => {
+    const status = await api.getPayment(net.client(buyer), id);
+    return status.state === COMPLETED || status.state === FAILED ? status : undefined;
+  });
+}
+
+/** The state of `id` at account `at`. */
+async function stateAt(net: LocalNetwork, at: AccountRef, id: Uint8Array): Promise<number> {
+  return (await api.getPayment(net.client(at), id)).state;
+}
+
+const LOCKING = 3;
+
+Deno.test("a payment passing through may use half of each trustline; the account's own payments all of it", async (t) => {
+  await using net = new LocalNetwork();
+  const [a, b, c] = await chain(net, [100n, 100n]);
+
+  await t.step("a payment of 60 through b finds no path, with a reason in words", async () => {
+    const status = await ended(net, a, await pay(net, a, c, 60n));
+    assert.equal(status.reason, Reason.PeerLimits);
+  });
+  await t.step("b pays c 60 of its own: the whole trustline is b's to use", async () => {
+    assert.equal((await ended(net, b, await pay(net, b, c, 60n))).state, COMPLETED);
+  });
+  await t.step("a payment of 40 through b completes, within half and what is left", async () => {
+    assert.equal((await ended(net, a, await pay(net, a, c, 40n))).state, COMPLETED);
+    const books = await readBooks(new Tx(net.servers.get(b.address)!.node.store), b.username, c);
+    assert.equal(books.balance, -100n);
+  });
+});
+
+Deno.test("a per-peer override raises the share for one neighbour", async () => {
+  const overrides = new Map([
+    [peerLimitsKey("b", "a@s1.test"), { peerLockSharePercent: 100 }],
+    [peerLimitsKey("*", "c@s3.test"), { peerLockSharePercent: 100 }],
+  ]);
+  await using net = new LocalNetwork({ ...FAST_LIMITS, peerOverrides: overrides });
+  const [a, , c] = await chain(net, [100n, 100n]);
+  assert.equal((await ended(net, a, await pay(net, a, c, 80n))).state, COMPLETED);
+});
+
+/**
+ * Holds the payments passing b on its way to c (b's lock to c is dropped) so that they stay
+ * in flight at b; `held` lets the tests hold the buyer's own lock to b as well.
+ */
+function holdAtB(net: LocalNetwork, accounts: AccountRef[], held: Set<string>): void {
+  const [a, b, c] = accounts;
+  net.drop = (from, to, bytes) =>
+    bytes[0] === ServerCommand.Lock &&
+    ((from === b.address && to === c.address) ||
+      (from === a.address && to === b.address && held.has(toHex(bytes.subarray(97, 129)))));
+}
+
+async function lockRefusedAtB(
+  limits: Partial<Limits>,
+  amounts: [bigint, bigint],
+): Promise<{ reason: number; logs: string[]; bBooks: { lockedIn: bigint; inFlight: number } }> {
+  await using net = new LocalNetwork({ ...FAST_LIMITS, ...limits });
+  const accounts = await chain(net, [100n, 100n]);
+  const [a, b, c] = accounts;
+  const held = new Set<string>();
+  holdAtB(net, accounts, held);
+  // The first payment is searched while b has room, and its lock is held back ...
+  const first = crypto.getRandomValues(new Uint8Array(32));
+  held.add(toHex(first));
+  await api.newPaymentIn(net.client(c), a, first, amounts[0]);
+  await api.newPaymentOut(net.client(a), c, first, amounts[0]);
+  await eventually(async () => (await stateAt(net, a, first)) === LOCKING || undefined);
+  // ... while a second one takes the room at b.
+  const second = await pay(net, a, c, amounts[1]);
+  await eventually(async () => (await stateAt(net, b, second)) === LOCKING || undefined);
+  held.clear();
+  const status = await ended(net, a, first);
+  const tx = new Tx(net.servers.get(b.address)!.node.store);
+  return {
+    reason: status.reason,
+    logs: net.servers.get(b.address)!.logs,
+    bBooks: {
+      lockedIn: (await readBooks(tx, b.username, a)).lockedIn,
+      inFlight: await readInFlight(tx, b.username, a),
+    },
+  };
+}
+
+Deno.test("a lock that would hold more than the neighbour's share is refused, and the buyer learns why", async () => {
+  const { reason, logs, bBooks } = await lockRefusedAtB({}, [30n, 30n]);
+  assert.equal(reason, Reason.PeerCreditLimit);
+  assert.equal(bBooks.lockedIn, 30n, "only the second payment's lock is held at b");
+  const line = logs.find((l) => l.includes("lock-refused-limit"));
+  assert.ok(line, "the refusal is logged");
+  assert.match(line, /neighbour=a@s1\.test/);
+});
+
+Deno.test("a lock beyond the payments in flight with one neighbour is refused, and the buyer learns why", async () => {
+  const { reason, logs, bBooks } = await lockRefusedAtB({ peerPaymentsInFlight: 1 }, [10n, 10n]);
+  assert.equal(reason, Reason.PeerPaymentsLimit);
+  assert.equal(bBooks.inFlight, 1, "b counts one payment in flight with a");
+  assert.ok(logs.some((l) => l.includes("lock-refused-limit") && l.includes("payments in flight")));
+});
+
+Deno.test("the count of payments in flight with a neighbour follows the records, and ends at zero", async () => {
+  await using net = new LocalNetwork();
+  const accounts = await chain(net, [100n, 100n]);
+  const [a, b, c] = accounts;
+  holdAtB(net, accounts, new Set());
+  const ids = [await pay(net, a, c, 5n), await pay(net, a, c, 5n)];
+  const bTx = () => new Tx(net.servers.get(b.address)!.node.store);
+  for (const id of ids) {
+    await eventually(async () => (await stateAt(net, b, id)) === LOCKING || undefined);
+  }
+  assert.deepEqual(
+    [await readInFlight(bTx(), b.username, a), await readInFlight(bTx(), b.username, c)],
+    [2, 2],
+  );
+  for (const id of ids) assert.equal((await ended(net, a, id)).reason, Reason.LockExpired);
+  await eventually(async () =>
+    (await readInFlight(bTx(), b.username, a)) + (await readInFlight(bTx(), b.username, c)) ===
+      0 || undefined
+  );
+});
+
+Deno.test("one neighbour opens at most its share of searches; the account's own payments and other neighbours still get slots", async (t) => {
+  await using net = new LocalNetwork({
+    ...FAST_LIMITS,
+    maxSearchesPerAccount: 4,
+    peerSearches: 2,
+    ownSearchesReserved: 1,
+  });
+  // b has three peers: a (the flooder), c and d.
+  const [a, b, c] = await chain(net, [100n, 100n]);
+  const d = { username: "d", address: c.address };
+  await net.account(d);
+  await net.peers(b, d);
+  await api.setTrustline(net.client(b), d, 100n);
+  const bNode = net.servers.get(b.address)!.node;
+  const probe = async (from: AccountRef) => {
+    const args = searchArgs.encode({
+      id: crypto.getRandomValues(new Uint8Array(32)),
+      amount: 1n,
+      front: 0,
+      round: 1,
+    });
+    await bNode.receive(await net.forge(from, b, ServerCommand.Search, args));
+    await bNode.store.barrier();
+  };
+  const held = () => bNode.search.table.openedBy(b.username, a);
+
+  await t.step("a's probes beyond its share of 2 are refused and logged", async () => {
+    for (let i = 0; i < 5; i++) await probe(a);
+    assert.equal(held(), 2);
+    const refusals = net.servers.get(b.address)!.logs.filter((l) =>
+      l.includes("search-refused-limit") && l.includes(`neighbour=${formatAccountRef(a)}`)
+    );
+    assert.equal(refusals.length, 3);
+  });
+  await t.step("another neighbour still opens one; then the last slot is kept for b", async () => {
+    await probe(d);
+    await probe(d);
+    assert.equal(bNode.search.table.openedBy(b.username, d), 1, "neighbours share 3 of 4 slots");
+  });
+  await t.step("b's own payment takes the reserved slot", async () => {
+    const id = crypto.getRandomValues(new Uint8Array(32));
+    await api.newPaymentIn(net.client(b), a, id, 1n);
+    assert.equal((await api.getPayment(net.client(b), id)).state, 1, "b's payment is searching");
+  });
+});
