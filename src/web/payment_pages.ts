@@ -81,6 +81,7 @@ export function receivePage(wallet: Wallet): Page {
     const id = crypto.getRandomValues(new Uint8Array(32));
     await newPaymentIn(wallet.client, buyer, id, amount);
     invoiceText.value = formatInvoice({ seller: wallet.me, amount, id });
+    byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;
     copied.textContent = "";
     result.hidden = false;

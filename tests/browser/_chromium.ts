@@ -341,6 +341,17 @@ export class Tab {
     });
   }
 
+  /** Answers every `confirm()` of the page with OK, as a member who means it would. */
+  acceptDialogs(): void {
+    this.#browser.listen((message) => {
+      if (
+        message.sessionId === this.#session && message.method === "Page.javascriptDialogOpening"
+      ) {
+        this.#send("Page.handleJavaScriptDialog", { accept: true }).catch(() => {});
+      }
+    });
+  }
+
   /** A PNG of the whole page (brought to the front first: a tab behind another is not drawn). */
   async screenshot(): Promise<Uint8Array> {
     await this.#send("Page.bringToFront");

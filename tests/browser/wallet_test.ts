@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { toHex } from "../../src/auth/keys.ts";
 import * as api from "../../src/client/commands.ts";
 import { formatAccountRef } from "../../src/wire/names.ts";
+import { Reason, reasonText } from "../../src/wire/reasons.ts";
 import { standing } from "../../src/web/words.ts";
 import {
   type Account,
@@ -190,6 +191,25 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     },
   );
 
+  await t.step("a payment no path can carry fails, and the page says why in words", async () => {
+    await visit(aliceTab, "pay");
+    const id = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    await aliceTab.tabTo("pay-seller");
+    await aliceTab.type(formatAccountRef(carol.ref));
+    await aliceTab.press("Tab");
+    await aliceTab.type("1000");
+    await aliceTab.press("Tab");
+    await aliceTab.type(id);
+    await aliceTab.press("Enter");
+    await aliceTab.waitFor(`location.hash === "#payment/${id}"`);
+    await aliceTab.waitFor(
+      `document.getElementById("payment-state").textContent.startsWith("failed")`,
+      20_000,
+    );
+    assert.equal(await aliceTab.text("#payment-state"), `failed: ${reasonText(Reason.NoPath)}`);
+    await screenshot(aliceTab, "payment-failed");
+  });
+
   await t.step("carol's page saw it complete too, and lists it", async () => {
     await carolTab.waitFor(`document.getElementById("receive-state").textContent === "completed"`);
     await visit(carolTab, "payments");
@@ -243,6 +263,36 @@ Deno.test("a member pays a member of another server through a hop, in two browse
       assert.deepEqual(second.problems, []);
     },
   );
+
+  await t.step("every field has a label, every page a heading, every image a text", async () => {
+    const unlabelled = await aliceTab.evaluate<string[]>(`[
+      ...[...document.querySelectorAll("input, textarea, select")]
+        .filter((field) => field.labels.length === 0).map((field) => field.id),
+      ...[...document.querySelectorAll("main > section")]
+        .filter((page) => page.querySelectorAll("h1").length !== 1).map((page) => page.id),
+      ...[...document.querySelectorAll("img")].filter((img) => !img.hasAttribute("alt")).map((img) => img.src),
+      ...[...document.querySelectorAll("button")].filter((b) => b.textContent.trim() === "").map((b) => b.id),
+    ]`);
+    assert.deepEqual(unlabelled, []);
+  });
+
+  await t.step("forgetting the key removes it from the browser", async () => {
+    const tab = await browser.open(first.url);
+    tab.acceptDialogs();
+    await tab.waitFor(`!document.getElementById("page-peers").hidden`);
+    await tab.click("#forget");
+    await tab.waitFor(`!document.getElementById("page-key").hidden`);
+    const stored = await tab.evaluate<number>(`
+      new Promise((resolve) => {
+        const open = indexedDB.open("ripple-wallet");
+        open.onsuccess = () => {
+          const count = open.result.transaction("account").objectStore("account").count();
+          count.onsuccess = () => (resolve(count.result), open.result.close());
+        };
+      })`);
+    assert.equal(stored, 0);
+    assert.deepEqual(tab.problems, []);
+  });
 
   await t.step("no page logged an error or broke its Content-Security-Policy", () => {
     assert.deepEqual(aliceTab.problems, []);

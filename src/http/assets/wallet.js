@@ -1074,6 +1074,7 @@ function receivePage(wallet) {
       amount,
       id
     });
+    byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;
     copied.textContent = "";
     result.hidden = false;
