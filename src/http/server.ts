@@ -74,7 +74,7 @@ export class HttpServer {
         options.logger.error("http-failed", { error: describe(error) });
         return answer(500, null, { "Cache-Control": "no-store" });
       },
-    }, (request, info) => this.#serve(request, info.remoteAddr.hostname));
+    }, (request, info) => this.#serve(request, requestSource(request, info.remoteAddr.hostname)));
     this.addr = server.addr;
     this.finished = server.finished;
   }
@@ -90,11 +90,11 @@ export class HttpServer {
     await this.finished;
   }
 
-  async #serve(request: Request, remote: string): Promise<Response> {
+  async #serve(request: Request, source: string): Promise<Response> {
     const path = new URL(request.url).pathname;
     const refuse = (refusal: Refusal) => {
       this.#options.logger.warn("http-refused", {
-        remote,
+        source,
         method: printable(request.method),
         path: printable(path),
         status: refusal.status,
@@ -169,6 +169,27 @@ export class HttpServer {
 }
 
 const RETRY = { "Retry-After": "1" };
+
+/** An IPv4 or IPv6 address as a proxy writes it; anything else in the header is not trusted. */
+const IP_ADDRESS = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:.]{2,45})$/;
+
+/**
+ * Where a request comes from: the last address of `X-Forwarded-For`, which the reverse
+ * proxy in front sets or appends (the HTTP side listens only on loopback, so only a process
+ * on this machine can send the header), or else the connection's own address.
+ *
+ * @example
+ * ```ts
+ * import { requestSource } from "./server.ts";
+ * const request = new Request("http://127.0.0.1/", { headers: { "X-Forwarded-For": "10.0.0.1, 192.0.2.7" } });
+ * requestSource(request, "127.0.0.1"); // "192.0.2.7"
+ * requestSource(new Request("http://127.0.0.1/"), "127.0.0.1"); // "127.0.0.1"
+ * ```
+ */
+export function requestSource(request: Request, remote: string): string {
+  const forwarded = request.headers.get("X-Forwarded-For")?.split(",").at(-1)?.trim();
+  return forwarded !== undefined && IP_ADDRESS.test(forwarded) ? forwarded : remote;
+}
 
 function sizeRefusal(size: number): Refusal {
   return size > DATAGRAM_SIZE

@@ -50,7 +50,8 @@ function followPayment(
           : `${words.state}${words.reason ? `: ${words.reason}` : ""}`;
         show(text, status.state === 7);
         onError(null);
-        if (words.final) return;
+        // An unknown payment stays unknown: only this account's own requests create one.
+        if (words.final || status.state === 0) return;
       } catch (caught) {
         onError(caught);
       }

@@ -1042,7 +1042,7 @@ function followPayment(client, id, show2, onError) {
         const text = status.state === 0 ? "unknown to this account" : `${words.state}${words.reason ? `: ${words.reason}` : ""}`;
         show2(text, status.state === 7);
         onError(null);
-        if (words.final) return;
+        if (words.final || status.state === 0) return;
       } catch (caught) {
         onError(caught);
       }
