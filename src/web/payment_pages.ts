@@ -2,27 +2,13 @@
 
 import { fromHex, toHex } from "../auth/keys.ts";
 import type { Client } from "../client/client.ts";
-import {
-  getPayment,
-  listPayments,
-  newPaymentIn,
-  newPaymentOut,
-  type PaymentSummary,
-} from "../client/commands.ts";
+import { getPayment, listPayments, newPaymentIn, newPaymentOut } from "../client/commands.ts";
 import { formatInvoice, parseInvoice } from "../client/invoice.ts";
 import { formatAccountRef } from "../wire/names.ts";
 import { formatAmount, parseAmount } from "./amounts.ts";
-import {
-  byId,
-  fillRows,
-  onSubmit,
-  type Page,
-  pageLink,
-  showError,
-  sleep,
-  type Wallet,
-} from "./dom.ts";
+import { byId, onSubmit, type Page, pageLink, showError, sleep, type Wallet } from "./dom.ts";
 import { peerArg } from "./peers_page.ts";
+import { allEntries, tablePage } from "./table_page.ts";
 import { paymentWords } from "./words.ts";
 
 /** How often a payment in flight is asked about. */
@@ -146,51 +132,23 @@ export function payPage(wallet: Wallet): Page {
   return { enter() {} };
 }
 
-/** Every payment of the account, page after page of client command 10. */
-async function allPayments(client: Client): Promise<PaymentSummary[]> {
-  const payments: PaymentSummary[] = [];
-  for (;;) {
-    const page = await listPayments(client, payments.length);
-    payments.push(...page.payments);
-    if (page.payments.length === 0 || payments.length >= page.total) return payments;
-  }
-}
-
 /** The payments page: in flight first, then ended, each a link to its own page. */
 export function paymentsPage(wallet: Wallet): Page {
-  const body = byId("payments-rows", HTMLTableSectionElement);
-  const empty = byId("payments-empty", HTMLParagraphElement);
-  const error = byId("payments-error", HTMLParagraphElement);
-  const refresh = byId("payments-refresh", HTMLButtonElement);
-  const show = async () => {
-    refresh.disabled = true;
-    body.setAttribute("aria-busy", "true");
-    try {
-      const payments = await allPayments(wallet.client);
-      fillRows(
-        body,
-        payments.map((p) => {
-          const words = paymentWords(p);
-          const hex = toHex(p.id);
-          return [
-            pageLink(`${hex.slice(0, 12)}…`, `payment/${hex}`),
-            words.role,
-            formatAmount(p.amount),
-            `${words.state}${words.reason ? `: ${words.reason}` : ""}`,
-          ];
-        }),
-      );
-      empty.hidden = payments.length > 0;
-      showError(error, null);
-    } catch (caught) {
-      showError(error, caught);
-    } finally {
-      refresh.disabled = false;
-      body.removeAttribute("aria-busy");
-    }
-  };
-  refresh.addEventListener("click", show);
-  return { enter: show };
+  const load = () =>
+    allEntries(async (offset) => {
+      const page = await listPayments(wallet.client, offset);
+      return { total: page.total, entries: page.payments };
+    });
+  return tablePage("payments", load, (p) => {
+    const words = paymentWords(p);
+    const hex = toHex(p.id);
+    return [
+      pageLink(`${hex.slice(0, 12)}…`, `payment/${hex}`),
+      words.role,
+      formatAmount(p.amount),
+      `${words.state}${words.reason ? `: ${words.reason}` : ""}`,
+    ];
+  });
 }
 
 /** One payment's page: its id, role and amount, and its state as it changes, until it ends. */

@@ -4,53 +4,29 @@ import type { Client } from "../client/client.ts";
 import { getTrustlineOut, listPeers, type PeerSummary, setTrustline } from "../client/commands.ts";
 import { formatAccountRef, NameError, parseAccountRef } from "../wire/names.ts";
 import { formatAmount, parseAmount } from "./amounts.ts";
-import { byId, fillRows, onSubmit, type Page, showError, sleep, type Wallet } from "./dom.ts";
+import { byId, onSubmit, type Page, sleep, type Wallet } from "./dom.ts";
+import { allEntries, tablePage } from "./table_page.ts";
 import { standing } from "./words.ts";
 
 /** Every peer of the account, page after page of client command 9. */
-export async function allPeers(client: Client): Promise<PeerSummary[]> {
-  const peers: PeerSummary[] = [];
-  for (;;) {
-    const page = await listPeers(client, peers.length);
-    peers.push(...page.peers);
-    if (page.peers.length === 0 || peers.length >= page.total) return peers;
-  }
+export function allPeers(client: Client): Promise<PeerSummary[]> {
+  return allEntries(async (offset) => {
+    const page = await listPeers(client, offset);
+    return { total: page.total, entries: page.peers };
+  });
 }
 
 /** The peers page: who the member's peers are, what each side trusts the other for, who owes whom. */
 export function peersPage(wallet: Wallet): Page {
-  const body = byId("peers-rows", HTMLTableSectionElement);
-  const empty = byId("peers-empty", HTMLParagraphElement);
-  const error = byId("peers-error", HTMLParagraphElement);
-  const refresh = byId("peers-refresh", HTMLButtonElement);
-  const show = async () => {
-    refresh.disabled = true;
-    body.setAttribute("aria-busy", "true");
-    try {
-      const peers = await allPeers(wallet.client);
-      fillRows(
-        body,
-        peers.map((p) => {
-          const name = formatAccountRef(p.peer);
-          return [
-            name,
-            formatAmount(p.trustlineOut),
-            formatAmount(p.trustlineIn),
-            standing(p.balance, name),
-          ];
-        }),
-      );
-      empty.hidden = peers.length > 0;
-      showError(error, null);
-    } catch (caught) {
-      showError(error, caught);
-    } finally {
-      refresh.disabled = false;
-      body.removeAttribute("aria-busy");
-    }
-  };
-  refresh.addEventListener("click", show);
-  return { enter: show };
+  return tablePage("peers", () => allPeers(wallet.client), (p) => {
+    const name = formatAccountRef(p.peer);
+    return [
+      name,
+      formatAmount(p.trustlineOut),
+      formatAmount(p.trustlineIn),
+      standing(p.balance, name),
+    ];
+  });
 }
 
 /** How long the trustline page waits for the peer's server to confirm a change. */

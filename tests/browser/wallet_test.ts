@@ -22,7 +22,6 @@ import {
   tempDir,
   waitForLog,
 } from "../integration/harness.ts";
-import { startWalletServer } from "../http/_wallet_server.ts";
 import { Browser, type Tab } from "./_chromium.ts";
 
 const SCREENSHOTS = Deno.env.get("RIPPLE_SCREENSHOTS") === "1";
@@ -62,12 +61,13 @@ async function visit(tab: Tab, page: string): Promise<void> {
 
 Deno.test("a member pays a member of another server through a hop, in two browser pages", async (t) => {
   await using counters = await tempDir();
-  await using first = await startWalletServer({ host: "127.0.0.2" });
-  await using hop = await startServer({ host: "127.0.0.3" });
-  await using last = await startWalletServer({ host: "127.0.0.4" });
-  const alice = await addAccount(first.server, "alice");
-  const bob = await addAccount(hop, "bob");
-  const carol = await addAccount(last.server, "carol");
+  await using aliceServer = await startServer({ host: "127.0.0.2", http: true });
+  await using bobServer = await startServer({ host: "127.0.0.3" });
+  await using carolServer = await startServer({ host: "127.0.0.4", http: true });
+  const [alicePage, carolPage] = [aliceServer.walletUrl!, carolServer.walletUrl!];
+  const alice = await addAccount(aliceServer, "alice");
+  const bob = await addAccount(bobServer, "bob");
+  const carol = await addAccount(carolServer, "carol");
   await addPeers(alice, bob);
   await addPeers(bob, carol);
   // bob lets alice owe him 100; he has no page, so he uses the client library.
@@ -77,7 +77,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
   let aliceTab: Tab;
 
   await t.step("carol pastes her account and key, with the keyboard only", async () => {
-    carolTab = await browser.open(last.url);
+    carolTab = await browser.open(carolPage);
     await carolTab.waitFor(`!document.getElementById("page-key").hidden`);
     assert.equal(await carolTab.focused(), "key-account");
     await carolTab.type("carol");
@@ -99,9 +99,9 @@ Deno.test("a member pays a member of another server through a hop, in two browse
   await t.step(
     "alice opens the link her operator handed over; the key leaves the address",
     async () => {
-      aliceTab = await browser.open(`${first.url}#account=alice&key=${toHex(alice.key)}`);
+      aliceTab = await browser.open(`${alicePage}#account=alice&key=${toHex(alice.key)}`);
       await aliceTab.waitFor(`!document.getElementById("page-peers").hidden`);
-      assert.equal(await aliceTab.evaluate("location.href"), first.url);
+      assert.equal(await aliceTab.evaluate("location.href"), alicePage);
       await aliceTab.waitFor(`document.querySelectorAll("#peers-rows tr").length === 1`);
       assert.deepEqual(await aliceTab.rows("#peers-rows"), [[
         formatAccountRef(bob.ref),
@@ -225,10 +225,10 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     assert.deepEqual([aliceOwes, carolIsOwed], [-25n, 25n]);
     // The CLI's counters are now ahead of the pages': their next requests are answered
     // `replay`, with the server's last counter, signed, and the pages move past it.
-    const since = first.server.logs().length;
+    const since = aliceServer.logs().length;
     await visit(aliceTab, "peers");
     await aliceTab.waitFor(`!document.getElementById("peers-rows").ariaBusy`);
-    await waitForLog(first.server, ["replay", "account=alice"], { since });
+    await waitForLog(aliceServer, ["replay", "account=alice"], { since });
     assert.equal(
       await pageStanding(aliceTab, bob),
       standing(aliceOwes, formatAccountRef(bob.ref)),
@@ -246,7 +246,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
   await t.step(
     "a second tab of alice's shares her key and counter; both keep working",
     async () => {
-      const second = await browser.open(first.url);
+      const second = await browser.open(alicePage);
       await second.waitFor(`document.querySelectorAll("#peers-rows tr").length === 1`);
       await Promise.all(
         [aliceTab, second].map(async (tab) => {
@@ -277,7 +277,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
   });
 
   await t.step("forgetting the key removes it from the browser", async () => {
-    const tab = await browser.open(first.url);
+    const tab = await browser.open(alicePage);
     tab.acceptDialogs();
     await tab.waitFor(`!document.getElementById("page-peers").hidden`);
     await tab.click("#forget");

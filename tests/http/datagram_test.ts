@@ -4,56 +4,33 @@
  */
 
 import assert from "node:assert/strict";
-import { MemoryCounterStore } from "../../src/client/counter_store.ts";
-import * as commands from "../../src/client/commands.ts";
 import { Deadline, withSignal, writeAll } from "../../src/core/deadline.ts";
 import { CONTENT_SECURITY_POLICY } from "../../src/http/headers.ts";
 import {
-  type Account,
-  addAccount,
-  addPeers,
+  aliceAndBob,
+  clientFields,
+  LAST_COUNTER,
+  randomKey,
+  serverFields,
+  settle,
+} from "../integration/_bad_input.ts";
+import {
   answerMac,
   changesNothing,
-  clientFor,
-  freePort,
   rawDatagram,
-  type RawFields,
+  type RippleServer,
   sendRaw,
   splitAnswer,
-  tempDir,
 } from "../integration/harness.ts";
-import { startWalletServer, type WalletServer } from "./_wallet_server.ts";
 
 const ZERO_MAC = new Uint8Array(32);
-/** The counter of alice's last accepted request, set up before the checks. */
-const LAST_COUNTER = 7;
 const OCTETS = { "Content-Type": "application/octet-stream" };
 
-/** alice on a server with the wallet (its datadir in a temporary root); bob her peer elsewhere. */
+/** alice's server, with the server, settled (her last counter is {@linkcode LAST_COUNTER}). */
 async function setup(args: string[] = []) {
-  await using cleanup = new AsyncDisposableStack();
-  const root = cleanup.use(await tempDir());
-  const wallet = cleanup.use(
-    await startWalletServer({ host: "127.0.0.2", datadir: `${root.path}/alice`, args }),
-  );
-  const alice = await addAccount(wallet.server, "alice");
-  const bobHost = { address: `127.0.0.3:${freePort("127.0.0.3")}`, datadir: `${root.path}/bob` };
-  const bob = await addAccount(bobHost, "bob");
-  const peerKey = await addPeers(alice, bob);
-  const counters = new MemoryCounterStore();
-  await counters.recover(LAST_COUNTER - 1);
-  await commands.getTrustlineOut(clientFor(alice, { counters }), bob.ref);
-  // A restart checkpoints the journal into the files, so the disk holds still from here on.
-  await wallet.server.restart();
-  const owned = cleanup.move();
-  return {
-    root: root.path,
-    wallet,
-    alice,
-    bob,
-    peerKey,
-    [Symbol.asyncDispose]: () => owned.disposeAsync(),
-  };
+  const fixture = await aliceAndBob({ http: true, args });
+  await settle(fixture);
+  return fixture;
 }
 
 /** What came back from the HTTP side, body read in full. */
@@ -64,11 +41,11 @@ interface HttpReply {
 }
 
 async function request(
-  wallet: WalletServer,
+  server: RippleServer,
   path: string,
   init: RequestInit = {},
 ): Promise<HttpReply> {
-  const response = await fetch(new URL(path, wallet.url), init);
+  const response = await fetch(new URL(path, server.walletUrl), init);
   return {
     status: response.status,
     headers: response.headers,
@@ -76,19 +53,8 @@ async function request(
   };
 }
 
-function post(wallet: WalletServer, body: Uint8Array, headers: HeadersInit = OCTETS) {
-  return request(wallet, "/datagram", { method: "POST", headers, body: body as BufferSource });
-}
-
-function clientFields(alice: Account, bob: Account, fields: Partial<RawFields> = {}): RawFields {
-  return {
-    command: 4, // get trustline out
-    username: alice.username,
-    peerUsername: bob.username,
-    peerAddress: bob.address,
-    counter: LAST_COUNTER + 1,
-    ...fields,
-  };
+function post(server: RippleServer, body: Uint8Array, headers: HeadersInit = OCTETS) {
+  return request(server, "/datagram", { method: "POST", headers, body: body as BufferSource });
 }
 
 /** A refusal at the HTTP level: the status, the security headers, and not a byte of body. */
@@ -105,8 +71,8 @@ function assertRefused(reply: HttpReply, status: number): void {
  * the connection open after answering (see docs/protocol.md, the HTTP side), so the test
  * does not wait for it to close.
  */
-async function rawHttp(wallet: WalletServer, head: string, body: Uint8Array = new Uint8Array()) {
-  const url = new URL(wallet.url);
+async function rawHttp(server: RippleServer, head: string, body: Uint8Array = new Uint8Array()) {
+  const url = new URL(server.walletUrl!);
   using deadline = new Deadline(8_000);
   using conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
   const started = performance.now();
@@ -125,8 +91,7 @@ async function rawHttp(wallet: WalletServer, head: string, body: Uint8Array = ne
 
 Deno.test("bad input at POST /datagram gets its documented answer and changes nothing", async (t) => {
   await using fixture = await setup(["--read-timeout-ms", "1000"]);
-  const { root, wallet, alice, bob, peerKey } = fixture;
-  const { server } = wallet;
+  const { root, server, alice, bob, peerKey } = fixture;
   const valid = () => rawDatagram(clientFields(alice, bob), alice.key);
 
   await t.step("wrong methods: 405, with the methods that are allowed", async () => {
@@ -135,7 +100,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
         server,
         root,
         ["http-refused", `method=${method}`, "status=405"],
-        () => request(wallet, "/datagram", { method }),
+        () => request(server, "/datagram", { method }),
       );
       assertRefused(reply, 405);
       assert.equal(reply.headers.get("Allow"), "POST");
@@ -145,7 +110,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
       root,
       ["http-refused", "method=POST", "path=/", "status=405"],
       async () =>
-        request(wallet, "/", {
+        request(server, "/", {
           method: "POST",
           headers: OCTETS,
           body: await valid() as BufferSource,
@@ -164,7 +129,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
         server,
         root,
         ["http-refused", `status=${status}`],
-        () => post(wallet, body),
+        () => post(server, body),
       );
       assertRefused(reply, status);
     }
@@ -175,7 +140,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
     async () => {
       const big = new Uint8Array(1 << 20);
       assertRefused(
-        await changesNothing(server, root, ["http-refused", "status=413"], () => post(wallet, big)),
+        await changesNothing(server, root, ["http-refused", "status=413"], () => post(server, big)),
         413,
       );
       // No Content-Length: the server stops reading after 390 bytes.
@@ -185,7 +150,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
         ["http-refused", "status=413"],
         () =>
           rawHttp(
-            wallet,
+            server,
             "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
               "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
               "8000\r\n",
@@ -202,7 +167,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
         server,
         root,
         ["http-refused", "status=415"],
-        async () => post(wallet, await valid(), { "Content-Type": type }),
+        async () => post(server, await valid(), { "Content-Type": type }),
       );
       assertRefused(reply, 415);
     }
@@ -216,7 +181,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
       ["http-refused", "status=408"],
       () =>
         rawHttp(
-          wallet,
+          server,
           "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
             "Content-Type: application/octet-stream\r\nContent-Length: 389\r\n\r\n",
           whole.subarray(0, 100),
@@ -233,7 +198,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
         server,
         root,
         ["replay", "account=alice", `counter=${counter}`, `last=${LAST_COUNTER}`],
-        () => post(wallet, datagram),
+        () => post(server, datagram),
       );
       assert.equal(reply.status, 200);
       assert.equal(reply.headers.get("Content-Type"), "application/octet-stream");
@@ -247,13 +212,13 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
   await t.step("a wrong signature: unauthorized with a zero mac, as on TCP", async () => {
     const forged = await rawDatagram(
       clientFields(alice, bob),
-      crypto.getRandomValues(new Uint8Array(32)),
+      randomKey(),
     );
     const reply = await changesNothing(
       server,
       root,
       ["bad-signature", "account=alice"],
-      () => post(wallet, forged),
+      () => post(server, forged),
     );
     const answer = splitAnswer(reply.body);
     assert.deepEqual([reply.status, answer.status, answer.mac], [200, 2, ZERO_MAC]);
@@ -275,7 +240,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
       server,
       root,
       ["datagram-rejected", "invalid peer username"],
-      () => post(wallet, datagram),
+      () => post(server, datagram),
     );
     const answer = splitAnswer(reply.body);
     assert.deepEqual([answer.status, answer.mac], [1, ZERO_MAC]);
@@ -284,22 +249,13 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
   await t.step(
     "a server datagram is not taken over HTTP, even signed with the peer key",
     async () => {
-      const setTrustline = new Uint8Array(12);
-      new DataView(setTrustline.buffer).setBigUint64(0, 1000n);
-      new DataView(setTrustline.buffer).setUint32(8, 1);
-      const datagram = await rawDatagram({
-        command: 128, // server set trustline: would write trustline_in.txt if accepted
-        username: alice.username,
-        peerUsername: bob.username,
-        peerAddress: bob.address,
-        args: setTrustline,
-        counter: 1,
-      }, peerKey);
+      // Set trustline: it would write trustline_in.txt if it were accepted.
+      const datagram = await rawDatagram(serverFields(alice, bob), peerKey);
       const reply = await changesNothing(
         server,
         root,
         ["http-refused", "status=400", "server datagrams go to the TCP port"],
-        () => post(wallet, datagram),
+        () => post(server, datagram),
       );
       assertRefused(reply, 400);
     },
@@ -313,7 +269,7 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
         server,
         root,
         ["http-refused", "status=404"],
-        () => request(wallet, path),
+        () => request(server, path),
       );
       assertRefused(reply, 404);
     }
@@ -322,22 +278,22 @@ Deno.test("bad input at POST /datagram gets its documented answer and changes no
 
 Deno.test("a valid datagram over HTTP is answered with the signed answer bytes only", async () => {
   await using fixture = await setup();
-  const { wallet, alice, bob } = fixture;
+  const { server, alice, bob } = fixture;
   const datagram = await rawDatagram(clientFields(alice, bob), alice.key);
-  const reply = await post(wallet, datagram);
+  const reply = await post(server, datagram);
   assert.equal(reply.status, 200);
   assert.equal(reply.headers.get("Cache-Control"), "no-store");
   const answer = splitAnswer(reply.body);
   assert.equal(answer.status, 0);
   assert.deepEqual(answer.mac, await answerMac(alice.key, datagram.slice(357), answer));
-  const again = splitAnswer((await post(wallet, datagram)).body);
+  const again = splitAnswer((await post(server, datagram)).body);
   assert.equal(again.status, 3, "the counter is used up, as on TCP: the same datagram is a replay");
   assert.deepEqual(again.body, new Uint8Array([0, 0, 0, LAST_COUNTER + 1]));
 });
 
 Deno.test("the page and its files carry a strict Content-Security-Policy and the security headers", async () => {
   await using fixture = await setup();
-  const { wallet } = fixture;
+  const { server } = fixture;
   for (
     const [path, type] of [
       ["/", "text/html; charset=utf-8"],
@@ -347,7 +303,7 @@ Deno.test("the page and its files carry a strict Content-Security-Policy and the
       ["/server.json", "application/json"],
     ]
   ) {
-    const reply = await request(wallet, path);
+    const reply = await request(server, path);
     assert.equal(reply.status, 200, path);
     assert.equal(reply.headers.get("Content-Type"), type, path);
     assert.ok(reply.body.length > 0, path);
@@ -361,43 +317,43 @@ Deno.test("the page and its files carry a strict Content-Security-Policy and the
     assert.equal(headers["cross-origin-opener-policy"], "same-origin");
   }
   assert.deepEqual(
-    JSON.parse(new TextDecoder().decode((await request(wallet, "/server.json")).body)),
+    JSON.parse(new TextDecoder().decode((await request(server, "/server.json")).body)),
     {
-      address: wallet.server.address,
+      address: server.address,
       searchTimeoutMs: 30_000,
     },
   );
-  const page = await request(wallet, "/");
+  const page = await request(server, "/");
   const etag = page.headers.get("ETag")!;
-  const again = await request(wallet, "/", { headers: { "If-None-Match": etag } });
+  const again = await request(server, "/", { headers: { "If-None-Match": etag } });
   assert.deepEqual([again.status, again.body.length], [304, 0]);
-  const head = await request(wallet, "/wallet.js", { method: "HEAD" });
+  const head = await request(server, "/wallet.js", { method: "HEAD" });
   assert.deepEqual([head.status, head.body.length], [200, 0]);
 });
 
 Deno.test("requests beyond max_connections at once are answered 503 until one ends", async () => {
   await using fixture = await setup(["--max-connections", "2", "--read-timeout-ms", "1500"]);
-  const { wallet, alice, bob } = fixture;
+  const { server, alice, bob } = fixture;
   const stalled = async () => {
     const whole = await rawDatagram(clientFields(alice, bob), alice.key);
     return await rawHttp(
-      wallet,
+      server,
       "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
         "Content-Type: application/octet-stream\r\nContent-Length: 389\r\n\r\n",
       whole.subarray(0, 10),
     );
   };
   const held = [stalled(), stalled()];
-  const since = wallet.server.logs().length;
+  const since = server.logs().length;
   let busy: HttpReply | null = null;
   // The two stalled requests take both places once the server has read their headers.
   for (let i = 0; i < 50 && busy?.status !== 503; i++) {
-    busy = await request(wallet, "/");
+    busy = await request(server, "/");
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   assertRefused(busy!, 503);
   assert.equal(busy!.headers.get("Retry-After"), "1");
-  assert.ok(wallet.server.logs().slice(since).some((line) => line.includes("too many requests")));
+  assert.ok(server.logs().slice(since).some((line) => line.includes("too many requests")));
   assert.deepEqual((await Promise.all(held)).map((reply) => reply.status), [408, 408]);
-  assert.equal((await request(wallet, "/")).status, 200);
+  assert.equal((await request(server, "/")).status, 200);
 });

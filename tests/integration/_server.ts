@@ -58,6 +58,8 @@ export interface ServerOptions {
   publicAddress?: string;
   /** More `ripple serve` flags, e.g. time-outs. */
   args?: string[];
+  /** Serve the web wallet too (`--http`), on a free port of `host`. */
+  http?: boolean;
 }
 
 /** A running (or stopped) `ripple serve` process. */
@@ -69,6 +71,8 @@ export interface RippleServer extends AsyncDisposable {
   /** `host:port`: where the server listens, and where its clients connect. */
   readonly listenAddress: string;
   readonly datadir: string;
+  /** `http://host:port/`, the web wallet's page, when the server serves it. */
+  readonly walletUrl?: string;
   readonly running: boolean;
   /** Every log line the server wrote on stderr, across restarts. */
   logs(): string[];
@@ -121,7 +125,7 @@ export interface ServerGroup extends AsyncDisposable {
  */
 export async function startServers(
   hosts: string[],
-  options: Pick<ServerOptions, "logLevel" | "args"> = {},
+  options: Pick<ServerOptions, "logLevel" | "args" | "http"> = {},
 ): Promise<ServerGroup> {
   const started = await Promise.allSettled(
     hosts.map((host) => startServer({ ...options, host })),
@@ -146,6 +150,7 @@ class ServerProcess implements RippleServer {
   readonly address: string;
   readonly listenAddress: string;
   readonly datadir: string;
+  readonly walletUrl?: string;
   #owned: boolean;
   #logLevel: string;
   #args: string[];
@@ -162,6 +167,11 @@ class ServerProcess implements RippleServer {
     this.#owned = owned;
     this.#logLevel = options.logLevel ?? "info";
     this.#args = options.args ?? [];
+    if (options.http) {
+      const httpPort = freePort(host);
+      this.walletUrl = `http://${host}:${httpPort}/`;
+      this.#args = ["--http", `${host}:${httpPort}`, ...this.#args];
+    }
   }
 
   get running(): boolean {

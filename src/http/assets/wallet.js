@@ -938,35 +938,27 @@ function parseInvoice(text) {
   };
 }
 
-// src/web/peers_page.ts
-async function allPeers(client) {
-  const peers = [];
+// src/web/table_page.ts
+async function allEntries(page) {
+  const entries = [];
   for (; ; ) {
-    const page = await listPeers(client, peers.length);
-    peers.push(...page.peers);
-    if (page.peers.length === 0 || peers.length >= page.total) return peers;
+    const next = await page(entries.length);
+    entries.push(...next.entries);
+    if (next.entries.length === 0 || entries.length >= next.total) return entries;
   }
 }
-function peersPage(wallet) {
-  const body = byId("peers-rows", HTMLTableSectionElement);
-  const empty = byId("peers-empty", HTMLParagraphElement);
-  const error = byId("peers-error", HTMLParagraphElement);
-  const refresh = byId("peers-refresh", HTMLButtonElement);
+function tablePage(name, load, row) {
+  const body = byId(`${name}-rows`, HTMLTableSectionElement);
+  const empty = byId(`${name}-empty`, HTMLParagraphElement);
+  const error = byId(`${name}-error`, HTMLParagraphElement);
+  const refresh = byId(`${name}-refresh`, HTMLButtonElement);
   const show2 = async () => {
     refresh.disabled = true;
     body.setAttribute("aria-busy", "true");
     try {
-      const peers = await allPeers(wallet.client);
-      fillRows(body, peers.map((p) => {
-        const name = formatAccountRef(p.peer);
-        return [
-          name,
-          formatAmount(p.trustlineOut),
-          formatAmount(p.trustlineIn),
-          standing(p.balance, name)
-        ];
-      }));
-      empty.hidden = peers.length > 0;
+      const entries = await load();
+      fillRows(body, entries.map(row));
+      empty.hidden = entries.length > 0;
       showError(error, null);
     } catch (caught) {
       showError(error, caught);
@@ -979,6 +971,28 @@ function peersPage(wallet) {
   return {
     enter: show2
   };
+}
+
+// src/web/peers_page.ts
+function allPeers(client) {
+  return allEntries(async (offset) => {
+    const page = await listPeers(client, offset);
+    return {
+      total: page.total,
+      entries: page.peers
+    };
+  });
+}
+function peersPage(wallet) {
+  return tablePage("peers", () => allPeers(wallet.client), (p) => {
+    const name = formatAccountRef(p.peer);
+    return [
+      name,
+      formatAmount(p.trustlineOut),
+      formatAmount(p.trustlineIn),
+      standing(p.balance, name)
+    ];
+  });
 }
 var CONFIRM_WAIT_MS = 1e4;
 function trustlinePage(wallet) {
@@ -1134,47 +1148,24 @@ function payPage(wallet) {
     }
   };
 }
-async function allPayments(client) {
-  const payments = [];
-  for (; ; ) {
-    const page = await listPayments(client, payments.length);
-    payments.push(...page.payments);
-    if (page.payments.length === 0 || payments.length >= page.total) return payments;
-  }
-}
 function paymentsPage(wallet) {
-  const body = byId("payments-rows", HTMLTableSectionElement);
-  const empty = byId("payments-empty", HTMLParagraphElement);
-  const error = byId("payments-error", HTMLParagraphElement);
-  const refresh = byId("payments-refresh", HTMLButtonElement);
-  const show2 = async () => {
-    refresh.disabled = true;
-    body.setAttribute("aria-busy", "true");
-    try {
-      const payments = await allPayments(wallet.client);
-      fillRows(body, payments.map((p) => {
-        const words = paymentWords(p);
-        const hex = toHex(p.id);
-        return [
-          pageLink(`${hex.slice(0, 12)}\u2026`, `payment/${hex}`),
-          words.role,
-          formatAmount(p.amount),
-          `${words.state}${words.reason ? `: ${words.reason}` : ""}`
-        ];
-      }));
-      empty.hidden = payments.length > 0;
-      showError(error, null);
-    } catch (caught) {
-      showError(error, caught);
-    } finally {
-      refresh.disabled = false;
-      body.removeAttribute("aria-busy");
-    }
-  };
-  refresh.addEventListener("click", show2);
-  return {
-    enter: show2
-  };
+  const load = () => allEntries(async (offset) => {
+    const page = await listPayments(wallet.client, offset);
+    return {
+      total: page.total,
+      entries: page.payments
+    };
+  });
+  return tablePage("payments", load, (p) => {
+    const words = paymentWords(p);
+    const hex = toHex(p.id);
+    return [
+      pageLink(`${hex.slice(0, 12)}\u2026`, `payment/${hex}`),
+      words.role,
+      formatAmount(p.amount),
+      `${words.state}${words.reason ? `: ${words.reason}` : ""}`
+    ];
+  });
 }
 function paymentPage(wallet) {
   const idText = byId("payment-id", HTMLElement);
