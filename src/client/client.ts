@@ -35,6 +35,13 @@ export interface ClientOptions {
   mac?: Mac;
   /** The network: {@linkcode tcpExchange}, HTTP in the browser, the simulator's fake network. */
   exchange: Exchange;
+  /**
+   * Runs each exchange, from taking its counter to reading its answer, alone among the
+   * clients that share the counter store, so their counters reach the server in order (the
+   * web wallet's tabs hold a Web Lock). By default exchanges are not serialized: a counter
+   * overtaken by another is answered `replay`, and the request is sent once more.
+   */
+  exclusive?: <T>(exchange: () => Promise<T>) => Promise<T>;
 }
 
 /** The server answered something other than ok; `status` says what, `message` the server's words. */
@@ -96,10 +103,12 @@ export class Client {
 
   /** Sends one command and returns the answer, whatever its status. */
   async request(command: number, peer: AccountRef | null, args: Uint8Array): Promise<Answer> {
-    const answer = await this.#once(command, peer, args);
+    const once = () => this.#once(command, peer, args);
+    const exclusive = this.#options.exclusive ?? ((exchange) => exchange());
+    const answer = await exclusive(once);
     if (answer.status !== Status.Replay || !answer.authenticated) return answer;
     await this.#options.counters.recover(replayBody.decode(answer.body).counter);
-    return await this.#once(command, peer, args);
+    return await exclusive(once);
   }
 
   /** Sends one command and returns the body of an ok answer; throws {@linkcode ClientError} otherwise. */

@@ -65,9 +65,9 @@ export async function forgetAccount(db: IDBDatabase): Promise<void> {
  * The account's request counter in IndexedDB. Each counter is taken in one read-write
  * transaction, which the browser runs one at a time across every tab of the origin, so two
  * tabs never send the same counter; and the transaction is durable before the counter is
- * used, so a crash cannot make the page reuse one. Should two tabs' requests arrive out of
- * order, the later counter wins and the other is answered `replay`, which the client
- * library recovers from as it does after a lost counter.
+ * used, so a crash cannot make the page reuse one. (The wallet also sends one request at a
+ * time across its tabs, so their counters arrive in order; when the CLI has used the
+ * account meanwhile, the server answers `replay` and the client library moves past it.)
  */
 export class IdbCounterStore implements CounterStore {
   #db: IDBDatabase;

@@ -46,6 +46,8 @@ async function start(): Promise<void> {
       key: account.key,
       counters: new IdbCounterStore(db, account.username),
       exchange: httpExchange(REQUEST_TIMEOUT_MS),
+      // One exchange at a time across the account's tabs: their counters arrive in order.
+      exclusive: (exchange) => navigator.locks.request(`ripple-${account.username}`, exchange),
     }),
   });
   const key = keyPage({ db, open, opened: (account) => showWallet(open(account), db) });

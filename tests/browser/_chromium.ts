@@ -248,10 +248,14 @@ export class Tab {
     return (result.result as { value: T }).value;
   }
 
-  /** Waits until `expression` is truthy in the page; throws, with `what`, after `timeoutMs`. */
+  /**
+   * Waits until `expression` is truthy in the page; throws, with `what`, after `timeoutMs`.
+   * While the page loads, its elements may not be there yet: that counts as not yet.
+   */
   async waitFor(expression: string, timeoutMs = 10_000, what = expression): Promise<void> {
     const end = Date.now() + timeoutMs;
-    while (!(await this.evaluate<boolean>(`Boolean(${expression})`))) {
+    const check = `(() => { try { return Boolean(${expression}); } catch { return false; } })()`;
+    while (!(await this.evaluate<boolean>(check).catch(() => false))) {
       if (Date.now() > end) throw new Error(`${what} did not hold within ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

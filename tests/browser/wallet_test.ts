@@ -248,6 +248,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     async () => {
       const second = await browser.open(alicePage);
       await second.waitFor(`document.querySelectorAll("#peers-rows tr").length === 1`);
+      const since = aliceServer.logs().length;
       await Promise.all(
         [aliceTab, second].map(async (tab) => {
           for (let i = 0; i < 5; i++) {
@@ -261,6 +262,8 @@ Deno.test("a member pays a member of another server through a hop, in two browse
         assert.equal(await pageStanding(tab, bob), `You owe ${formatAccountRef(bob.ref)} 25`);
       }
       assert.deepEqual(second.problems, []);
+      const replays = aliceServer.logs().slice(since).filter((line) => line.includes(" replay "));
+      assert.deepEqual(replays, [], "the tabs take turns, so their counters arrive in order");
     },
   );
 

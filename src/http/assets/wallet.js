@@ -426,10 +426,12 @@ var Client = class {
   }
   /** Sends one command and returns the answer, whatever its status. */
   async request(command, peer, args) {
-    const answer = await this.#once(command, peer, args);
+    const once = () => this.#once(command, peer, args);
+    const exclusive = this.#options.exclusive ?? ((exchange) => exchange());
+    const answer = await exclusive(once);
     if (answer.status !== Status.Replay || !answer.authenticated) return answer;
     await this.#options.counters.recover(replayBody.decode(answer.body).counter);
-    return await this.#once(command, peer, args);
+    return await exclusive(once);
   }
   /** Sends one command and returns the body of an ok answer; throws {@linkcode ClientError} otherwise. */
   async call(command, peer, args) {
@@ -1287,7 +1289,9 @@ async function start() {
       account: account.username,
       key: account.key,
       counters: new IdbCounterStore(db, account.username),
-      exchange: httpExchange(REQUEST_TIMEOUT_MS)
+      exchange: httpExchange(REQUEST_TIMEOUT_MS),
+      // One exchange at a time across the account's tabs: their counters arrive in order.
+      exclusive: (exchange) => navigator.locks.request(`ripple-${account.username}`, exchange)
     })
   });
   const key = keyPage({
