@@ -1,8 +1,10 @@
 /** The ripple command line: picks a subcommand and runs it. */
 
-import { accountCommand, peerCommand } from "./src/cli/account.ts";
+import { accountCommand } from "./src/cli/account.ts";
 import { UsageError } from "./src/cli/args.ts";
 import { clientCommand, ClientFailure } from "./src/cli/client.ts";
+import { peerCommand } from "./src/cli/peer.ts";
+import { profileCommand } from "./src/cli/profile_command.ts";
 import { serveCommand } from "./src/cli/serve.ts";
 import { statusCommand } from "./src/cli/status.ts";
 
@@ -12,10 +14,11 @@ Usage: ripple COMMAND [OPTIONS]
 
 Commands:
   serve     run a server
-  account   add an account to a server's datadir
-  peer      record a peer of an account, with the key the two share
-  client    send a command to an account's server
+  account   add, list and remove the accounts of a server's datadir
+  peer      add, list, remove and rekey the peers of an account
   status    what a datadir holds and what is in flight
+  profile   the accounts this client acts as (server, account, key)
+  client    send a command to an account's server
 
 Run "ripple COMMAND --help" for the options of each.`;
 
@@ -23,8 +26,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   serve: serveCommand,
   account: accountCommand,
   peer: peerCommand,
-  client: clientCommand,
   status: statusCommand,
+  profile: profileCommand,
+  client: clientCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -43,7 +47,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`ripple ${name}: ${error.message}\nRun "ripple ${name} --help" for usage.`);
+      const topic = error.topic ?? name;
+      console.error(`ripple ${topic}: ${error.message}\nRun "ripple ${topic} --help" for usage.`);
       return 2;
     }
     if (!(error instanceof ClientFailure)) {

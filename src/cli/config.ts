@@ -1,8 +1,11 @@
 /** The server's configuration: `DATADIR/ripple.conf` (`key = value` lines), each key also a flag that overrides it. */
 
 import {
+  DEFAULT_DISPLAY,
   DEFAULT_LIMITS,
+  type DisplayUnit,
   type Limits,
+  MAX_DECIMALS,
   type NumericLimit,
   type PeerLimits,
   peerLimitsKey,
@@ -18,10 +21,9 @@ import {
   type ServerAddress,
 } from "../wire/names.ts";
 
-/** The configuration file cannot be used; the message names the file, the line and the fix. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+import { ConfigError, readSettingLines } from "./settings_file.ts";
+
+export { ConfigError } from "./settings_file.ts";
 
 /** Everything `ripple serve` runs with. */
 export interface ServerConfig {
@@ -31,6 +33,8 @@ export interface ServerConfig {
   logFormat: "text" | "json";
   logLevel: Level;
   limits: Limits;
+  /** How clients show amounts (`unit`, `decimals`). */
+  display: DisplayUnit;
   // Web wallet (issue 16)
   /** Where the web wallet is served over HTTP; null (the default) serves none. */
   http: ServerAddress | null;
@@ -185,12 +189,15 @@ export interface PeerSection {
   where: Map<string, string>;
 }
 
-/** The settings that are not numbers. */
+/** The settings that are not limits. */
 export const TEXT_SETTINGS = [
   "listen",
   "address",
   "log_format",
   "log_level",
+  // Display unit (issue 15)
+  "unit",
+  "decimals",
   // Web wallet
   "http",
 ] as const;
@@ -200,13 +207,13 @@ export const CONFIG_FILE = "ripple.conf";
 
 /**
  * Parses the text of a configuration file into settings (name → value text). Blank lines
- * and lines starting with `#` are skipped; anything else must be `name = value` with a
- * known name, once.
+ * are skipped, and so is a `#` at the start of a line or after a space, to the end of its
+ * line; anything else must be `name = value` with a known name, once.
  *
  * @example
  * ```ts
  * import { parseConfigText } from "./config.ts";
- * parseConfigText("# a comment\nlisten = 127.0.0.2:2012\n", "ripple.conf");
+ * parseConfigText("# a comment\nlisten = 127.0.0.2:2012   # where\n", "ripple.conf");
  * // Map { "listen" => "127.0.0.2:2012" }
  * ```
  */
@@ -225,23 +232,16 @@ export function parseConfigLines(
   const top: PeerSection = { account: "", peer: "", values: new Map(), where: new Map() };
   const peers: PeerSection[] = [];
   let section = top;
-  text.split("\n").forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    const where = `${file}:${i + 1}`;
-    if (line.startsWith("[")) {
-      section = peerSection(line, where);
+  for (const { where, header, name, value } of readSettingLines(text, file)) {
+    if (header !== undefined) {
+      section = peerSection(header, where);
       const key = peerLimitsKey(section.account, section.peer);
       if (peers.some((p) => peerLimitsKey(p.account, p.peer) === key)) {
         throw new ConfigError(`${where}: the section for ${key} appears twice`);
       }
       peers.push(section);
-      return;
+      continue;
     }
-    const eq = line.indexOf("=");
-    if (eq === -1) throw new ConfigError(`${where}: expected "name = value", got "${line}"`);
-    const name = line.slice(0, eq).trim();
-    const value = line.slice(eq + 1).trim();
     if (
       !Object.hasOwn(NUMBER_SETTINGS, name) && !(TEXT_SETTINGS as readonly string[]).includes(name)
     ) {
@@ -259,7 +259,7 @@ export function parseConfigLines(
     if (section.values.has(name)) throw new ConfigError(`${where}: "${name}" is set twice`);
     section.values.set(name, value);
     section.where.set(name, where);
-  });
+  }
   return { values: top.values, where: top.where, peers };
 }
 
@@ -339,10 +339,36 @@ export function buildConfig(
     logFormat,
     logLevel: logLevel as Level,
     limits,
+    display: displayUnit(settings, source),
     http: httpAddress(settings.get("http"), source("http")),
   };
 }
+// Display unit (issue 15)
+function displayUnit(
+  settings: Map<string, string>,
+  source: (name: string) => string,
+): DisplayUnit {
+  const unit = settings.get("unit") ?? DEFAULT_DISPLAY.unit;
+  if (!/^[\x21-\x7e]{0,32}$/.test(unit)) {
+    throw new ConfigError(
+      `${
+        source("unit")
+      }: unit is at most 32 printable ASCII characters without spaces, got "${unit}"`,
+    );
+  }
+  const decimalsText = settings.get("decimals") ?? String(DEFAULT_DISPLAY.decimals);
+  const decimals = /^[0-9]{1,2}$/.test(decimalsText) ? Number(decimalsText) : NaN;
+  if (!(decimals <= MAX_DECIMALS)) {
+    throw new ConfigError(
+      `${
+        source("decimals")
+      }: decimals must be a whole number from 0 to ${MAX_DECIMALS}, got "${decimalsText}"`,
+    );
+  }
+  return { unit, decimals };
+}
 
+// Web wallet (issue 16)
 /**
  * The web wallet's address: a loopback one only. Browsers run the wallet's cryptography
  * only over HTTPS or on localhost, so the way to the internet is a TLS reverse proxy on

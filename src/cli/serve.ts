@@ -6,18 +6,18 @@ import { DenoFileSystem } from "../store/fs.ts";
 import { Listener } from "../server/listener.ts";
 import { Node } from "../server/node.ts";
 import { TcpTransport } from "../server/transport.ts";
+import { ACCOUNTS_DIR } from "../store/paths.ts";
+import { isUsername } from "../wire/names.ts";
 import { DEFAULT_DATADIR, type OptionSpec, parseCommand, stringOption } from "./args.ts";
+import { type DatadirLock, DatadirLocked, lockDatadir } from "./datadir.ts";
 import {
-  buildConfig,
   CONFIG_FILE,
-  ConfigError,
   NUMBER_SETTINGS,
-  parseConfigLines,
   PEER_SETTINGS,
-  type ServerConfig,
   settingsHelp,
   TEXT_SETTINGS,
 } from "./config.ts";
+import { flag, loadConfig } from "./config_file.ts";
 
 const HELP =
   `Usage: ripple serve [--datadir DIR] [--listen HOST:PORT] [--address ADDRESS] [SETTINGS]
@@ -37,6 +37,10 @@ Options:
                        put a TLS reverse proxy in front of it for members elsewhere
   --log-format FORMAT  log_format: text (default) or json, one line per event on stderr
   --log-level LEVEL    log_level: debug, info (default), warn or error
+  --unit UNIT          unit: what amounts count, shown by every client (e.g. hours, EUR);
+                       none by default
+  --decimals N         decimals: decimal places of amounts, 0 (default) to 18; the books
+                       count in units of 10^-N, so choose unit and decimals once
 
 Settings (time-outs in milliseconds):
 ${settingsHelp()}
@@ -47,8 +51,6 @@ account (ACCOUNT may be * for every account), until the next section.
 
 Example:
   ripple serve --datadir ./data-a --listen 127.0.0.2:2012 --lock-timeout-ms 20000`;
-
-const flag = (name: string) => name.replaceAll("_", "-");
 
 const OPTIONS: OptionSpec = Object.fromEntries([
   ["datadir", { type: "string" }],
@@ -65,7 +67,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   const config = await loadConfig(datadir, (name) => stringOption(parsed, flag(name)));
   const logger = new Logger({ format: config.logFormat, level: config.logLevel });
   await checkWritable(`${datadir}/ripple`);
-  using lock = await lockDatadir(datadir);
+  using lock = await lockServing(datadir);
   const stopped = Promise.withResolvers<void>();
   const node = await Node.open({
     fs: new DenoFileSystem(),
@@ -74,6 +76,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     transport: new TcpTransport({ timeoutMs: config.limits.sendTimeoutMs }),
     logger,
     limits: config.limits,
+    display: config.display,
     onFatal: () => stopped.resolve(),
   });
   let listener: Listener;
@@ -108,12 +111,19 @@ export async function serveCommand(argv: string[]): Promise<void> {
       );
     }
   }
+  const listen = `${listener.addr.hostname}:${listener.addr.port}`;
+  await lock.announce(listen);
   logger.info("listening", {
-    listen: `${listener.addr.hostname}:${listener.addr.port}`,
+    listen,
     http: http === null ? undefined : `${http.addr.hostname}:${http.addr.port}`,
     address: config.address,
     datadir,
   });
+  if (await hasNoAccounts(datadir)) {
+    logger.info("no-accounts", {
+      next: `add one with: ripple account add NAME --datadir ${datadir} (see README.md)`,
+    });
+  }
   const onSignal = () => stopped.resolve();
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -123,37 +133,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
   logger.info("stopping");
   await Promise.all([listener.shutdown(), http?.shutdown()]);
   await node.close();
-  void lock;
 }
 
 function why(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Reads `DATADIR/ripple.conf` (if there is one) and lays the command line's settings over it. */
-export async function loadConfig(
-  datadir: string,
-  fromFlags: (name: string) => string | undefined,
-): Promise<ServerConfig> {
-  const file = `${datadir}/${CONFIG_FILE}`;
-  let text = "";
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw new ConfigError(
-        `cannot read ${file}: ${error instanceof Error ? error.message : error}`,
-      );
-    }
-  }
-  const { values, where, peers } = parseConfigLines(text, file);
-  for (const name of [...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)]) {
-    const value = fromFlags(name);
-    if (value === undefined) continue;
-    values.set(name, value);
-    where.set(name, `--${flag(name)}`);
-  }
-  return buildConfig(values, (name) => where.get(name) ?? "the default", peers);
 }
 
 /** Fails early, with the reason, if the server could not write its files. */
@@ -168,18 +151,24 @@ async function checkWritable(dir: string): Promise<void> {
   }
 }
 
-/** Holds an exclusive lock on the datadir so two servers never share it. */
-async function lockDatadir(datadir: string): Promise<Disposable> {
-  const file = await Deno.open(`${datadir}/ripple/server.lock`, { write: true, create: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) =>
-    timer = setTimeout(() => resolve("timeout"), 500)
-  );
-  const outcome = await Promise.race([file.lock(true).then(() => "locked" as const), timeout]);
-  clearTimeout(timer);
-  if (outcome === "timeout") {
-    file.close();
+/** Holds the datadir's lock so two servers never share it. */
+async function lockServing(datadir: string): Promise<DatadirLock> {
+  try {
+    return await lockDatadir(datadir);
+  } catch (error) {
+    if (!(error instanceof DatadirLocked)) throw error;
     throw new Error(`another ripple server is using ${datadir}; stop it first`);
   }
-  return { [Symbol.dispose]: () => file.close() };
+}
+
+/** Whether the datadir has no account yet: a new server, whose operator needs the next step. */
+async function hasNoAccounts(datadir: string): Promise<boolean> {
+  try {
+    for await (const entry of Deno.readDir(`${datadir}/ripple/${ACCOUNTS_DIR}`)) {
+      if (isUsername(entry.name)) return false;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return true;
 }

@@ -11,6 +11,7 @@ import {
   paymentEntry,
   paymentIdArgs,
   peerEntry,
+  serverInfoBody,
   trustlineInBody,
   trustlineOutBody,
 } from "../wire/arguments.ts";
@@ -18,6 +19,7 @@ import { DatagramError } from "../wire/datagram.ts";
 import type { Layout } from "../wire/layout.ts";
 import { ClientCommand } from "../wire/commands.ts";
 import type { AccountRef } from "../wire/names.ts";
+import type { DisplayUnit } from "./amounts.ts";
 import type { Client } from "./client.ts";
 
 /** A trustline as the account that receives it sees it. */
@@ -158,6 +160,10 @@ export interface PaymentSummary {
   role: number;
   reason: number;
   amount: bigint;
+  /** Buyer: the seller; seller: the buyer; null for a payment on the way. */
+  counterpart: AccountRef | null;
+  /** Milliseconds since the epoch of the last change. */
+  updatedAt: number;
 }
 
 /** Client command 10: one page of the account's payments (in flight first, then ended), from `offset`. */
@@ -167,7 +173,44 @@ export async function listPayments(
 ): Promise<{ total: number; payments: PaymentSummary[] }> {
   const body = await client.call(ClientCommand.ListPayments, null, pageArgs.encode({ offset }));
   const { total, entries } = decodePage(body, paymentEntry);
-  return { total, payments: entries };
+  return {
+    total,
+    payments: entries.map((entry) => ({
+      id: entry.id,
+      state: entry.state,
+      role: entry.role,
+      reason: entry.reason,
+      amount: entry.amount,
+      counterpart: entry.counterpartName === ""
+        ? null
+        : { username: entry.counterpartName, address: entry.counterpartAddress },
+      updatedAt: Number(entry.updatedAt),
+    })),
+  };
+}
+
+/** What client command 11 tells about the server. */
+export interface ServerInfo {
+  /** How the server's amounts are shown. */
+  display: DisplayUnit;
+  /** The server's own canonical address, as its accounts are named. */
+  address: string;
+}
+
+/**
+ * Client command 11: the server's display unit and address.
+ *
+ * @example
+ * ```ts ignore
+ * const { display } = await serverInfo(client);
+ * formatAmount(2550n, display); // "25.50 hours"
+ * ```
+ */
+export async function serverInfo(client: Client): Promise<ServerInfo> {
+  const body = serverInfoBody.decode(
+    await client.call(ClientCommand.ServerInfo, null, noArgs.encode({})),
+  );
+  return { display: { unit: body.unit, decimals: body.decimals }, address: body.address };
 }
 
 // deno-lint-ignore no-explicit-any

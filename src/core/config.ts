@@ -141,3 +141,22 @@ export function retryDelay(
   const base = Math.min(limits.retryBaseMs * 2 ** Math.min(attempt, 30), limits.retryMaxMs);
   return Math.round(base * (1 + random() / 4));
 }
+
+// Display unit (issue 15): how people see amounts. The wire and the books keep integers.
+
+/**
+ * How a server's amounts are shown to people: the integer 2550 with `decimals` 2 and `unit`
+ * "hours" reads "25.50 hours". Every client of the server (the CLI, the web wallet) uses it.
+ */
+export interface DisplayUnit {
+  /** A short name, printable ASCII without spaces (at most 32 bytes); "" for none. */
+  unit: string;
+  /** Decimal places: amounts on the wire are counted in units of 10^-decimals. */
+  decimals: number;
+}
+
+/** Whole numbers with no unit: what a server shows unless its operator sets one. */
+export const DEFAULT_DISPLAY: Readonly<DisplayUnit> = { unit: "", decimals: 0 };
+
+/** Most decimal places a server may use; 10^18 still leaves 18 whole units in a u64. */
+export const MAX_DECIMALS = 18;

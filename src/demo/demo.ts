@@ -4,9 +4,15 @@
  */
 
 import { fileURLToPath } from "node:url";
+import { CLIENT_ENV } from "../cli/profile.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
-const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
+const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  `--allow-env=${CLIENT_ENV.join(",")}`,
+];
 const decoder = new TextDecoder();
 
 interface Server {
@@ -26,10 +32,10 @@ export async function runDemo(): Promise<void> {
     for (const [name, host] of Object.entries(hosts)) addresses[name] = `${host}:${freePort(host)}`;
     const ref = (name: string) => `${name}@${addresses[name]}`;
 
-    say("1. Accounts, one per server; each prints its client key last.");
+    say("1. Accounts, one per server; each prints its client key, kept in a client profile.");
     for (const name of Object.keys(hosts)) {
-      const out = await ripple(dir, ["account", "add", name, "--datadir", name]);
-      await Deno.writeTextFile(`${dir}/${name}.key`, lastLine(out) + "\n");
+      const key = await ripple(dir, ["account", "add", name, "--datadir", name]);
+      await ripple(dir, ["profile", "add", ref(name)], key);
     }
 
     say("2. Peers: one side generates the shared key, the other adds it.");
@@ -47,23 +53,11 @@ export async function runDemo(): Promise<void> {
 
     say("4. Credit: bob lets alice owe him 100, carol lets bob owe her 100.");
     const client = (name: string, ...args: string[]) =>
-      ripple(dir, [
-        "client",
-        "--server",
-        addresses[name],
-        "--account",
-        name,
-        "--key-file",
-        `${name}.key`,
-        ...args,
-      ]);
+      ripple(dir, ["client", "--profile", name, ...args]);
     await client("bob", "set-trustline", ref("alice"), "100");
     await client("carol", "set-trustline", ref("bob"), "100");
     for (const [creditor, debtor] of [["bob", "alice"], ["carol", "bob"]]) {
-      await until(async () =>
-        JSON.parse(await client(creditor, "get-trustline-out", ref(debtor), "--json", "--quiet"))
-          .synced
-      );
+      await client(creditor, "get-trustline-out", ref(debtor), "--wait");
       await client(debtor, "get-trustline-in", ref(creditor));
     }
 
@@ -97,22 +91,33 @@ function say(text: string): void {
   console.log(`\n${text}`);
 }
 
-/** Runs `ripple ARGS` in `dir`, printing the command and its output; throws if it fails. */
-async function ripple(dir: string, args: string[]): Promise<string> {
+/**
+ * Runs `ripple ARGS` in `dir` with `stdin` as its input, printing the command and its output;
+ * throws if it fails. Client profiles go in `dir` too, not in the user's own.
+ */
+async function ripple(dir: string, args: string[], stdin?: string): Promise<string> {
   const quiet = args.includes("--quiet");
   const shown = args.filter((arg) => arg !== "--quiet");
   if (!quiet) console.log(`$ ripple ${shown.join(" ")}`);
-  const output = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, MAIN, ...shown],
     cwd: dir,
+    env: { XDG_CONFIG_HOME: `${dir}/config` },
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(output.stdout).trimEnd();
-  if (!quiet && stdout) console.log(stdout);
-  if (!output.success) {
-    throw new Error(`ripple ${shown[0]} failed: ${decoder.decode(output.stderr)}`);
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin + "\n"));
+    await writer.close();
   }
+  const output = await child.output();
+  const stdout = decoder.decode(output.stdout).trimEnd();
+  const stderr = decoder.decode(output.stderr).trimEnd();
+  if (!output.success) throw new Error(`ripple ${shown[0]} failed: ${stderr}`);
+  if (!quiet && stderr) console.log(stderr);
+  if (!quiet && stdout) console.log(stdout);
   return stdout;
 }
 

@@ -63,9 +63,17 @@ export interface SearchMessage {
   round: number;
 }
 
-/** Thrown when a root cannot start a search; the message is for the client. */
+/**
+ * Thrown when a root cannot start a search; the message is for the client. `busy` says
+ * whether trying again later can help (too many searches) or not (the id is taken).
+ */
 export class SearchRefused extends Error {
   override name = "SearchRefused";
+  readonly busy: boolean;
+  constructor(message: string, options: { busy: boolean }) {
+    super(message);
+    this.busy = options.busy;
+  }
 }
 
 const STATUS_OF: Record<number, ChildStatus> = {
@@ -114,11 +122,12 @@ export class SearchEngine {
     if (state !== undefined && (state.amount !== amount || state.fronts[front] !== undefined)) {
       throw new SearchRefused(
         "this payment id is already being searched with another amount or role",
+        { busy: false },
       );
     }
     if (state === undefined) {
       if (this.table.noRoom(ctx.username, null) !== null) {
-        throw new SearchRefused("too many searches in flight for this account");
+        throw new SearchRefused("too many searches in flight for this account", { busy: true });
       }
       state = this.#create(ctx, id, idHex, amount, null);
     }

@@ -76,6 +76,12 @@ export const ROLE_CODES: Record<Role, number> = { buyer: 1, seller: 2, hop: 3 };
 
 const encoder = new TextEncoder();
 
+const MISMATCH_HINT = {
+  buyer: "pay exactly the amount the seller's receive asked for",
+  seller:
+    "the buyer is paying another amount under this id; agree on the amount, then receive again",
+};
+
 /**
  * The payments feature: starts searches for buyers and sellers, runs the three-step
  * commit, and answers the client's questions about payments and balances.
@@ -142,7 +148,11 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
           role === "buyer" ? Front.Out : Front.In,
         );
       } catch (error) {
-        if (error instanceof SearchRefused) return refuse(error.message, Status.Busy);
+        if (error instanceof SearchRefused && error.busy) return refuse(error.message, Status.Busy);
+        // The other end's search reached this account first, for another amount: retrying cannot help.
+        if (error instanceof SearchRefused) {
+          return refuse(`${error.message}: ${MISMATCH_HINT[role]}`);
+        }
         throw error;
       }
       // Written only once the search is under way, so that a busy answer leaves nothing behind.
@@ -220,6 +230,9 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
               role: ROLE_CODES[record.role],
               reason: record.reason,
               amount: record.amount,
+              counterpartName: record.counterpart?.username ?? "",
+              counterpartAddress: record.counterpart?.address ?? "",
+              updatedAt: BigInt(record.updatedAt),
             })
           ),
         ];

@@ -20,7 +20,7 @@ import { abortArgs, paymentArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
-import { knownReason } from "../wire/reasons.ts";
+import { knownReason, reasonText } from "../wire/reasons.ts";
 import {
   finalizeEdge,
   lockEdge,
@@ -330,7 +330,11 @@ export class PaymentSteps {
         this.sendAbort(ctx, neighbour, record, reason);
       }
     }
-    log(ctx.log, "payment-failed", ctx, record.idHex, { role: record.role, reason });
+    log(ctx.log, "payment-failed", ctx, record.idHex, {
+      role: record.role,
+      reason: reasonText(reason),
+      code: reason,
+    });
   }
 
   /** Asks for the next resend of this record's pending step, backing off; `bounded` stops at the lock's expiry. */

@@ -10,8 +10,8 @@ import type { Store } from "../store/store.ts";
 import { replayBody } from "../wire/arguments.ts";
 import { commandName } from "../wire/commands.ts";
 import { type Datagram, DatagramError, signedBytes } from "../wire/datagram.ts";
-import { type AccountRef, formatAccountRef } from "../wire/names.ts";
-import { Status, type StatusCode } from "../wire/response.ts";
+import { type AccountRef, formatAccountRef, printable } from "../wire/names.ts";
+import { Status, type StatusCode, statusName } from "../wire/response.ts";
 import type { Run } from "./run.ts";
 
 /** The outcome of handling one datagram, before it is made durable and answered. */
@@ -32,6 +32,7 @@ export interface Reply {
 export type RunFactory = (peer: AccountRef | null) => Run;
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** The command table and the checks every datagram passes before its handler. */
 export class Dispatcher {
@@ -107,7 +108,13 @@ export class Dispatcher {
     // Only a datagram that reaches its handler uses up its counter; a refusal changes nothing.
     run.tx.setNumber(counterPath, datagram.counter);
     const answer = await spec.handle(run, args);
-    if (answer.status !== Status.Ok) log.info("client-refused", { status: answer.status });
+    if (answer.status !== Status.Ok) {
+      const reason = printable(decoder.decode(answer.body ?? new Uint8Array()), 200);
+      log.info("client-refused", {
+        status: statusName(answer.status),
+        reason: reason || undefined,
+      });
+    }
     return reply(answer.status, answer.body ?? new Uint8Array(), run);
   }
 

@@ -1,7 +1,8 @@
 /** The features a node runs, built with what each needs. */
 
-import type { Limits } from "../core/config.ts";
+import type { DisplayUnit, Limits } from "../core/config.ts";
 import type { Feature } from "../core/context.ts";
+import { createServerInfo } from "../info/server_info.ts";
 import { createPayments } from "../payments/payments.ts";
 import type { SearchEngine } from "../paths/search.ts";
 import { createTrustlines } from "../trustlines/trustlines.ts";
@@ -12,6 +13,8 @@ export interface FeatureOptions {
   random: () => number;
   /** This server's canonical address. */
   address: string;
+  /** How clients show amounts (client command 11). */
+  display: DisplayUnit;
 }
 
 /** The features of a node, and the search engine (for status and the simulator's checks). */
@@ -23,5 +26,8 @@ export interface Features {
 /** Builds the features in the order their timers run. */
 export function createFeatures(options: FeatureOptions): Features {
   const payments = createPayments(options);
-  return { list: [createTrustlines(options), payments], search: payments.engine };
+  return {
+    list: [createTrustlines(options), payments, createServerInfo(options)],
+    search: payments.engine,
+  };
 }

@@ -5,7 +5,7 @@
 
 import { type Mac, WebCryptoMac } from "../auth/hmac.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
-import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
+import { DEFAULT_DISPLAY, DEFAULT_LIMITS, type DisplayUnit, type Limits } from "../core/config.ts";
 import type { Feature } from "../core/context.ts";
 import { type Logger, silentLogger } from "../core/log.ts";
 import type { FileSystem } from "../store/fs.ts";
@@ -39,6 +39,8 @@ export interface NodeOptions {
   /** Source of randomness for resend spread; the simulator passes a seeded one. */
   random?: () => number;
   limits?: Partial<Limits>;
+  /** How clients show amounts; whole numbers with no unit by default. */
+  display?: DisplayUnit;
   store?: Omit<StoreOptions, "clock" | "logger">;
   /** Called once if storage fails; the node can no longer change anything. */
   onFatal?: (error: Error) => void;
@@ -95,7 +97,12 @@ export class Node {
       maxQueue: this.limits.outboxPerPeer,
     });
     this.#scheduler = new Scheduler(this.#clock, (username) => this.#wake(username), 16);
-    const features = createFeatures({ limits: this.limits, random, address: options.address });
+    const features = createFeatures({
+      limits: this.limits,
+      random,
+      address: options.address,
+      display: options.display ?? DEFAULT_DISPLAY,
+    });
     this.#features = features.list;
     this.search = features.search;
     this.#dispatcher = new Dispatcher(store, this.#mac, this.#features, this.#log);

@@ -17,7 +17,12 @@ import type { Mac } from "../auth/hmac.ts";
  */
 export class SyncMac implements Mac {
   sign(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(createHmac("sha256", key).update(data).digest()));
+    return Promise.resolve(this.signNow(key, data));
+  }
+
+  /** The signature, computed before this returns. */
+  signNow(key: Uint8Array, data: Uint8Array): Uint8Array {
+    return new Uint8Array(createHmac("sha256", key).update(data).digest());
   }
 
   verify(key: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {

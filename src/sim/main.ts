@@ -2,6 +2,7 @@
 
 import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
 import { runPathStudy } from "./paths.ts";
+import { type Behaviour, BEHAVIOURS, NO_HOSTILE } from "./hostile.ts";
 import { DEFAULT_SIM, runSimulation, type SimOptions, type SimReport } from "./run.ts";
 import { NO_FAULTS, SIM_EPOCH } from "./world.ts";
 
@@ -29,6 +30,13 @@ Options:
   --torn P            chance a crash tears a file's unsynced tail (default 0)
   --faults            shorthand: --loss 0.1 --duplicate 0.05 --reorder 0.1 --delay-ms 1-20
                       --crash-every-ms 10000 --torn 0.3
+  --hostile N         make N servers hostile (the seed chooses which); payments between
+                      honest accounts avoiding them are compared with the same seed run
+                      with those servers behaving (default 0)
+  --behaviours LIST   what hostile servers do, comma-separated (default all but
+                      stall-commit-forever): ${BEHAVIOURS.join(", ")}
+  --attack-every-ms T mean time between two attacks of each flood or replay (default ${NO_HOSTILE.attackEveryMs})
+  --no-compare        with --hostile: skip the run without attacks
   --paths N           instead: a path-finding study of N buyer/seller pairs, each compared
                       with a breadth-first search over the same capacities
   --credit C          path study: trustlines of 0 to C, payments of 10 (default 100)
@@ -55,6 +63,10 @@ const OPTIONS = {
   "down-ms": { type: "string" },
   torn: { type: "string" },
   faults: { type: "boolean" },
+  hostile: { type: "string" },
+  behaviours: { type: "string" },
+  "attack-every-ms": { type: "string" },
+  "no-compare": { type: "boolean" },
   paths: { type: "string" },
   credit: { type: "string" },
   "no-shrink": { type: "boolean" },
@@ -130,6 +142,23 @@ export function parseSimArgs(
     },
   };
   if (options.faults.loss >= 1) throw new UsageError("--loss must be below 1");
+  const behaviours = stringOption(parsed, "behaviours")?.split(",").map((b) => b.trim()) ??
+    NO_HOSTILE.behaviours;
+  for (const behaviour of behaviours) {
+    if (!(BEHAVIOURS as readonly string[]).includes(behaviour)) {
+      throw new UsageError(
+        `--behaviours: unknown behaviour "${behaviour}"; the behaviours are ${
+          BEHAVIOURS.join(", ")
+        }`,
+      );
+    }
+  }
+  options.hostile = {
+    servers: whole("hostile", 0),
+    behaviours: behaviours as Behaviour[],
+    attackEveryMs: Math.max(1, whole("attack-every-ms", NO_HOSTILE.attackEveryMs)),
+  };
+  options.compareHonest = parsed.values["no-compare"] !== true;
   if (parsed.values.log === true) {
     options.onLog = (address, line) => console.log(`${address} ${line}`);
   }
@@ -154,6 +183,13 @@ export function replayCommand(options: SimOptions): string {
     `--loss ${f.loss} --duplicate ${f.duplicate} --reorder ${f.reorder}`,
     `--delay-ms ${f.delayMs.join("-")} --crash-every-ms ${f.crashEveryMs}`,
     `--down-ms ${f.downMs.join("-")} --torn ${f.torn}`,
+    ...(options.hostile.servers > 0
+      ? [
+        `--hostile ${options.hostile.servers} --behaviours ${options.hostile.behaviours.join(",")}`,
+        `--attack-every-ms ${options.hostile.attackEveryMs}`,
+        ...(options.compareHonest ? [] : ["--no-compare"]),
+      ]
+      : []),
   ].join(" ");
 }
 
@@ -180,7 +216,21 @@ function summary(report: SimReport, realMs: number): string {
     `duplicated), ${report.stats.crashes} crashes, payments ${p.completed} completed / ` +
     `${p.failed} failed, median ${median(p.datagrams)} datagrams and ${median(p.durations)} ms ` +
     `per payment; ${(report.simulatedMs / 1000).toFixed(0)} s simulated in ` +
-    `${(realMs / 1000).toFixed(1)} s`;
+    `${(realMs / 1000).toFixed(1)} s${honestSummary(report)}`;
+}
+
+/** With hostile servers: the honest payments away from them, with and without attacks. */
+function honestSummary(report: SimReport): string {
+  const { untouched, baseline, ratio, attacks } = report.honest;
+  if (Object.keys(attacks).length === 0) return "";
+  const completed = [...untouched.values()].filter((c) => c).length;
+  const against = baseline === undefined
+    ? ""
+    : `, without attacks ${[...baseline.values()].filter((c) => c).length} of ${baseline.size}` +
+      ` (ratio ${ratio!.toFixed(3)})`;
+  const done = Object.entries(attacks).map(([b, n]) => `${b} ${n}`).join(", ");
+  return `\n  honest payments away from hostile servers: ${completed} of ${untouched.size} ` +
+    `completed${against}; attacks: ${done}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -208,7 +258,11 @@ async function main(argv: string[]): Promise<number> {
     const report = await runSimulation(run);
     console.log(
       json
-        ? JSON.stringify(report, (_, v) => typeof v === "bigint" ? String(v) : v)
+        ? JSON.stringify(
+          report,
+          (_, v) =>
+            typeof v === "bigint" ? String(v) : v instanceof Map ? Object.fromEntries(v) : v,
+        )
         : summary(report, performance.now() - t),
     );
     if (report.violations.length === 0) continue;

@@ -60,6 +60,8 @@ export interface NetworkOptions {
   random: Random;
   faults: Faults;
   servers: ReadonlyMap<string, SimServer>;
+  /** Servers whose traffic an attacker writes: their counters are not checked. */
+  hostile: ReadonlyMap<string, unknown>;
   violate: (invariant: string, detail: string) => void;
 }
 
@@ -83,6 +85,7 @@ export class SimNetwork {
   #clock: SimClock;
   #random: Random;
   #servers: ReadonlyMap<string, SimServer>;
+  #hostile: ReadonlyMap<string, unknown>;
   #violate: (invariant: string, detail: string) => void;
   /** Highest counter each sending account used towards each peer. */
   #counters = new Map<string, number>();
@@ -92,6 +95,7 @@ export class SimNetwork {
     this.#clock = options.clock;
     this.#random = options.random;
     this.#servers = options.servers;
+    this.#hostile = options.hostile;
     this.#violate = options.violate;
   }
 
@@ -164,8 +168,8 @@ export class SimNetwork {
   }
 
   /**
-   * A server's outgoing counters to one peer must rise with every datagram it sends; and
-   * the traffic of each payment is counted.
+   * An honest server's outgoing counters to one peer must rise with every datagram it
+   * sends; and the traffic of each payment is counted.
    */
   #checkCounter(from: string, to: string, bytes: Uint8Array): void {
     const { command, username, peerUsername, counter, arguments: args } = decodeDatagram(bytes);
@@ -176,6 +180,7 @@ export class SimNetwork {
       else traffic.payment++;
       this.traffic.set(id, traffic);
     }
+    if (this.#hostile.has(from)) return;
     const key = `${peerUsername}@${from} ${username}@${to}`;
     const last = this.#counters.get(key) ?? 0;
     if (counter <= last) {

@@ -1,15 +1,21 @@
 /** One simulation run: a random network, a random workload under faults, then the checks. */
 
-import { toHex } from "../auth/keys.ts";
-import { ClientError } from "../client/client.ts";
-import * as api from "../client/commands.ts";
 import type { Limits } from "../core/config.ts";
-import { Status } from "../wire/response.ts";
+import { type HostileOptions, NO_HOSTILE } from "./hostile.ts";
 import { checkQuiet, LiveChecks, type Model, type PaymentOutcomes } from "./invariants.ts";
 import { Random } from "./random.ts";
-import { generateTopology, type SimAccount, type Topology } from "./topology.ts";
+import { Strangers } from "./strangers.ts";
+import { generateTopology } from "./topology.ts";
 import type { NetworkStats } from "./network.ts";
-import { type Faults, NO_FAULTS, type SimServer, SimWorld, type Violation } from "./world.ts";
+import { Workload } from "./workload.ts";
+import {
+  type Faults,
+  NO_FAULTS,
+  SIM_EPOCH,
+  type SimServer,
+  SimWorld,
+  type Violation,
+} from "./world.ts";
 
 /** What a run is made of; everything follows from these and the seed. */
 export interface SimOptions {
@@ -33,6 +39,13 @@ export interface SimOptions {
   onStart?: (server: SimServer) => void;
   /** Receives every server's log lines. */
   onLog?: (address: string, line: string) => void;
+  /** Hostile servers, and their behaviours. */
+  hostile: HostileOptions;
+  /**
+   * With hostile servers: also run the same seed with them behaving honestly, and compare
+   * how many payments between honest accounts, away from hostile servers, completed.
+   */
+  compareHonest: boolean;
 }
 
 /** The defaults of `deno task sim`. */
@@ -47,6 +60,8 @@ export const DEFAULT_SIM: SimOptions = {
   stepEveryMs: 50,
   limits: {},
   quietWithinMs: 2 * 60 * 60 * 1000,
+  hostile: NO_HOSTILE,
+  compareHonest: true,
 };
 
 /** What a run found. */
@@ -62,12 +77,31 @@ export interface SimReport {
     /** Server datagrams of each payment that reached an end (search and steps). */
     datagrams: number[];
   };
+  /** Payments between honest accounts whose path avoided the hostile servers. */
+  honest: HonestFigures;
 }
+
+/** How payments between honest accounts fared, away from hostile servers. */
+export interface HonestFigures {
+  /** Workload steps of the payments whose path touched no hostile server, and whether each completed. */
+  untouched: Map<number, boolean>;
+  /** With {@linkcode SimOptions.compareHonest}: the same steps' outcomes without attacks. */
+  baseline?: Map<number, boolean>;
+  /** Completed with attacks over completed without, among the steps both runs made. */
+  ratio?: number;
+  /** What each behaviour of the attackers did (datagrams dropped, held, made up). */
+  attacks: Record<string, number>;
+}
+
+/** Completion with attacks must stay at this share of completion without. */
+export const HONEST_COMPLETION = 0.95;
+/** Fewer comparable payments than this make the ratio noise, not a finding. */
+const HONEST_MINIMUM = 20;
 
 const CHECK_EVERY_MS = 2_000;
 
 /** Runs one simulation and checks every invariant; the report lists what broke. */
-export async function runSimulation(options: SimOptions): Promise<SimReport> {
+async function runOnce(options: SimOptions): Promise<SimReport> {
   const random = new Random(options.seed);
   const world = new SimWorld({
     random: random.fork(),
@@ -79,20 +113,25 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
   const start = world.clock.now();
   const topology = await generateTopology(world, random.fork(), options);
   for (const address of topology.addresses) await world.start(address);
-  const workload = new Workload(world, topology, random.fork(), options);
+  const workloadRandom = random.fork();
+  const strangers = new Strangers(world, topology, random.fork(), options.hostile, options.limits);
+  const workload = new Workload(world, topology, workloadRandom, options, strangers);
   const live = new LiveChecks(world, topology);
 
-  workload.schedule();
+  const stepsFrom = workload.schedule();
+  world.clock.setTimer(stepsFrom, () => strangers.startAttacks());
   world.startCrashes();
   let checking = true;
   const check = () => {
     if (!checking) return;
-    live.check().catch((error) => world.violate("check-failed", String(error)));
+    Promise.all([live.check(), strangers.check()])
+      .catch((error) => world.violate("check-failed", String(error)));
     world.clock.setTimer(CHECK_EVERY_MS, check);
   };
   world.clock.setTimer(CHECK_EVERY_MS, check);
   await world.runUntil(workload.finished, options.quietWithinMs);
   checking = false;
+  strangers.stopAttacks();
 
   world.stopCrashes();
   world.faults = { ...options.faults, loss: 0, duplicate: 0, reorder: 0, crashEveryMs: 0 };
@@ -100,7 +139,9 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
   if (!quiet) world.violate("not-quiet", "events were still pending when the time ran out");
   const simulatedMs = world.clock.now() - start;
   await live.check();
-  const outcomes = await checkQuiet(world, topology, workload.model);
+  await strangers.check();
+  const outcomes = await checkQuiet(world, topology, workload.model, (i) => strangers.honest(i));
+  const honest = await honestFigures(strangers, workload.model);
   const datagrams = workload.model.payments.map((p) => world.traffic.get(p.idHex))
     .filter((t) => t !== undefined).map((t) => t.search + t.payment);
   await world.close();
@@ -112,139 +153,53 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
     stats: world.stats,
     operations: workload.counts,
     payments: { ...outcomes, datagrams },
+    honest,
   };
 }
 
-/** The random client operations of a run, and the model of what they should leave behind. */
-class Workload {
-  readonly model: Model = { trustlines: new Map(), payments: [] };
-  readonly counts = { trustlines: 0, payments: 0, refused: 0, uncertain: 0 };
-  #world: SimWorld;
-  #topology: Topology;
-  #random: Random;
-  #options: SimOptions;
-  /** Accounts with a client operation in progress: one at a time per account. */
-  #busy = new Set<number>();
-  #running = new Set<Promise<void>>();
-  #done!: () => void;
-  readonly finished = new Promise<void>((resolve) => this.#done = resolve);
-  #left: number;
-
-  constructor(world: SimWorld, topology: Topology, random: Random, options: SimOptions) {
-    this.#world = world;
-    this.#topology = topology;
-    this.#random = random;
-    this.#options = options;
-    this.#left = options.steps;
-  }
-
-  /** Sets an opening trustline on every pair (so payments have credit), then the steps. */
-  schedule(): void {
-    let at = 0;
-    if (this.#options.paymentShare > 0) {
-      for (const [a, b] of this.#topology.pairs) {
-        at += 5;
-        this.#left += 2;
-        this.#at(at, () => this.#setTrustline(a, b, BigInt(this.#random.between(50, 500))));
-        this.#at(at, () => this.#setTrustline(b, a, BigInt(this.#random.between(50, 500))));
-      }
-    }
-    if (this.#left === 0) this.#done();
-    for (let i = 0; i < this.#options.steps; i++) {
-      at += Math.round(-Math.log(1 - this.#random.next()) * this.#options.stepEveryMs);
-      this.#at(at, () => {
-        if (this.#random.chance(this.#options.paymentShare)) return this.#payment();
-        const [a, b] = this.#random.pick(this.#topology.pairs);
-        const [creditor, debtor] = this.#random.chance(0.5) ? [a, b] : [b, a];
-        return this.#setTrustline(creditor, debtor, this.#nextAmount(creditor, debtor));
-      });
-    }
-  }
-
-  /** Payment runs only raise trustlines, so a limit never falls below a debt. */
-  #nextAmount(creditor: number, debtor: number): bigint {
-    if (this.#options.paymentShare === 0) return BigInt(this.#random.between(0, 1000));
-    const now = this.model.trustlines.get(`${creditor} ${debtor}`) ?? [0n];
-    const highest = now.reduce((a, b) => (a > b ? a : b), 0n);
-    return highest + BigInt(this.#random.between(0, 100));
-  }
-
-  #at(delayMs: number, operation: () => Promise<void>): void {
-    this.#world.clock.setTimer(delayMs, () => {
-      const running = operation().catch((error) => {
-        this.#world.violate("workload-failed", String(error?.stack ?? error));
-      }).finally(() => {
-        this.#running.delete(running);
-        if (--this.#left === 0) this.#done();
-      });
-      this.#running.add(running);
+/**
+ * Runs one simulation; with hostile servers that misbehave, also the same seed with them
+ * behaving, and checks that payments between honest accounts away from them still
+ * complete at {@linkcode HONEST_COMPLETION} of the rate.
+ */
+export async function runSimulation(options: SimOptions): Promise<SimReport> {
+  const report = await runOnce(options);
+  const attacking = options.hostile.servers > 0 && options.hostile.behaviours.length > 0;
+  if (!attacking || !options.compareHonest) return report;
+  const calm = await runOnce({
+    ...options,
+    hostile: { ...options.hostile, behaviours: [] },
+    onStart: undefined,
+    onLog: undefined,
+  });
+  const steps = [...report.honest.untouched.keys()].filter((step) =>
+    calm.honest.untouched.has(step)
+  );
+  const done = (outcomes: Map<number, boolean>) => steps.filter((s) => outcomes.get(s)).length;
+  const [withAttacks, without] = [done(report.honest.untouched), done(calm.honest.untouched)];
+  report.honest.baseline = calm.honest.untouched;
+  report.honest.ratio = without === 0 ? 1 : withAttacks / without;
+  if (steps.length >= HONEST_MINIMUM && report.honest.ratio < HONEST_COMPLETION) {
+    report.violations.push({
+      at: SIM_EPOCH + report.simulatedMs,
+      invariant: "honest-completion",
+      detail: `${withAttacks} of ${steps.length} payments away from hostile servers completed ` +
+        `with attacks, ${without} without (ratio ${report.honest.ratio.toFixed(3)})`,
     });
   }
+  return report;
+}
 
-  async #setTrustline(creditor: number, debtor: number, amount: bigint): Promise<void> {
-    if (!this.#claim(creditor)) return;
-    const key = `${creditor} ${debtor}`;
-    try {
-      this.counts.trustlines++;
-      const outcome = await this.#call(() =>
-        api.setTrustline(this.#client(creditor), this.#ref(debtor), amount)
-      );
-      const allowed = this.model.trustlines.get(key) ?? [0n];
-      if (outcome === "ok") this.model.trustlines.set(key, [amount]);
-      else if (outcome === "uncertain") this.model.trustlines.set(key, [...allowed, amount]);
-    } finally {
-      this.#busy.delete(creditor);
+async function honestFigures(strangers: Strangers, model: Model): Promise<HonestFigures> {
+  const untouched = new Map<number, boolean>();
+  for (const payment of model.payments) {
+    if (!(await strangers.touched(payment))) untouched.set(payment.step, payment.completed!);
+  }
+  const attacks: Record<string, number> = {};
+  for (const server of strangers.servers) {
+    for (const [behaviour, count] of Object.entries(server.counts)) {
+      attacks[behaviour] = (attacks[behaviour] ?? 0) + count;
     }
   }
-
-  async #payment(): Promise<void> {
-    const accounts = this.#topology.accounts;
-    const buyer = this.#random.int(accounts.length);
-    let seller = this.#random.int(accounts.length - 1);
-    if (seller >= buyer) seller++;
-    if (!this.#claim(buyer)) return;
-    if (!this.#claim(seller)) return void this.#busy.delete(buyer);
-    const id = this.#random.bytes(32);
-    const amount = BigInt(this.#random.between(1, 50));
-    const idHex = toHex(id);
-    this.model.payments.push({ id, idHex, buyer, seller, amount });
-    this.counts.payments++;
-    try {
-      await this.#call(() => api.newPaymentIn(this.#client(seller), this.#ref(buyer), id, amount));
-      await this.#call(() => api.newPaymentOut(this.#client(buyer), this.#ref(seller), id, amount));
-    } finally {
-      this.#busy.delete(buyer);
-      this.#busy.delete(seller);
-    }
-  }
-
-  /** "ok", "refused" (it certainly did not happen) or "uncertain" (it may have). */
-  async #call(request: () => Promise<void>): Promise<"ok" | "refused" | "uncertain"> {
-    try {
-      await request();
-      return "ok";
-    } catch (error) {
-      if (error instanceof ClientError && error.status !== Status.InternalError) {
-        this.counts.refused++;
-        return "refused";
-      }
-      this.counts.uncertain++;
-      return "uncertain";
-    }
-  }
-
-  #claim(index: number): boolean {
-    if (this.#busy.has(index)) return false;
-    this.#busy.add(index);
-    return true;
-  }
-
-  #client(index: number) {
-    const account: SimAccount = this.#topology.accounts[index];
-    return this.#world.client(account.ref, account.key);
-  }
-
-  #ref(index: number) {
-    return this.#topology.accounts[index].ref;
-  }
+  return { untouched, attacks };
 }

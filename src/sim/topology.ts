@@ -22,6 +22,8 @@ export interface Topology {
   accounts: SimAccount[];
   /** Each peer pair once, lower index first. */
   pairs: [number, number][];
+  /** The key each pair shares, by `low high` index. */
+  keys: Map<string, Uint8Array>;
 }
 
 /** Sizes of a generated network. */
@@ -54,13 +56,13 @@ export async function generateTopology(
     accounts.push({ ref, name: formatAccountRef(ref), key, peers: [] });
   }
   const pairs: [number, number][] = [];
-  const known = new Set<string>();
+  const keys = new Map<string, Uint8Array>();
   const link = async (a: number, b: number) => {
     const [low, high] = a < b ? [a, b] : [b, a];
-    if (a === b || known.has(`${low} ${high}`)) return;
-    known.add(`${low} ${high}`);
-    pairs.push([low, high]);
+    if (a === b || keys.has(`${low} ${high}`)) return;
     const key = random.bytes(32);
+    keys.set(`${low} ${high}`, key);
+    pairs.push([low, high]);
     const [x, y] = [accounts[low], accounts[high]];
     await addPeer(world.servers.get(x.ref.address)!.disk.view(), ROOT, x.ref.username, y.ref, key);
     await addPeer(world.servers.get(y.ref.address)!.disk.view(), ROOT, y.ref.username, x.ref, key);
@@ -75,7 +77,7 @@ export async function generateTopology(
   for (let tries = 0; pairs.length < target && tries < target * 10; tries++) {
     await link(random.int(accounts.length), random.int(accounts.length));
   }
-  return { addresses, accounts, pairs };
+  return { addresses, accounts, pairs, keys };
 }
 
 /**

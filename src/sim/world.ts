@@ -13,6 +13,7 @@ import type { Transport } from "../server/transport.ts";
 import { MemoryFileSystem } from "../store/memory_fs.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { SimClock } from "./clock.ts";
+import type { HostileServer } from "./hostile.ts";
 import { SyncMac } from "./mac.ts";
 import { type Faults, type NetworkStats, type PaymentTraffic, SimNetwork } from "./network.ts";
 import type { Random } from "./random.ts";
@@ -64,6 +65,8 @@ export class SimWorld {
   readonly servers = new Map<string, SimServer>();
   readonly network: SimNetwork;
   readonly violations: Violation[] = [];
+  /** The hostile servers, by address: their datagrams leave through the attacker. */
+  readonly hostile = new Map<string, HostileServer>();
   #random: Random;
   #limits: Partial<Limits>;
   #onLog?: (address: string, line: string) => void;
@@ -80,6 +83,7 @@ export class SimWorld {
       random: this.#random.fork(),
       faults: options.faults,
       servers: this.servers,
+      hostile: this.hostile,
       violate: (invariant, detail) => this.violate(invariant, detail),
     });
     this.#limits = options.limits ?? {};
@@ -132,7 +136,11 @@ export class SimWorld {
     const epoch = server.disk.crashes;
     const alive = () => server.disk.crashes === epoch && server.life === life;
     const transport: Transport = {
-      send: (to, bytes) => alive() ? this.network.send(address, to, bytes) : Promise.reject(dead()),
+      send: (to, bytes) => {
+        if (!alive()) return Promise.reject(dead());
+        const hostile = this.hostile.get(address);
+        return hostile ? hostile.send(to, bytes) : this.network.send(address, to, bytes);
+      },
     };
     const sink = (line: string) => this.#onLog?.(address, line);
     server.life = life;

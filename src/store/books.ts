@@ -61,7 +61,7 @@ export function receivable(books: Books): bigint {
 /**
  * How much more we can pay the peer on behalf of another account (a payment passing
  * through): within {@linkcode payable}, and while the locks towards the peer stay within
- * `sharePercent` of its trustline to us (docs/protocol.md §8).
+ * `sharePercent` of its trustline to us (docs/protocol.md §8); 100 or more: no share.
  *
  * @example
  * ```ts
@@ -70,19 +70,34 @@ export function receivable(books: Books): bigint {
  * ```
  */
 export function transitPayable(books: Books, sharePercent: number): bigint {
+  if (noCap(sharePercent)) return payable(books);
   const room = lockCap(books.trustlineIn, sharePercent) - books.lockedOut;
   return room < payable(books) ? room : payable(books);
 }
 
 /** Like {@linkcode transitPayable}, for a payment from the peer passing through us. */
 export function transitReceivable(books: Books, sharePercent: number): bigint {
+  if (noCap(sharePercent)) return receivable(books);
   const room = lockCap(books.trustlineOut, sharePercent) - books.lockedIn;
   return room < receivable(books) ? room : receivable(books);
 }
 
-/** The most that locks passing through may hold on an edge with trustline `trustline`. */
-function lockCap(trustline: bigint, sharePercent: number): bigint {
+/**
+ * The most that locks passing through may hold on an edge with trustline `trustline`.
+ *
+ * @example
+ * ```ts
+ * import { lockCap } from "./books.ts";
+ * lockCap(1001n, 50); // 500n
+ * ```
+ */
+export function lockCap(trustline: bigint, sharePercent: number): bigint {
   return trustline * BigInt(sharePercent) / 100n;
+}
+
+/** A share of 100% or more turns the limit off: what the edge can carry is the only bound. */
+function noCap(sharePercent: number): boolean {
+  return sharePercent >= 100;
 }
 
 /** Which of the peer's numbers an entry changes; `in_flight` counts payments in flight with the peer. */

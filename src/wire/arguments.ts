@@ -66,13 +66,18 @@ export const peerEntry = layout({
   trustlineIn: "u64",
   balance: "i64",
 }, "exact");
-/** One entry of client 10 list payments. */
+/** One entry of client 10 list payments; the counterpart is empty for a payment on the way. */
 export const paymentEntry = layout({
   id: "id",
   state: "u8",
   role: "u8",
   reason: "u8",
   amount: "u64",
+  counterpartName: "name",
+  counterpartAddress: "name",
+  updatedAt: "u64",
 }, "exact");
+/** Body of client 11 server info: how amounts are shown, and the server's own address. */
+export const serverInfoBody = layout({ decimals: "u8", unit: "name", address: "name" }, "exact");
 /** Entries in one page of a list. */
 export const PAGE_SIZE = 100;

@@ -13,6 +13,7 @@ export const ClientCommand = {
   GetBalance: 8,
   ListPeers: 9,
   ListPayments: 10,
+  ServerInfo: 11,
 } as const;
 
 /** Server commands, sent between peer accounts' servers; see docs/protocol.md. */

@@ -12,6 +12,10 @@ export class NameError extends Error {
 }
 
 const USERNAME = /^[a-z0-9_-][a-z0-9_.-]{0,31}$/;
+
+/** The rules of {@linkcode isUsername}, in words for messages. */
+export const USERNAME_RULES =
+  "use 1-32 of a-z 0-9 _ - . (lower case, not starting with a dot, no two dots in a row)";
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
@@ -100,9 +104,9 @@ function isHost(host: string): boolean {
   return labels.length === 4 && labels.every((l) => DECIMAL.test(l) && Number(l) <= 255);
 }
 
-/** Makes untrusted text safe to put in a log line or an error message. */
-export function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+/** Makes untrusted text safe to put in a log line or an error message: ASCII, at most `max` characters. */
+export function printable(text: string, max = 64): string {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, max);
 }
 
 /** An account anywhere in the network: `username@server_address`. */
@@ -124,7 +128,9 @@ export function parseAccountRef(text: string): AccountRef {
   const at = text.lastIndexOf("@");
   if (at === -1) throw new NameError(`expected NAME@ADDRESS, got "${printable(text)}"`);
   const username = text.slice(0, at);
-  if (!isUsername(username)) throw new NameError(`invalid username "${printable(username)}"`);
+  if (!isUsername(username)) {
+    throw new NameError(`invalid username "${printable(username)}": ${USERNAME_RULES}`);
+  }
   return { username, address: canonicalAddress(text.slice(at + 1)) };
 }
 

@@ -21,7 +21,9 @@ export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 
 const REASON_TEXT: Record<number, string> = {
   [Reason.None]: "",
-  [Reason.NoPath]: "no path with enough credit from buyer to seller",
+  // The buyer's server cannot tell an id no seller announced from a path without credit.
+  [Reason.NoPath]:
+    "no path with enough credit from buyer to seller (check that the seller's receive came first, with this payment id and amount, and that the trustlines on the way have room)",
   [Reason.SearchTimeout]:
     "the search or the wait for the lock timed out (has the other side started its part?)",
   [Reason.NoCredit]: "not enough credit on the path when locking",

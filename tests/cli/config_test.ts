@@ -112,3 +112,31 @@ Deno.test("a flag overrides the file and is named in errors", () => {
     /--max-depth: max_depth must be/,
   );
 });
+
+Deno.test("unit and decimals set how clients show amounts; whole numbers by default", () => {
+  assert.deepEqual(fromFile("").display, { unit: "", decimals: 0 });
+  assert.deepEqual(fromFile("unit = hours\ndecimals = 2\n").display, {
+    unit: "hours",
+    decimals: 2,
+  });
+  assert.throws(() => fromFile("decimals = 19\n"), /decimals must be a whole number from 0 to 18/);
+  assert.throws(() => fromFile("decimals = -1\n"), /decimals must be a whole number/);
+  assert.throws(() => fromFile("unit = two words\n"), /unit is at most 32 printable ASCII/);
+  assert.throws(() => fromFile(`unit = ${"h".repeat(33)}\n`), /unit is at most 32/);
+});
+
+Deno.test("a comment after a value or a header is skipped, as in the README's examples", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const examples = [...readme.matchAll(/```ini\n([\s\S]*?)```/g)].map((match) => match[1]);
+  assert.ok(examples.length >= 2, "README.md has its ini blocks");
+  assert.match(examples[0], /= \S+\s+#/, "the first example has a comment after a value");
+  assert.match(examples[1], /\]\s+#/, "the second example has a comment after a header");
+  const [first, second] = examples.map((text) => parseConfigLines(text, "ripple.conf"));
+  const config = buildConfig(first.values, () => "README.md", first.peers);
+  assert.equal(config.address, "ripple.example.org");
+  assert.equal(config.limits.lockTimeoutMs, 15000);
+  assert.deepEqual(config.display, { unit: "hours", decimals: 2 });
+  assert.equal(second.peers[0].peer, "bob@b.example");
+  assert.equal(second.peers[0].values.get("peer_lock_share_percent"), "90");
+  assert.equal(parseConfigText("unit = h#1 # the unit\n", "f").get("unit"), "h#1");
+});

@@ -2,20 +2,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+/** `ripple serve` with the only permissions a server needs. */
+const SERVE = ["run", "--allow-net", "--allow-read", "--allow-write", MAIN, "serve"];
 
 async function serve(datadir: string, ...flags: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      MAIN,
-      "serve",
-      "--datadir",
-      datadir,
-      ...flags,
-    ],
+    args: [...SERVE, "--datadir", datadir, ...flags],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -44,7 +36,7 @@ Deno.test("serve refuses to start, saying why, on each bad configuration", async
         ["--listen", "127.0.0.1:70000"],
         /--listen: invalid port/,
       ],
-      ["an unknown flag", "", ["--lock-timeout", "5"], /Unknown option '--lock-timeout'/],
+      ["an unknown flag", "", ["--lock-timeout", "5"], /unknown option --lock-timeout/],
     ];
     for (const [name, file, flags, message] of cases) {
       await t.step(name, async () => {
@@ -93,6 +85,38 @@ Deno.test("serve refuses a datadir it cannot write", async () => {
     const { code, stderr } = await serve(dir, "--listen", freeAddress());
     assert.equal(code, 1);
     assert.match(stderr, /cannot write to .*ripple/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a server on an empty datadir says what to do next", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...SERVE, "--listen", freeAddress()],
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // The hint follows the listening line at once; a server that never gives it is stopped.
+    const timer = setTimeout(() => child.kill("SIGTERM"), 10_000);
+    let text = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (/no-accounts.*\n/.test(text) || text.includes(" error ")) break;
+    }
+    clearTimeout(timer);
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already stopped by the timer.
+    }
+    await child.status;
+    assert.match(
+      text,
+      /info no-accounts next="add one with: ripple account add NAME --datadir \.\/data/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -2,13 +2,19 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { CLIENT_ENV } from "../../src/cli/profile.ts";
 import { waitFor } from "./_wait.ts";
 
 /** main.ts and the repository it runs in, for child processes. */
 export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 /** The scoped permissions the design card gives the binary; the tests run it with no more. */
-export const PERMISSIONS = ["--allow-net", "--allow-read", "--allow-write"];
+export const PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  `--allow-env=${CLIENT_ENV.join(",")}`,
+];
 /** The environment of every child `ripple` process: no update check, plain output. */
 export const CHILD_ENV = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
 const READY_TIMEOUT_MS = 10_000;
@@ -21,6 +27,16 @@ export interface RippleResult {
   stderr: string;
 }
 
+/** Where a {@linkcode ripple} run happens and what it reads. */
+export interface RippleRunOptions {
+  /** The working directory; the repository by default. */
+  cwd?: string;
+  /** More environment (e.g. `XDG_CONFIG_HOME` for the client's profiles). */
+  env?: Record<string, string>;
+  /** Text on standard input; none (closed) by default. */
+  stdin?: string;
+}
+
 /**
  * Runs `main.ts` with `args` as a subprocess, with the binary's scoped permissions.
  *
@@ -29,13 +45,24 @@ export interface RippleResult {
  * const { code, stdout } = await ripple(["--help"]);
  * ```
  */
-export async function ripple(args: string[]): Promise<RippleResult> {
-  const output = await new Deno.Command(Deno.execPath(), {
+export async function ripple(
+  args: string[],
+  options: RippleRunOptions = {},
+): Promise<RippleResult> {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...PERMISSIONS, MAIN, ...args],
-    cwd: REPO,
-    env: CHILD_ENV,
-    stdin: "null",
-  }).output();
+    cwd: options.cwd ?? REPO,
+    env: { ...CHILD_ENV, ...options.env },
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
   const decoder = new TextDecoder();
   return {
     code: output.code,

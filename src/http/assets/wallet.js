@@ -5,6 +5,7 @@ var NameError = class extends Error {
   name = "NameError";
 };
 var USERNAME = /^[a-z0-9_-][a-z0-9_.-]{0,31}$/;
+var USERNAME_RULES = "use 1-32 of a-z 0-9 _ - . (lower case, not starting with a dot, no two dots in a row)";
 var DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 var DECIMAL = /^(0|[1-9][0-9]*)$/;
 function isUsername(name) {
@@ -55,14 +56,16 @@ function isHost(host) {
   if (!numeric) return true;
   return labels.length === 4 && labels.every((l) => DECIMAL.test(l) && Number(l) <= 255);
 }
-function printable(text) {
-  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+function printable(text, max = 64) {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, max);
 }
 function parseAccountRef(text) {
   const at = text.lastIndexOf("@");
   if (at === -1) throw new NameError(`expected NAME@ADDRESS, got "${printable(text)}"`);
   const username = text.slice(0, at);
-  if (!isUsername(username)) throw new NameError(`invalid username "${printable(username)}"`);
+  if (!isUsername(username)) {
+    throw new NameError(`invalid username "${printable(username)}": ${USERNAME_RULES}`);
+  }
   return {
     username,
     address: canonicalAddress(text.slice(at + 1))
@@ -336,7 +339,15 @@ var paymentEntry = layout({
   state: "u8",
   role: "u8",
   reason: "u8",
-  amount: "u64"
+  amount: "u64",
+  counterpartName: "name",
+  counterpartAddress: "name",
+  updatedAt: "u64"
+}, "exact");
+var serverInfoBody = layout({
+  decimals: "u8",
+  unit: "name",
+  address: "name"
 }, "exact");
 
 // src/wire/response.ts
@@ -488,7 +499,8 @@ var ClientCommand = {
   GetPayment: 7,
   GetBalance: 8,
   ListPeers: 9,
-  ListPayments: 10
+  ListPayments: 10,
+  ServerInfo: 11
 };
 var ServerCommand = {
   SetTrustline: 128,
@@ -576,7 +588,18 @@ async function listPayments(client, offset = 0) {
   const { total, entries } = decodePage(body, paymentEntry);
   return {
     total,
-    payments: entries
+    payments: entries.map((entry) => ({
+      id: entry.id,
+      state: entry.state,
+      role: entry.role,
+      reason: entry.reason,
+      amount: entry.amount,
+      counterpart: entry.counterpartName === "" ? null : {
+        username: entry.counterpartName,
+        address: entry.counterpartAddress
+      },
+      updatedAt: Number(entry.updatedAt)
+    }))
   };
 }
 function decodePage(body, entry) {
@@ -631,7 +654,8 @@ var Reason = {
 };
 var REASON_TEXT = {
   [Reason.None]: "",
-  [Reason.NoPath]: "no path with enough credit from buyer to seller",
+  // The buyer's server cannot tell an id no seller announced from a path without credit.
+  [Reason.NoPath]: "no path with enough credit from buyer to seller (check that the seller's receive came first, with this payment id and amount, and that the trustlines on the way have room)",
   [Reason.SearchTimeout]: "the search or the wait for the lock timed out (has the other side started its part?)",
   [Reason.NoCredit]: "not enough credit on the path when locking",
   [Reason.LockExpired]: "a lock expired before the payment was committed",
