@@ -1,8 +1,9 @@
 /** Small helpers over the page's markup: find elements, fill tables, show messages. Text only, never markup. */
 
+import type { DisplayUnit } from "../client/amounts.ts";
 import type { Client } from "../client/client.ts";
 import type { AccountRef } from "../wire/names.ts";
-import type { ServerInfo } from "./server_link.ts";
+import type { WalletInfo } from "./server_link.ts";
 import { errorText } from "./words.ts";
 
 /** Everything a page of the wallet works with once the member's key is in. */
@@ -10,7 +11,9 @@ export interface Wallet {
   client: Client;
   /** The member's own account, `name@address`. */
   me: AccountRef;
-  info: ServerInfo;
+  info: WalletInfo;
+  /** How the server shows amounts (client command 11). */
+  display: DisplayUnit;
 }
 
 /** One page of the wallet: a `<section id="page-NAME">` of index.html and its behaviour. */

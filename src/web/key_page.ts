@@ -2,8 +2,7 @@
 
 import { importHmacKey } from "../auth/hmac.ts";
 import { parseKey } from "../auth/keys.ts";
-import { listPeers } from "../client/commands.ts";
-import { isUsername } from "../wire/names.ts";
+import { isUsername, USERNAME_RULES } from "../wire/names.ts";
 import { byId, onSubmit, type Page, type Wallet } from "./dom.ts";
 import { keyLink } from "./key_link.ts";
 import { saveAccount, type StoredAccount } from "./storage.ts";
@@ -11,10 +10,10 @@ import { saveAccount, type StoredAccount } from "./storage.ts";
 /** What the key page needs from the wallet: a way to try an account, and what to do once it works. */
 export interface KeyPageOptions {
   db: IDBDatabase;
-  /** A wallet for `account`, not yet stored. */
-  open(account: StoredAccount): Wallet;
-  /** The account works and is stored: show the wallet. */
-  opened(account: StoredAccount): void;
+  /** The wallet of `account`, once its server has answered a signed request with its key. */
+  connect(account: StoredAccount): Promise<Wallet>;
+  /** The account works and is stored: show its wallet. */
+  opened(wallet: Wallet): void;
 }
 
 /** The key page, for a first visit or after the key was forgotten. */
@@ -25,18 +24,16 @@ export function keyPage(options: KeyPageOptions): Page & { fromLink(hash: string
   const submit = async () => {
     const username = accountInput.value.trim();
     if (!isUsername(username)) {
-      throw new Error(
-        "an account name is 1 to 32 of a-z, 0-9, _ - and ., as your operator gave it",
-      );
+      throw new Error(`that is not an account name: ${USERNAME_RULES}`);
     }
     const raw = parseKey(keyInput.value);
     const account = { username, key: await importHmacKey(raw) };
     raw.fill(0);
     // Try the key before keeping it: a typing mistake is caught here, not at the first payment.
-    await listPeers(options.open(account).client, 0);
+    const wallet = await options.connect(account);
     await saveAccount(options.db, account);
     keyInput.value = "";
-    options.opened(account);
+    options.opened(wallet);
   };
   onSubmit(form, submit);
   return {

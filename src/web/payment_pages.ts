@@ -2,10 +2,22 @@
 
 import { fromHex, toHex } from "../auth/keys.ts";
 import type { Client } from "../client/client.ts";
-import { getPayment, listPayments, newPaymentIn, newPaymentOut } from "../client/commands.ts";
+import {
+  getPayment,
+  listPayments,
+  newPaymentIn,
+  newPaymentOut,
+  type PaymentSummary,
+} from "../client/commands.ts";
 import { formatInvoice, parseInvoice } from "../client/invoice.ts";
 import { formatAccountRef } from "../wire/names.ts";
-import { formatAmount, parseAmount } from "./amounts.ts";
+import {
+  AmountError,
+  type DisplayUnit,
+  formatAmount,
+  formatDecimal,
+  parseAmount,
+} from "../client/amounts.ts";
 import { byId, onSubmit, type Page, pageLink, showError, sleep, type Wallet } from "./dom.ts";
 import { peerArg } from "./peers_page.ts";
 import { allEntries, tablePage } from "./table_page.ts";
@@ -13,6 +25,13 @@ import { paymentWords } from "./words.ts";
 
 /** How often a payment in flight is asked about. */
 const POLL_MS = 400;
+
+/** An amount to pay or receive, typed in the server's display unit: more than zero. */
+function paymentAmount(text: string, display: DisplayUnit): bigint {
+  const amount = parseAmount(text, display);
+  if (amount === 0n) throw new AmountError("a payment is of more than zero");
+  return amount;
+}
 
 /**
  * Asks about a payment until it is completed or failed, calling `show` with each answer in
@@ -64,7 +83,7 @@ export function receivePage(wallet: Wallet): Page {
   onSubmit(form, async () => {
     stop();
     const buyer = peerArg(byId("receive-buyer", HTMLInputElement).value);
-    const amount = parseAmount(byId("receive-amount", HTMLInputElement).value, 1n);
+    const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
     const id = crypto.getRandomValues(new Uint8Array(32));
     await newPaymentIn(wallet.client, buyer, id, amount);
     invoiceText.value = formatInvoice({ seller: wallet.me, amount, id });
@@ -111,7 +130,7 @@ export function payPage(wallet: Wallet): Page {
     try {
       const parsed = parseInvoice(invoice.value);
       seller.value = formatAccountRef(parsed.seller);
-      amount.value = formatAmount(parsed.amount);
+      amount.value = formatDecimal(parsed.amount, wallet.display.decimals);
       idInput.value = toHex(parsed.id);
       showError(error, null);
     } catch (caught) {
@@ -120,7 +139,7 @@ export function payPage(wallet: Wallet): Page {
   });
   onSubmit(form, async () => {
     const to = peerArg(seller.value);
-    const value = parseAmount(amount.value, 1n);
+    const value = paymentAmount(amount.value, wallet.display);
     const idText = idInput.value.trim();
     if (!/^[0-9a-f]{64}$/.test(idText)) {
       throw new Error("the payment id is 64 lower-case hex characters, as the seller gave it");
@@ -130,6 +149,12 @@ export function payPage(wallet: Wallet): Page {
     location.hash = `#payment/${idText}`;
   });
   return { enter() {} };
+}
+
+/** The other party of a payment from the member's side: "to carol@…", "from alice@…", or "on the way". */
+function party(payment: PaymentSummary): string {
+  if (payment.counterpart === null) return paymentWords(payment).role;
+  return `${payment.role === 2 ? "from" : "to"} ${formatAccountRef(payment.counterpart)}`;
 }
 
 /** The payments page: in flight first, then ended, each a link to its own page. */
@@ -144,8 +169,8 @@ export function paymentsPage(wallet: Wallet): Page {
     const hex = toHex(p.id);
     return [
       pageLink(`${hex.slice(0, 12)}…`, `payment/${hex}`),
-      words.role,
-      formatAmount(p.amount),
+      party(p),
+      formatAmount(p.amount, wallet.display),
       `${words.state}${words.reason ? `: ${words.reason}` : ""}`,
     ];
   });
@@ -171,7 +196,7 @@ export function paymentPage(wallet: Wallet): Page {
       try {
         const first = await getPayment(wallet.client, id);
         role.textContent = paymentWords(first).role;
-        amount.textContent = first.state === 0 ? "" : formatAmount(first.amount);
+        amount.textContent = first.state === 0 ? "" : formatAmount(first.amount, wallet.display);
       } catch (caught) {
         return showError(error, caught);
       }

@@ -3,7 +3,7 @@
 import type { Client } from "../client/client.ts";
 import { getTrustlineOut, listPeers, type PeerSummary, setTrustline } from "../client/commands.ts";
 import { formatAccountRef, NameError, parseAccountRef } from "../wire/names.ts";
-import { formatAmount, parseAmount } from "./amounts.ts";
+import { formatAmount, parseAmount } from "../client/amounts.ts";
 import { byId, onSubmit, type Page, sleep, type Wallet } from "./dom.ts";
 import { allEntries, tablePage } from "./table_page.ts";
 import { standing } from "./words.ts";
@@ -22,9 +22,9 @@ export function peersPage(wallet: Wallet): Page {
     const name = formatAccountRef(p.peer);
     return [
       name,
-      formatAmount(p.trustlineOut),
-      formatAmount(p.trustlineIn),
-      standing(p.balance, name),
+      formatAmount(p.trustlineOut, wallet.display),
+      formatAmount(p.trustlineIn, wallet.display),
+      standing(p.balance, name, wallet.display),
     ];
   });
 }
@@ -43,19 +43,19 @@ export function trustlinePage(wallet: Wallet): Page {
   onSubmit(form, async () => {
     status.textContent = "";
     const peer = peerArg(peerInput.value);
-    const amount = parseAmount(amountInput.value, 0n);
+    const amount = parseAmount(amountInput.value, wallet.display);
     await setTrustline(wallet.client, peer, amount);
     const name = formatAccountRef(peer);
     const visit = ++shown;
     status.textContent = `Trustline to ${name} set to ${
-      formatAmount(amount)
+      formatAmount(amount, wallet.display)
     }; waiting for ${name}'s server to confirm it.`;
     const end = Date.now() + CONFIRM_WAIT_MS;
     while (visit === shown && Date.now() < end) {
       const line = await getTrustlineOut(wallet.client, peer);
       if (line.syncOut === line.counter) {
         status.textContent = `Trustline to ${name}: ${
-          formatAmount(line.amount)
+          formatAmount(line.amount, wallet.display)
         }, confirmed by ${name}'s server.`;
         return;
       }

@@ -38,7 +38,7 @@ export function httpExchange(timeoutMs: number): Exchange {
 }
 
 /** What the server says about itself. */
-export interface ServerInfo {
+export interface WalletInfo {
   /** The server's public address: accounts here are `name@address`. */
   address: string;
   /** How long a seller's search waits for the buyer. */
@@ -46,14 +46,14 @@ export interface ServerInfo {
 }
 
 /** Fetches and checks `/server.json`. */
-export async function fetchServerInfo(timeoutMs: number): Promise<ServerInfo> {
+export async function fetchWalletInfo(timeoutMs: number): Promise<WalletInfo> {
   const response = await fetch("/server.json", {
     cache: "no-store",
     credentials: "omit",
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!response.ok) throw new HttpError(response.status);
-  return parseServerInfo(await response.json());
+  return parseWalletInfo(await response.json());
 }
 
 /**
@@ -61,12 +61,12 @@ export async function fetchServerInfo(timeoutMs: number): Promise<ServerInfo> {
  *
  * @example
  * ```ts
- * import { parseServerInfo } from "./server_link.ts";
- * parseServerInfo({ address: "127.0.0.2", searchTimeoutMs: 30000 }).address; // "127.0.0.2"
+ * import { parseWalletInfo } from "./server_link.ts";
+ * parseWalletInfo({ address: "127.0.0.2", searchTimeoutMs: 30000 }).address; // "127.0.0.2"
  * ```
  */
-export function parseServerInfo(json: unknown): ServerInfo {
-  const info = json as Partial<ServerInfo> | null;
+export function parseWalletInfo(json: unknown): WalletInfo {
+  const info = json as Partial<WalletInfo> | null;
   if (
     typeof info?.address !== "string" || !isCanonicalAddress(info.address) ||
     typeof info.searchTimeoutMs !== "number" || !(info.searchTimeoutMs > 0)

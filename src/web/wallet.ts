@@ -4,14 +4,17 @@
  * in the browser; `deno task bundle` turns it and everything it imports into `wallet.js`.
  */
 
-import { Client } from "../client/client.ts";
+import { describeUnit } from "../client/amounts.ts";
+import { Client, ClientError } from "../client/client.ts";
+import { serverInfo } from "../client/commands.ts";
 import { formatAccountRef } from "../wire/names.ts";
+import { Status } from "../wire/response.ts";
 import { byId, type Page, type Wallet } from "./dom.ts";
 import { keyLink } from "./key_link.ts";
 import { keyPage } from "./key_page.ts";
 import { paymentPage, paymentsPage, payPage, receivePage } from "./payment_pages.ts";
 import { peersPage, trustlinePage } from "./peers_page.ts";
-import { fetchServerInfo, httpExchange, type ServerInfo } from "./server_link.ts";
+import { fetchWalletInfo, httpExchange, type WalletInfo } from "./server_link.ts";
 import {
   forgetAccount,
   IdbCounterStore,
@@ -28,19 +31,16 @@ const HOME = "peers";
 
 async function start(): Promise<void> {
   const loading = byId("loading", HTMLParagraphElement);
-  let info: ServerInfo;
+  let info: WalletInfo;
   let db: IDBDatabase;
   try {
-    [info, db] = await Promise.all([fetchServerInfo(REQUEST_TIMEOUT_MS), openWalletDb()]);
+    [info, db] = await Promise.all([fetchWalletInfo(REQUEST_TIMEOUT_MS), openWalletDb()]);
   } catch (caught) {
     loading.textContent = `The wallet cannot start. ${errorText(caught)}`;
     return;
   }
-  loading.hidden = true;
-  const open = (account: StoredAccount): Wallet => ({
-    me: { username: account.username, address: info.address },
-    info,
-    client: new Client({
+  const connect = async (account: StoredAccount): Promise<Wallet> => {
+    const client = new Client({
       server: info.address,
       account: account.username,
       key: account.key,
@@ -48,12 +48,29 @@ async function start(): Promise<void> {
       exchange: httpExchange(REQUEST_TIMEOUT_MS),
       // One exchange at a time across the account's tabs: their counters arrive in order.
       exclusive: (exchange) => navigator.locks.request(`ripple-${account.username}`, exchange),
-    }),
-  });
-  const key = keyPage({ db, open, opened: (account) => showWallet(open(account), db) });
+    });
+    // Signed with the account's key, so it also proves the key.
+    const { display } = await serverInfo(client);
+    return { client, me: { username: account.username, address: info.address }, info, display };
+  };
+  const key = keyPage({ db, connect, opened: (wallet) => showWallet(wallet, db) });
   const link = keyLink(location.hash);
   const stored = link === null ? await loadAccount(db) : null;
-  if (stored !== null) return showWallet(open(stored), db);
+  if (stored !== null) {
+    try {
+      const wallet = await connect(stored);
+      loading.hidden = true;
+      return showWallet(wallet, db);
+    } catch (caught) {
+      // A key the server no longer takes is asked for again; anything else is said.
+      if (!(caught instanceof ClientError && caught.status === Status.Unauthorized)) {
+        loading.textContent = `The wallet cannot reach your server. ${errorText(caught)}`;
+        return;
+      }
+      byId("key-error", HTMLParagraphElement).textContent = errorText(caught);
+    }
+  }
+  loading.hidden = true;
   show("key", key, "");
   if (link !== null) key.fromLink(location.hash);
 }
@@ -69,6 +86,9 @@ function showWallet(wallet: Wallet, db: IDBDatabase): void {
     payment: paymentPage(wallet),
   };
   byId("me", HTMLParagraphElement).textContent = formatAccountRef(wallet.me);
+  for (const help of document.querySelectorAll(".unit-help")) {
+    help.textContent = `In ${describeUnit(wallet.display)}.`;
+  }
   for (const id of ["me", "nav", "forget"]) byId(id, HTMLElement).hidden = false;
   byId("forget", HTMLButtonElement).addEventListener("click", async () => {
     if (!confirm("Forget the key on this device? You will need it again to use the wallet here.")) {

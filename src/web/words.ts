@@ -4,7 +4,7 @@ import { AuthenticationError, ClientError } from "../client/client.ts";
 import { isFinalState, PAYMENT_ROLES, PAYMENT_STATES } from "../client/commands.ts";
 import { Status, statusName } from "../wire/response.ts";
 import { reasonText } from "../wire/reasons.ts";
-import { formatAmount } from "./amounts.ts";
+import { type DisplayUnit, formatAmount } from "../client/amounts.ts";
 
 /**
  * The balance with a peer as a sentence: positive means the peer owes us.
@@ -12,15 +12,16 @@ import { formatAmount } from "./amounts.ts";
  * @example
  * ```ts
  * import { standing } from "./words.ts";
- * standing(-25n, "bob@127.0.0.3"); // "You owe bob@127.0.0.3 25"
- * standing(25n, "bob@127.0.0.3"); // "bob@127.0.0.3 owes you 25"
+ * const hours = { unit: "hours", decimals: 2 };
+ * standing(-2500n, "bob@127.0.0.3", hours); // "You owe bob@127.0.0.3 25.00 hours"
+ * standing(2500n, "bob@127.0.0.3", hours); // "bob@127.0.0.3 owes you 25.00 hours"
  * ```
  */
-export function standing(balance: bigint, peer: string): string {
+export function standing(balance: bigint, peer: string, display: DisplayUnit): string {
   if (balance === 0n) return "Even: neither owes the other";
   return balance > 0n
-    ? `${peer} owes you ${formatAmount(balance)}`
-    : `You owe ${peer} ${formatAmount(-balance)}`;
+    ? `${peer} owes you ${formatAmount(balance, display)}`
+    : `You owe ${peer} ${formatAmount(-balance, display)}`;
 }
 
 /** Where a payment stands, as the payments list and the payment page show it. */

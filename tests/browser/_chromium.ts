@@ -359,6 +359,8 @@ export class Tab {
   /** A PNG of the whole page (brought to the front first: a tab behind another is not drawn). */
   async screenshot(): Promise<Uint8Array> {
     await this.#send("Page.bringToFront");
+    // The mouse out of the way, so that no link is drawn hovered.
+    await this.#send("Input.dispatchMouseEvent", { type: "mouseMoved", x: 0, y: 0 });
     const { data } = await this.#send("Page.captureScreenshot", {
       format: "png",
       captureBeyondViewport: true,

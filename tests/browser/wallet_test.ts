@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../src/auth/keys.ts";
 import * as api from "../../src/client/commands.ts";
+import { parseAmount } from "../../src/client/amounts.ts";
 import { formatAccountRef } from "../../src/wire/names.ts";
 import { Reason, reasonText } from "../../src/wire/reasons.ts";
 import { standing } from "../../src/web/words.ts";
@@ -34,7 +35,11 @@ async function pageStanding(tab: Tab, peer: Account): Promise<string> {
   return row[3];
 }
 
-/** The balance `ripple client balance --json` reports for `account` with `peer`. */
+/** Every server counts in hours to the hundredth: 2550 in the books is 25.50 hours. */
+const HOURS = { unit: "hours", decimals: 2 };
+const UNIT_FLAGS = ["--unit", HOURS.unit, "--decimals", String(HOURS.decimals)];
+
+/** The balance `ripple client balance --json` reports for `account` with `peer`, in the books' integers. */
 async function cliBalance(account: Account, peer: Account, counterFile: string): Promise<bigint> {
   const result = await rippleClient(account, counterFile, [
     "--json",
@@ -42,7 +47,9 @@ async function cliBalance(account: Account, peer: Account, counterFile: string):
     formatAccountRef(peer.ref),
   ]);
   assert.equal(result.code, 0, result.stderr);
-  return BigInt(JSON.parse(result.stdout).balance);
+  const shown: string = JSON.parse(result.stdout).balance;
+  const magnitude = parseAmount(shown.replace(/^-/, ""), HOURS);
+  return shown.startsWith("-") ? -magnitude : magnitude;
 }
 
 async function screenshot(tab: Tab, name: string): Promise<void> {
@@ -61,17 +68,17 @@ async function visit(tab: Tab, page: string): Promise<void> {
 
 Deno.test("a member pays a member of another server through a hop, in two browser pages", async (t) => {
   await using counters = await tempDir();
-  await using aliceServer = await startServer({ host: "127.0.0.2", http: true });
-  await using bobServer = await startServer({ host: "127.0.0.3" });
-  await using carolServer = await startServer({ host: "127.0.0.4", http: true });
+  await using aliceServer = await startServer({ host: "127.0.0.2", http: true, args: UNIT_FLAGS });
+  await using bobServer = await startServer({ host: "127.0.0.3", args: UNIT_FLAGS });
+  await using carolServer = await startServer({ host: "127.0.0.4", http: true, args: UNIT_FLAGS });
   const [alicePage, carolPage] = [aliceServer.walletUrl!, carolServer.walletUrl!];
   const alice = await addAccount(aliceServer, "alice");
   const bob = await addAccount(bobServer, "bob");
   const carol = await addAccount(carolServer, "carol");
   await addPeers(alice, bob);
   await addPeers(bob, carol);
-  // bob lets alice owe him 100; he has no page, so he uses the client library.
-  await api.setTrustline(clientFor(bob), alice.ref, 100n);
+  // bob lets alice owe him 100 hours; he has no page, so he uses the client library.
+  await api.setTrustline(clientFor(bob), alice.ref, 10_000n);
   await using browser = await Browser.launch();
   let carolTab: Tab;
   let aliceTab: Tab;
@@ -105,8 +112,8 @@ Deno.test("a member pays a member of another server through a hop, in two browse
       await aliceTab.waitFor(`document.querySelectorAll("#peers-rows tr").length === 1`);
       assert.deepEqual(await aliceTab.rows("#peers-rows"), [[
         formatAccountRef(bob.ref),
-        "0",
-        "100",
+        "0.00 hours",
+        "100.00 hours",
         "Even: neither owes the other",
       ]]);
     },
@@ -134,6 +141,10 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     await carolTab.type(formatAccountRef(bob.ref));
     await carolTab.press("Tab");
     assert.equal(await carolTab.focused(), "trustline-amount");
+    assert.equal(
+      await carolTab.text("#trustline-amount-help"),
+      "In hours, with 2 decimal places (e.g. 12.50).",
+    );
     await carolTab.type("100");
     await carolTab.press("Enter");
     await carolTab.waitFor(
@@ -154,7 +165,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     invoice = await carolTab.evaluate("document.getElementById('receive-invoice').value");
     assert.match(
       invoice,
-      new RegExp(`^ripple:carol@${carol.address}\\?amount=25&id=[0-9a-f]{64}$`),
+      new RegExp(`^ripple:carol@${carol.address}\\?amount=2500&id=[0-9a-f]{64}$`),
     );
     await carolTab.allowClipboard();
     await carolTab.click("#receive-copy");
@@ -176,7 +187,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
       const fields = await aliceTab.evaluate<string[]>(
         `["pay-seller", "pay-amount", "pay-id"].map((id) => document.getElementById(id).value)`,
       );
-      assert.deepEqual(fields, [formatAccountRef(carol.ref), "25", invoice.slice(-64)]);
+      assert.deepEqual(fields, [formatAccountRef(carol.ref), "25.00", invoice.slice(-64)]);
       await screenshot(aliceTab, "pay");
       await aliceTab.tabTo("pay-submit");
       await aliceTab.press("Enter");
@@ -186,7 +197,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
         20_000,
       );
       assert.equal(await aliceTab.text("#payment-role"), "buyer");
-      assert.equal(await aliceTab.text("#payment-amount"), "25");
+      assert.equal(await aliceTab.text("#payment-amount"), "25.00 hours");
       await screenshot(aliceTab, "payment");
     },
   );
@@ -215,14 +226,18 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     await visit(carolTab, "payments");
     await carolTab.waitFor(`!document.getElementById("payments-rows").ariaBusy`);
     const [row] = await carolTab.rows("#payments-rows");
-    assert.deepEqual(row.slice(1), ["seller", "25", "completed"]);
+    assert.deepEqual(row.slice(1), [
+      `from ${formatAccountRef(alice.ref)}`,
+      "25.00 hours",
+      "completed",
+    ]);
     await screenshot(carolTab, "payments");
   });
 
   await t.step("the balances the pages show are the CLI's", async () => {
     const aliceOwes = await cliBalance(alice, bob, `${counters.path}/alice`);
     const carolIsOwed = await cliBalance(carol, bob, `${counters.path}/carol`);
-    assert.deepEqual([aliceOwes, carolIsOwed], [-25n, 25n]);
+    assert.deepEqual([aliceOwes, carolIsOwed], [-2500n, 2500n]);
     // The CLI's counters are now ahead of the pages': their next requests are answered
     // `replay`, with the server's last counter, signed, and the pages move past it.
     const since = aliceServer.logs().length;
@@ -231,15 +246,18 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     await waitForLog(aliceServer, ["replay", "account=alice"], { since });
     assert.equal(
       await pageStanding(aliceTab, bob),
-      standing(aliceOwes, formatAccountRef(bob.ref)),
+      standing(aliceOwes, formatAccountRef(bob.ref), HOURS),
     );
     await visit(carolTab, "peers");
     await carolTab.waitFor(`!document.getElementById("peers-rows").ariaBusy`);
     assert.equal(
       await pageStanding(carolTab, bob),
-      standing(carolIsOwed, formatAccountRef(bob.ref)),
+      standing(carolIsOwed, formatAccountRef(bob.ref), HOURS),
     );
-    assert.equal(await pageStanding(aliceTab, bob), `You owe ${formatAccountRef(bob.ref)} 25`);
+    assert.equal(
+      await pageStanding(aliceTab, bob),
+      `You owe ${formatAccountRef(bob.ref)} 25.00 hours`,
+    );
     await screenshot(aliceTab, "peers");
   });
 
@@ -259,7 +277,10 @@ Deno.test("a member pays a member of another server through a hop, in two browse
       );
       for (const tab of [aliceTab, second]) {
         assert.equal(await tab.text("#peers-error"), "");
-        assert.equal(await pageStanding(tab, bob), `You owe ${formatAccountRef(bob.ref)} 25`);
+        assert.equal(
+          await pageStanding(tab, bob),
+          `You owe ${formatAccountRef(bob.ref)} 25.00 hours`,
+        );
       }
       assert.deepEqual(second.problems, []);
       const replays = aliceServer.logs().slice(since).filter((line) => line.includes(" replay "));

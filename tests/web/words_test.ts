@@ -2,16 +2,20 @@ import assert from "node:assert/strict";
 import { AuthenticationError, ClientError } from "../../src/client/client.ts";
 import { Reason } from "../../src/wire/reasons.ts";
 import { Status } from "../../src/wire/response.ts";
-import { AmountError, formatAmount, parseAmount } from "../../src/web/amounts.ts";
+import { AmountError } from "../../src/client/amounts.ts";
 import { keyLink } from "../../src/web/key_link.ts";
-import { parseServerInfo } from "../../src/web/server_link.ts";
+import { parseWalletInfo } from "../../src/web/server_link.ts";
 import { errorText, paymentWords, standing } from "../../src/web/words.ts";
 
-Deno.test("the balance says who owes whom, in words", () => {
-  assert.equal(standing(0n, "bob@b"), "Even: neither owes the other");
-  assert.equal(standing(25n, "bob@b"), "bob@b owes you 25");
-  assert.equal(standing(-25n, "bob@b"), "You owe bob@b 25");
-  assert.equal(standing(-(1n << 63n), "bob@b"), `You owe bob@b ${1n << 63n}`);
+Deno.test("the balance says who owes whom, in words, in the server's unit", () => {
+  const whole = { unit: "", decimals: 0 };
+  const hours = { unit: "hours", decimals: 2 };
+  assert.equal(standing(0n, "bob@b", hours), "Even: neither owes the other");
+  assert.equal(standing(25n, "bob@b", whole), "bob@b owes you 25");
+  assert.equal(standing(-25n, "bob@b", whole), "You owe bob@b 25");
+  assert.equal(standing(2550n, "bob@b", hours), "bob@b owes you 25.50 hours");
+  assert.equal(standing(-5n, "bob@b", hours), "You owe bob@b 0.05 hours");
+  assert.equal(standing(-(1n << 63n), "bob@b", whole), `You owe bob@b ${1n << 63n}`);
 });
 
 Deno.test("a payment's state, role and failure reason are words; only a failure has a reason", () => {
@@ -49,16 +53,6 @@ Deno.test("errors are told to the member as sentences", () => {
   );
 });
 
-Deno.test("amounts typed into a form are whole numbers within the wire's range", () => {
-  assert.equal(parseAmount(" 25\n", 1n), 25n);
-  assert.equal(parseAmount("0", 0n), 0n);
-  assert.equal(parseAmount(String((1n << 64n) - 1n), 1n), (1n << 64n) - 1n);
-  for (const bad of ["", "0", "-1", "1.5", "1e3", "0x10", String(1n << 64n), "25 units"]) {
-    assert.throws(() => parseAmount(bad, 1n), AmountError, bad);
-  }
-  assert.equal(formatAmount(1234n), "1234");
-});
-
 Deno.test("a key link carries the account and key in the fragment; other fragments are pages", () => {
   assert.deepEqual(keyLink(`#account=alice&key=${"ab".repeat(32)}`), {
     account: "alice",
@@ -71,7 +65,7 @@ Deno.test("a key link carries the account and key in the fragment; other fragmen
 });
 
 Deno.test("server.json is checked before the page trusts it", () => {
-  assert.deepEqual(parseServerInfo({ address: "127.0.0.2:4000", searchTimeoutMs: 30000 }), {
+  assert.deepEqual(parseWalletInfo({ address: "127.0.0.2:4000", searchTimeoutMs: 30000 }), {
     address: "127.0.0.2:4000",
     searchTimeoutMs: 30000,
   });
@@ -86,6 +80,6 @@ Deno.test("server.json is checked before the page trusts it", () => {
       { address: "a", searchTimeoutMs: "30000" },
     ]
   ) {
-    assert.throws(() => parseServerInfo(bad), /server\.json/, JSON.stringify(bad));
+    assert.throws(() => parseWalletInfo(bad), /server\.json/, JSON.stringify(bad));
   }
 });

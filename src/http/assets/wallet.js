@@ -1,3 +1,49 @@
+// src/client/amounts.ts
+var AmountError = class extends Error {
+  name = "AmountError";
+};
+var MAX_AMOUNT = (1n << 64n) - 1n;
+var LONGEST = 40;
+function formatDecimal(amount, decimals) {
+  const sign = amount < 0n ? "-" : "";
+  const digits = (amount < 0n ? -amount : amount).toString();
+  if (decimals === 0) return sign + digits;
+  const padded = digits.padStart(decimals + 1, "0");
+  return `${sign}${padded.slice(0, -decimals)}.${padded.slice(-decimals)}`;
+}
+function formatAmount(amount, display) {
+  const number = formatDecimal(amount, display.decimals);
+  return display.unit === "" ? number : `${number} ${display.unit}`;
+}
+function parseAmount(text, display) {
+  const trimmed = text.trim();
+  const shown = trimmed.length > LONGEST ? `${trimmed.slice(0, LONGEST)}\u2026` : trimmed;
+  if (trimmed.startsWith("-")) {
+    throw new AmountError(`an amount cannot be negative, got "${shown}"`);
+  }
+  const match = /^([0-9]+)(?:\.([0-9]+))?$/.exec(trimmed);
+  if (match === null) {
+    throw new AmountError(`"${shown}" is not an amount: write a number such as ${example(display)}`);
+  }
+  const [, whole, fraction = ""] = match;
+  if (fraction.length > display.decimals) {
+    throw new AmountError(display.decimals === 0 ? `"${shown}" has decimal places, but this server counts in whole ${display.unit || "numbers"}` : `"${shown}" has more than the server's ${display.decimals} decimal places`);
+  }
+  const amount = trimmed.length > LONGEST ? MAX_AMOUNT + 1n : BigInt(whole + fraction.padEnd(display.decimals, "0"));
+  if (amount > MAX_AMOUNT) {
+    throw new AmountError(`"${shown}" is more than the largest amount, ${formatAmount(MAX_AMOUNT, display)}`);
+  }
+  return amount;
+}
+function describeUnit(display) {
+  const places = display.decimals === 0 ? display.unit === "" ? "whole numbers" : `whole ${display.unit}` : `${display.unit === "" ? "numbers" : display.unit}, with ${display.decimals} decimal place${display.decimals === 1 ? "" : "s"}`;
+  return `${places} (e.g. ${example(display)})`;
+}
+function example(display) {
+  const scale = 10n ** BigInt(display.decimals);
+  return formatDecimal(12n * scale + scale / 2n, display.decimals);
+}
+
 // src/wire/names.ts
 var NAME_FIELD_SIZE = 32;
 var DEFAULT_PORT = 2012;
@@ -602,6 +648,16 @@ async function listPayments(client, offset = 0) {
     }))
   };
 }
+async function serverInfo(client) {
+  const body = serverInfoBody.decode(await client.call(ClientCommand.ServerInfo, null, noArgs.encode({})));
+  return {
+    display: {
+      unit: body.unit,
+      decimals: body.decimals
+    },
+    address: body.address
+  };
+}
 function decodePage(body, entry) {
   const header = pageHeader.decode(body.subarray(0, pageHeader.total));
   if (body.length !== pageHeader.total + header.count * entry.total) {
@@ -671,26 +727,10 @@ function reasonText(reason) {
   return REASON_TEXT[reason] ?? `reason ${reason}`;
 }
 
-// src/web/amounts.ts
-var AmountError = class extends Error {
-  name = "AmountError";
-};
-var MAX_U642 = (1n << 64n) - 1n;
-function formatAmount(amount) {
-  return amount.toString();
-}
-function parseAmount(text, min) {
-  const trimmed = text.trim();
-  if (!/^[0-9]+$/.test(trimmed) || BigInt(trimmed) > MAX_U642 || BigInt(trimmed) < min) {
-    throw new AmountError(`an amount is a whole number from ${min} to ${MAX_U642}`);
-  }
-  return BigInt(trimmed);
-}
-
 // src/web/words.ts
-function standing(balance, peer) {
+function standing(balance, peer, display) {
   if (balance === 0n) return "Even: neither owes the other";
-  return balance > 0n ? `${peer} owes you ${formatAmount(balance)}` : `You owe ${peer} ${formatAmount(-balance)}`;
+  return balance > 0n ? `${peer} owes you ${formatAmount(balance, display)}` : `You owe ${peer} ${formatAmount(-balance, display)}`;
 }
 function paymentWords(status) {
   return {
@@ -890,7 +930,7 @@ function keyPage(options) {
   const submit = async () => {
     const username = accountInput.value.trim();
     if (!isUsername(username)) {
-      throw new Error("an account name is 1 to 32 of a-z, 0-9, _ - and ., as your operator gave it");
+      throw new Error(`that is not an account name: ${USERNAME_RULES}`);
     }
     const raw = parseKey(keyInput.value);
     const account = {
@@ -898,10 +938,10 @@ function keyPage(options) {
       key: await importHmacKey(raw)
     };
     raw.fill(0);
-    await listPeers(options.open(account).client, 0);
+    const wallet = await options.connect(account);
     await saveAccount(options.db, account);
     keyInput.value = "";
-    options.opened(account);
+    options.opened(wallet);
   };
   onSubmit(form, submit);
   return {
@@ -924,7 +964,7 @@ var InvoiceError = class extends Error {
   name = "InvoiceError";
 };
 var SCHEME = "ripple:";
-var MAX_U643 = (1n << 64n) - 1n;
+var MAX_U642 = (1n << 64n) - 1n;
 function formatInvoice(invoice) {
   return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${toHex(invoice.id)}`;
 }
@@ -951,7 +991,7 @@ function parseInvoice(text) {
   const amountText = fields.get("amount") ?? "";
   const idText = fields.get("id") ?? "";
   if (fields.size !== 2) throw new InvoiceError("an invoice has an amount and an id, nothing else");
-  if (!/^[1-9][0-9]*$/.test(amountText) || BigInt(amountText) > MAX_U643) {
+  if (!/^[1-9][0-9]*$/.test(amountText) || BigInt(amountText) > MAX_U642) {
     throw new InvoiceError("the amount is a whole number above zero");
   }
   if (!/^[0-9a-f]{64}$/.test(idText)) {
@@ -1014,9 +1054,9 @@ function peersPage(wallet) {
     const name = formatAccountRef(p.peer);
     return [
       name,
-      formatAmount(p.trustlineOut),
-      formatAmount(p.trustlineIn),
-      standing(p.balance, name)
+      formatAmount(p.trustlineOut, wallet.display),
+      formatAmount(p.trustlineIn, wallet.display),
+      standing(p.balance, name, wallet.display)
     ];
   });
 }
@@ -1031,16 +1071,16 @@ function trustlinePage(wallet) {
   onSubmit(form, async () => {
     status.textContent = "";
     const peer = peerArg(peerInput.value);
-    const amount = parseAmount(amountInput.value, 0n);
+    const amount = parseAmount(amountInput.value, wallet.display);
     await setTrustline(wallet.client, peer, amount);
     const name = formatAccountRef(peer);
     const visit = ++shown;
-    status.textContent = `Trustline to ${name} set to ${formatAmount(amount)}; waiting for ${name}'s server to confirm it.`;
+    status.textContent = `Trustline to ${name} set to ${formatAmount(amount, wallet.display)}; waiting for ${name}'s server to confirm it.`;
     const end = Date.now() + CONFIRM_WAIT_MS;
     while (visit === shown && Date.now() < end) {
       const line = await getTrustlineOut(wallet.client, peer);
       if (line.syncOut === line.counter) {
-        status.textContent = `Trustline to ${name}: ${formatAmount(line.amount)}, confirmed by ${name}'s server.`;
+        status.textContent = `Trustline to ${name}: ${formatAmount(line.amount, wallet.display)}, confirmed by ${name}'s server.`;
         return;
       }
       await sleep(250);
@@ -1071,6 +1111,11 @@ function peerArg(text) {
 
 // src/web/payment_pages.ts
 var POLL_MS = 400;
+function paymentAmount(text, display) {
+  const amount = parseAmount(text, display);
+  if (amount === 0n) throw new AmountError("a payment is of more than zero");
+  return amount;
+}
 function followPayment(client, id, show2, onError) {
   let following = true;
   (async () => {
@@ -1106,7 +1151,7 @@ function receivePage(wallet) {
   onSubmit(form, async () => {
     stop();
     const buyer = peerArg(byId("receive-buyer", HTMLInputElement).value);
-    const amount = parseAmount(byId("receive-amount", HTMLInputElement).value, 1n);
+    const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
     const id = crypto.getRandomValues(new Uint8Array(32));
     await newPaymentIn(wallet.client, buyer, id, amount);
     invoiceText.value = formatInvoice({
@@ -1151,7 +1196,7 @@ function payPage(wallet) {
     try {
       const parsed = parseInvoice(invoice.value);
       seller.value = formatAccountRef(parsed.seller);
-      amount.value = formatAmount(parsed.amount);
+      amount.value = formatDecimal(parsed.amount, wallet.display.decimals);
       idInput.value = toHex(parsed.id);
       showError(error, null);
     } catch (caught) {
@@ -1160,7 +1205,7 @@ function payPage(wallet) {
   });
   onSubmit(form, async () => {
     const to = peerArg(seller.value);
-    const value = parseAmount(amount.value, 1n);
+    const value = paymentAmount(amount.value, wallet.display);
     const idText = idInput.value.trim();
     if (!/^[0-9a-f]{64}$/.test(idText)) {
       throw new Error("the payment id is 64 lower-case hex characters, as the seller gave it");
@@ -1173,6 +1218,10 @@ function payPage(wallet) {
     enter() {
     }
   };
+}
+function party(payment) {
+  if (payment.counterpart === null) return paymentWords(payment).role;
+  return `${payment.role === 2 ? "from" : "to"} ${formatAccountRef(payment.counterpart)}`;
 }
 function paymentsPage(wallet) {
   const load = () => allEntries(async (offset) => {
@@ -1187,8 +1236,8 @@ function paymentsPage(wallet) {
     const hex = toHex(p.id);
     return [
       pageLink(`${hex.slice(0, 12)}\u2026`, `payment/${hex}`),
-      words.role,
-      formatAmount(p.amount),
+      party(p),
+      formatAmount(p.amount, wallet.display),
       `${words.state}${words.reason ? `: ${words.reason}` : ""}`
     ];
   });
@@ -1217,7 +1266,7 @@ function paymentPage(wallet) {
       try {
         const first = await getPayment(wallet.client, id);
         role.textContent = paymentWords(first).role;
-        amount.textContent = first.state === 0 ? "" : formatAmount(first.amount);
+        amount.textContent = first.state === 0 ? "" : formatAmount(first.amount, wallet.display);
       } catch (caught) {
         return showError(error, caught);
       }
@@ -1257,16 +1306,16 @@ function httpExchange(timeoutMs) {
     return new Uint8Array(await response.arrayBuffer());
   };
 }
-async function fetchServerInfo(timeoutMs) {
+async function fetchWalletInfo(timeoutMs) {
   const response = await fetch("/server.json", {
     cache: "no-store",
     credentials: "omit",
     signal: AbortSignal.timeout(timeoutMs)
   });
   if (!response.ok) throw new HttpError(response.status);
-  return parseServerInfo(await response.json());
+  return parseWalletInfo(await response.json());
 }
-function parseServerInfo(json) {
+function parseWalletInfo(json) {
   const info = json;
   if (typeof info?.address !== "string" || !isCanonicalAddress(info.address) || typeof info.searchTimeoutMs !== "number" || !(info.searchTimeoutMs > 0)) {
     throw new Error("the server's /server.json is not what this page expects");
@@ -1294,21 +1343,15 @@ async function start() {
   let db;
   try {
     [info, db] = await Promise.all([
-      fetchServerInfo(REQUEST_TIMEOUT_MS),
+      fetchWalletInfo(REQUEST_TIMEOUT_MS),
       openWalletDb()
     ]);
   } catch (caught) {
     loading.textContent = `The wallet cannot start. ${errorText(caught)}`;
     return;
   }
-  loading.hidden = true;
-  const open = (account) => ({
-    me: {
-      username: account.username,
-      address: info.address
-    },
-    info,
-    client: new Client({
+  const connect = async (account) => {
+    const client = new Client({
       server: info.address,
       account: account.username,
       key: account.key,
@@ -1316,16 +1359,39 @@ async function start() {
       exchange: httpExchange(REQUEST_TIMEOUT_MS),
       // One exchange at a time across the account's tabs: their counters arrive in order.
       exclusive: (exchange) => navigator.locks.request(`ripple-${account.username}`, exchange)
-    })
-  });
+    });
+    const { display } = await serverInfo(client);
+    return {
+      client,
+      me: {
+        username: account.username,
+        address: info.address
+      },
+      info,
+      display
+    };
+  };
   const key = keyPage({
     db,
-    open,
-    opened: (account) => showWallet(open(account), db)
+    connect,
+    opened: (wallet) => showWallet(wallet, db)
   });
   const link = keyLink(location.hash);
   const stored = link === null ? await loadAccount(db) : null;
-  if (stored !== null) return showWallet(open(stored), db);
+  if (stored !== null) {
+    try {
+      const wallet = await connect(stored);
+      loading.hidden = true;
+      return showWallet(wallet, db);
+    } catch (caught) {
+      if (!(caught instanceof ClientError && caught.status === Status.Unauthorized)) {
+        loading.textContent = `The wallet cannot reach your server. ${errorText(caught)}`;
+        return;
+      }
+      byId("key-error", HTMLParagraphElement).textContent = errorText(caught);
+    }
+  }
+  loading.hidden = true;
   show("key", key, "");
   if (link !== null) key.fromLink(location.hash);
 }
@@ -1339,6 +1405,9 @@ function showWallet(wallet, db) {
     payment: paymentPage(wallet)
   };
   byId("me", HTMLParagraphElement).textContent = formatAccountRef(wallet.me);
+  for (const help of document.querySelectorAll(".unit-help")) {
+    help.textContent = `In ${describeUnit(wallet.display)}.`;
+  }
   for (const id of [
     "me",
     "nav",
