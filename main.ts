@@ -5,7 +5,7 @@ import { UsageError } from "./src/cli/args.ts";
 import { clientCommand, ClientFailure } from "./src/cli/client.ts";
 import { peerCommand } from "./src/cli/peer.ts";
 import { profileCommand } from "./src/cli/profile_command.ts";
-import { serveCommand } from "./src/cli/serve.ts";
+import { serveCommand, ServeFailure } from "./src/cli/serve.ts";
 import { statusCommand } from "./src/cli/status.ts";
 
 const HELP = `ripple: a federated peer-to-peer credit network server
@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`ripple ${topic}: ${error.message}\nRun "ripple ${topic} --help" for usage.`);
       return 2;
     }
+    if (error instanceof ServeFailure) return error.code;
     if (!(error instanceof ClientFailure)) {
       console.error(`ripple ${name}: ${error instanceof Error ? error.message : error}`);
     }

@@ -4,6 +4,7 @@
  * and peers, rekeying) take it too, so they never run beside a server.
  */
 
+import { mkdirDurable } from "../store/durable.ts";
 import { DenoFileSystem, dirname } from "../store/fs.ts";
 import { Store } from "../store/store.ts";
 import { Tx } from "../store/tx.ts";
@@ -147,7 +148,7 @@ export async function moveAside(datadir: string, path: string, now = new Date())
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   const from = `${datadir}/ripple/${path}`;
   const to = `${datadir}/ripple/${REMOVED_DIR}/${stamp}/${path}`;
-  await fs.mkdir(dirname(to));
+  await mkdirDurable(fs, dirname(to));
   await fs.rename(from, to);
   await fs.syncDir(dirname(from));
   await fs.syncDir(dirname(to));

@@ -19,11 +19,20 @@ import {
 } from "./config.ts";
 import { flag, loadConfig } from "./config_file.ts";
 
+/** The exit status after a storage failure while running (EX_IOERR of sysexits.h). */
+export const STORAGE_FAILED_EXIT = 74;
+
 const HELP =
   `Usage: ripple serve [--datadir DIR] [--listen HOST:PORT] [--address ADDRESS] [SETTINGS]
 
 Runs a ripple server: accounts in DIR/ripple, clients and peer servers on HOST:PORT.
 Stops cleanly on SIGINT or SIGTERM, finishing the datagrams in hand.
+
+On a full disk it keeps running: changes are refused ("busy: the server's disk is full"),
+reads are answered, and changes resume by themselves once space is freed. Any other
+storage error (an I/O error, a failed fsync) stops it at once with exit status
+${STORAGE_FAILED_EXIT}; start it again (systemd's Restart=on-failure does) and it replays
+its journal.
 
 Every setting can be written in DIR/${CONFIG_FILE}, one "name = value" per line (# starts a
 comment), or given as a flag --name-with-dashes VALUE, which wins over the file.
@@ -52,6 +61,12 @@ account (ACCOUNT may be * for every account), until the next section.
 Example:
   ripple serve --datadir ./data-a --listen 127.0.0.2:2012 --lock-timeout-ms 20000`;
 
+/** The server stopped because storage failed; it logged why, and the process exits with `code`. */
+export class ServeFailure extends Error {
+  override name = "ServeFailure";
+  readonly code = STORAGE_FAILED_EXIT;
+}
+
 const OPTIONS: OptionSpec = Object.fromEntries([
   ["datadir", { type: "string" }],
   ...[...TEXT_SETTINGS, ...Object.keys(NUMBER_SETTINGS)].map((
@@ -69,6 +84,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await checkWritable(`${datadir}/ripple`);
   using lock = await lockServing(datadir);
   const stopped = Promise.withResolvers<void>();
+  let fatal: Error | null = null;
   const node = await Node.open({
     fs: new DenoFileSystem(),
     datadir,
@@ -77,7 +93,10 @@ export async function serveCommand(argv: string[]): Promise<void> {
     logger,
     limits: config.limits,
     display: config.display,
-    onFatal: () => stopped.resolve(),
+    onFatal: (error) => {
+      fatal = error;
+      stopped.resolve();
+    },
   });
   let listener: Listener;
   try {
@@ -130,9 +149,16 @@ export async function serveCommand(argv: string[]): Promise<void> {
   await stopped.promise;
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
-  logger.info("stopping");
+  // After a storage failure nothing more is written (an fsync is never retried): the node
+  // only answers what is in hand, and the journal is left for the next start to replay.
+  if (fatal === null) logger.info("stopping");
   await Promise.all([listener.shutdown(), http?.shutdown()]);
-  await node.close();
+  try {
+    await node.close();
+  } catch (error) {
+    if (fatal === null) throw error;
+  }
+  if (fatal !== null) throw new ServeFailure((fatal as Error).message);
 }
 
 function why(error: unknown): string {

@@ -11,6 +11,15 @@ export type Sink = (line: string, level: Level) => void;
 
 const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/** Lines held back until what they tell of is durable; see {@linkcode Logger.deferred}. */
+export interface DeferredLog {
+  readonly logger: Logger;
+  /** Writes the lines held so far. */
+  flush(): void;
+  /** Forgets the lines held so far: what they told of did not happen. */
+  discard(): void;
+}
+
 /** How a {@linkcode Logger} writes its lines. */
 export interface LoggerOptions {
   format?: "text" | "json";
@@ -56,6 +65,24 @@ export class Logger {
       { format: this.#format, level: levelOf(this.#level), sink: this.#sink, now: this.#now },
       { ...this.#context, ...fields },
     );
+  }
+
+  /** A logger like this one whose lines wait for `flush`, or go with `discard`. */
+  deferred(): DeferredLog {
+    const held: [string, Level][] = [];
+    const logger = new Logger({
+      format: this.#format,
+      level: levelOf(this.#level),
+      sink: (line, level) => held.push([line, level]),
+      now: this.#now,
+    }, this.#context);
+    return {
+      logger,
+      flush: () => {
+        for (const [line, level] of held.splice(0)) this.#sink(line, level);
+      },
+      discard: () => void held.splice(0),
+    };
   }
 
   debug(event: string, fields?: Fields): void {

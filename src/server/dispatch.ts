@@ -24,6 +24,8 @@ export interface Reply {
   requestSignature?: Uint8Array;
   /** The run to commit; null when the datagram was refused before any state was read. */
   run: Run | null;
+  /** The run changed nothing but its client counter and sends nothing: a read. */
+  read?: boolean;
   /** Set by the node once the run is committed. */
   durable: Promise<void>;
 }
@@ -115,7 +117,8 @@ export class Dispatcher {
         reason: reason || undefined,
       });
     }
-    return reply(answer.status, answer.body ?? new Uint8Array(), run);
+    const read = run.tx.changes.size === 1 && run.outbound.length === 0 && run.wakes.length === 0;
+    return { ...reply(answer.status, answer.body ?? new Uint8Array(), run), read };
   }
 
   /** Handles a server datagram under its account's lock; nothing is ever answered. */

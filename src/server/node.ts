@@ -10,7 +10,7 @@ import type { Feature } from "../core/context.ts";
 import { type Logger, silentLogger } from "../core/log.ts";
 import type { FileSystem } from "../store/fs.ts";
 import { PENDING_DIR, pendingPath } from "../store/paths.ts";
-import { Store, type StoreOptions } from "../store/store.ts";
+import { DiskFullError, Store, type StoreOptions } from "../store/store.ts";
 import { Tx } from "../store/tx.ts";
 import { commandName } from "../wire/commands.ts";
 import { type Datagram, DatagramError, decodeDatagram, isServerCommand } from "../wire/datagram.ts";
@@ -41,13 +41,23 @@ export interface NodeOptions {
   limits?: Partial<Limits>;
   /** How clients show amounts; whole numbers with no unit by default. */
   display?: DisplayUnit;
-  store?: Omit<StoreOptions, "clock" | "logger">;
-  /** Called once if storage fails; the node can no longer change anything. */
+  store?: Omit<StoreOptions, "clock" | "logger" | "onFailure">;
+  /**
+   * Called once if storage fails for good (any write or fsync error but a full disk): the
+   * node can no longer change anything, and the process should exit so that a supervisor
+   * starts it again, replaying the journal.
+   */
   onFatal?: (error: Error) => void;
 }
 
 const ZERO_MAC = new Uint8Array(32);
 const encoder = new TextEncoder();
+
+/** An account's pending marker: on disk, or in a change set of store generation `generation`. */
+interface Marker {
+  durable: boolean;
+  generation: number;
+}
 
 /**
  * One ripple server's protocol engine.
@@ -73,7 +83,7 @@ export class Node {
   #scheduler: Scheduler;
   #dispatcher: Dispatcher;
   #features: Feature[];
-  #pending = new Set<string>();
+  #pending = new Map<string, Marker>();
   #inflight = new Set<Promise<unknown>>();
   #onFatal?: (error: Error) => void;
   #fatal: Error | null = null;
@@ -110,16 +120,20 @@ export class Node {
 
   /** Opens the datadir (replaying its journal) and schedules every account with work in flight. */
   static async open(options: NodeOptions): Promise<Node> {
+    let opened: Node | null = null;
     const store = await Store.open(options.fs, `${options.datadir}/ripple`, {
       ...options.store,
       clock: options.clock,
       logger: options.logger,
+      onFailure: (error) => {
+        if (opened !== null) opened.#fail(error);
+      },
     });
-    const node = new Node(options, store);
+    const node = opened = new Node(options, store);
     const now = node.#clock.now();
     for (const username of await store.list(PENDING_DIR)) {
       if (!isUsername(username)) continue;
-      node.#pending.add(username);
+      node.#pending.set(username, { durable: true, generation: store.generation });
       node.#scheduler.schedule(username, now);
     }
     node.#log.info("node-opened", { address: options.address, pending: node.#pending.size });
@@ -180,16 +194,23 @@ export class Node {
     const reply = isServerCommand(datagram.command)
       ? await this.#dispatcher.server(datagram, run)
       : await this.#dispatcher.client(datagram, run);
-    if (reply.run) reply.durable = this.#commit(reply.run, false);
+    if (reply.run) reply.durable = this.#commit(reply.run, false, reply.read === true);
     return reply;
   }
 
-  /** Commits a run with its pending marker, schedules its wakes; resolves when durable. */
-  #commit(run: Run, isWake: boolean): Promise<void> {
+  /**
+   * Commits a run with its pending marker, schedules its wakes; resolves when durable. A
+   * read on a full disk is answered without storing its counter, which could not be stored.
+   */
+  #commit(run: Run, isWake: boolean, read = false): Promise<void> {
     const username = run.username;
+    let marker: Marker | undefined;
     if (run.wakes.length > 0) {
-      if (!this.#pending.has(username)) run.tx.set(pendingPath(username), "");
-      this.#pending.add(username);
+      if (!this.#hasMarker(username)) {
+        run.tx.set(pendingPath(username), "");
+        marker = { durable: false, generation: run.tx.generation };
+        this.#pending.set(username, marker);
+      }
       for (const at of run.wakes) this.#scheduler.schedule(username, at);
     } else if (
       isWake && this.#pending.has(username) && this.#scheduler.dueAt(username) === undefined
@@ -197,31 +218,62 @@ export class Node {
       run.tx.set(pendingPath(username), null);
       this.#pending.delete(username);
     }
-    return run.tx.changes.size > 0 ? this.store.commit(run.tx.changes) : this.store.barrier();
+    if (run.tx.changes.size === 0 || (read && this.store.full)) {
+      return this.store.barrier(run.tx.generation);
+    }
+    const durable = this.store.commit(run.tx.changes, run.tx.generation);
+    if (marker) durable.then(() => marker.durable = true, () => {});
+    return durable;
   }
 
+  /** Whether the account's marker is on disk or on its way there (not forgotten for lack of space). */
+  #hasMarker(username: string): boolean {
+    const marker = this.#pending.get(username);
+    return marker !== undefined &&
+      (marker.durable || marker.generation === this.store.generation);
+  }
+
+  /**
+   * Once the run is durable, sends its datagrams and signs its answer. A full disk is
+   * answered `busy` (nothing happened; try again later) and rethrown for server datagrams
+   * and wakes; any other storage error stops the node.
+   */
   async #deliver(reply: Reply): Promise<Uint8Array | null> {
     try {
       await reply.durable;
+      reply.run?.done();
     } catch (error) {
-      this.#fail(error);
-      return reply.status === undefined ? null : unsigned(Status.InternalError, "storage failed");
+      reply.run?.undone();
+      if (!(error instanceof DiskFullError)) {
+        this.#fail(error);
+        return reply.status === undefined ? null : unsigned(Status.InternalError, "storage failed");
+      }
+      if (reply.status === undefined) throw error;
+      return await this.#answer(reply, Status.Busy, encoder.encode(error.message));
     }
     for (const message of reply.run?.outbound ?? []) {
       this.#sender.send(reply.run!.username, message);
     }
     if (reply.status === undefined) return null;
-    const body = reply.body ?? new Uint8Array();
-    if (reply.key === null) return encodeResponse(reply.status, body, ZERO_MAC);
+    return await this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
+  }
+
+  async #answer(reply: Reply, status: StatusCode, body: Uint8Array): Promise<Uint8Array> {
+    if (reply.key === null) return encodeResponse(status, body, ZERO_MAC);
     const mac = await this.#mac.sign(
       reply.key,
-      responseMacInput(reply.requestSignature!, reply.status, body),
+      responseMacInput(reply.requestSignature!, status, body),
     );
-    return encodeResponse(reply.status, body, mac);
+    return encodeResponse(status, body, mac);
   }
 
   #failed(error: unknown, datagram: Datagram, fromClient: boolean): Uint8Array | null {
     const fields = { account: datagram.username, command: commandName(datagram.command) };
+    if (error instanceof DiskFullError) {
+      // Not applied and its counter not used: the peer's resend brings it again.
+      this.#log.debug("server-datagram-refused", { ...fields, reason: error.message });
+      return null;
+    }
     if (error instanceof BusyError) {
       this.#log.warn("account-busy", fields);
       return fromClient ? unsigned(Status.Busy, "the account is busy, try again shortly") : null;
@@ -239,7 +291,7 @@ export class Node {
     try {
       await this.#deliver(await work);
     } catch (error) {
-      if (error instanceof BusyError) {
+      if (error instanceof BusyError || error instanceof DiskFullError) {
         this.#scheduler.schedule(username, this.#clock.now() + this.limits.retryBaseMs);
       } else {
         this.#log.error("wake-failed", { account: username, error: describe(error) });
@@ -253,10 +305,14 @@ export class Node {
     return promise;
   }
 
+  /** Storage failed for good: one log line, and the owner is told to stop the process. */
   #fail(error: unknown): void {
     if (this.#fatal) return;
     this.#fatal = error instanceof Error ? error : new Error(String(error));
-    this.#log.error("node-fatal", { error: this.#fatal.message });
+    this.#log.error("storage-failed", {
+      error: this.#fatal.message,
+      action: "the server stops; start it again to replay its journal",
+    });
     this.#onFatal?.(this.#fatal);
   }
 }

@@ -142,7 +142,14 @@ export class Sender {
       this.#counters.set(path, state);
     }
     const { counter, reserve } = takeCounter(state);
-    if (reserve !== undefined) await this.#options.store.commit(new Map([[path, `${reserve}\n`]]));
+    if (reserve === undefined) return counter;
+    try {
+      await this.#options.store.commit(new Map([[path, `${reserve}\n`]]));
+    } catch (error) {
+      // The ceiling is not durable (a full disk refused it): start again from the stored one.
+      this.#counters.delete(path);
+      throw error;
+    }
     return counter;
   }
 }

@@ -65,7 +65,7 @@ export const DEFAULT_BEHAVIOURS: Behaviour[] = BEHAVIOURS.filter((b) =>
 export const NO_HOSTILE: HostileOptions = {
   servers: 0,
   behaviours: DEFAULT_BEHAVIOURS,
-  attackEveryMs: 100,
+  attackEveryMs: 1_000,
 };
 
 /** An account of the hostile server, with what the attacker knows of it. */
@@ -220,7 +220,8 @@ export class HostileServer {
     for (const round of [1, 2]) {
       this.#needs.clock.setTimer(round * 50, () => {
         const args = searchArgs.encode({ id, amount, front: 0, round });
-        void this.#forge("flood-probes", target.from, target.to, ServerCommand.Search, args);
+        this.#forge("flood-probes", target.from, target.to, ServerCommand.Search, args)
+          .catch(() => {});
       });
     }
   }
@@ -234,7 +235,7 @@ export class HostileServer {
       const target = this.#honestPeer();
       if (target === undefined) return;
       const args = paymentArgs.encode({ id: random.bytes(32), amount: 10n });
-      void this.#forge("flood-locks", target.from, target.to, ServerCommand.Lock, args);
+      this.#forge("flood-locks", target.from, target.to, ServerCommand.Lock, args).catch(() => {});
       return;
     }
     const buyer = random.pick(accounts);
@@ -262,8 +263,10 @@ export class HostileServer {
     // Out of order: the newest of those picked first.
     for (const sent of picked.reverse()) {
       this.#count("replay", Promise.resolve());
-      if (random.chance(0.5)) void this.#needs.send(sent.to, sent.bytes);
-      else void this.#reseal(sent.to, sent.fields).catch(() => {});
+      const sending = random.chance(0.5)
+        ? this.#needs.send(sent.to, sent.bytes)
+        : this.#reseal(sent.to, sent.fields);
+      sending.catch(() => {});
     }
   }
 

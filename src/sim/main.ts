@@ -1,9 +1,18 @@
 /** `deno task sim`: simulation runs from the shell, with the seed and the command that replays a failure. */
 
 import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
+import { DISK_HELP, DISK_OPTIONS, diskFlags, diskSummary, parseDiskFaults } from "./disk.ts";
 import { runPathStudy } from "./paths.ts";
 import { type Behaviour, BEHAVIOURS, NO_HOSTILE } from "./hostile.ts";
-import { DEFAULT_SIM, runSimulation, type SimOptions, type SimReport } from "./run.ts";
+import {
+  DEFAULT_SIM,
+  HONEST_COMPLETION,
+  HONEST_MINIMUM,
+  honestCompletion,
+  runSimulation,
+  type SimOptions,
+  type SimReport,
+} from "./run.ts";
 import { NO_FAULTS, SIM_EPOCH } from "./world.ts";
 
 const HELP = `Usage: deno task sim [OPTIONS]
@@ -30,6 +39,7 @@ Options:
   --torn P            chance a crash tears a file's unsynced tail (default 0)
   --faults            shorthand: --loss 0.1 --duplicate 0.05 --reorder 0.1 --delay-ms 1-20
                       --crash-every-ms 10000 --torn 0.3
+${DISK_HELP}
   --hostile N         make N servers hostile (the seed chooses which); payments between
                       honest accounts avoiding them are compared with the same seed run
                       with those servers behaving (default 0)
@@ -72,6 +82,7 @@ const OPTIONS = {
   "no-shrink": { type: "boolean" },
   log: { type: "boolean" },
   json: { type: "boolean" },
+  ...DISK_OPTIONS,
 } as const;
 
 /** The faults `--faults` stands for. */
@@ -140,6 +151,7 @@ export function parseSimArgs(
       downMs: range("down-ms", base.downMs),
       torn: number("torn", base.torn, 1),
     },
+    disk: parseDiskFaults({ number, whole, range, flag: (name) => parsed.values[name] === true }),
   };
   if (options.faults.loss >= 1) throw new UsageError("--loss must be below 1");
   const behaviours = stringOption(parsed, "behaviours")?.split(",").map((b) => b.trim()) ??
@@ -183,6 +195,7 @@ export function replayCommand(options: SimOptions): string {
     `--loss ${f.loss} --duplicate ${f.duplicate} --reorder ${f.reorder}`,
     `--delay-ms ${f.delayMs.join("-")} --crash-every-ms ${f.crashEveryMs}`,
     `--down-ms ${f.downMs.join("-")} --torn ${f.torn}`,
+    diskFlags(options.disk),
     ...(options.hostile.servers > 0
       ? [
         `--hostile ${options.hostile.servers} --behaviours ${options.hostile.behaviours.join(",")}`,
@@ -213,7 +226,8 @@ function summary(report: SimReport, realMs: number): string {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   return `seed ${report.seed}: ${report.violations.length === 0 ? "ok" : "FAILED"}, ` +
     `${report.stats.sent} datagrams (${report.stats.lost} lost, ${report.stats.duplicated} ` +
-    `duplicated), ${report.stats.crashes} crashes, payments ${p.completed} completed / ` +
+    `duplicated), ${report.stats.crashes} crashes, ${diskSummary(report.disk)}, ` +
+    `payments ${p.completed} completed / ` +
     `${p.failed} failed, median ${median(p.datagrams)} datagrams and ${median(p.durations)} ms ` +
     `per payment; ${(report.simulatedMs / 1000).toFixed(0)} s simulated in ` +
     `${(realMs / 1000).toFixed(1)} s${honestSummary(report)}`;
@@ -245,6 +259,7 @@ async function main(argv: string[]): Promise<number> {
   if (parsed === null) return 0;
   const { options, seeds, paths, credit, json } = parsed;
   let failures = 0;
+  const reports: SimReport[] = [];
   const started = performance.now();
   for (let seed = options.seed; seed < options.seed + seeds; seed++) {
     const t = performance.now();
@@ -256,6 +271,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const run = { ...options, seed };
     const report = await runSimulation(run);
+    reports.push(report);
     console.log(
       json
         ? JSON.stringify(
@@ -272,6 +288,19 @@ async function main(argv: string[]): Promise<number> {
     }
     console.log(`  replay: ${replayCommand(run)}`);
     if (parsed.shrink) console.log(`  smallest failing: ${replayCommand(await shrink(run))}`);
+  }
+  if (reports.some((r) => r.honest.baseline !== undefined)) {
+    const all = honestCompletion(reports);
+    const enough = all.comparable >= HONEST_MINIMUM;
+    const met = all.ratio >= HONEST_COMPLETION;
+    console.log(
+      `honest completion over all seeds: ${all.withAttacks} of ${all.comparable} payments away ` +
+        `from hostile servers completed with attacks, ${all.without} without: ratio ` +
+        `${all.ratio.toFixed(3)} (at least ${HONEST_COMPLETION}: ${
+          !enough ? "too few payments to judge" : met ? "met" : "NOT MET"
+        })`,
+    );
+    if (enough && !met) failures++;
   }
   console.log(
     `${seeds - failures} passed, ${failures} failed (${

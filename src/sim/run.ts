@@ -1,6 +1,8 @@
 /** One simulation run: a random network, a random workload under faults, then the checks. */
 
 import type { Limits } from "../core/config.ts";
+import type { FileSystem } from "../store/fs.ts";
+import { checkCrashAtRest, type DiskFaults, type DiskStats, NO_DISK_FAULTS } from "./disk.ts";
 import { type HostileOptions, NO_HOSTILE } from "./hostile.ts";
 import { checkQuiet, LiveChecks, type Model, type PaymentOutcomes } from "./invariants.ts";
 import { Random } from "./random.ts";
@@ -11,6 +13,7 @@ import { Workload } from "./workload.ts";
 import {
   type Faults,
   NO_FAULTS,
+  SIM_DATADIR,
   SIM_EPOCH,
   type SimServer,
   SimWorld,
@@ -29,6 +32,8 @@ export interface SimOptions {
   /** Share of the operations that are payments; the rest change trustlines. */
   paymentShare: number;
   faults: Faults;
+  /** The disks' own faults: I/O errors, full disks, lost directories. */
+  disk: DiskFaults;
   /** Mean simulated time between two operations. */
   stepEveryMs: number;
   /** Limits of every server; the simulator's defaults are shorter than production's. */
@@ -37,6 +42,8 @@ export interface SimOptions {
   quietWithinMs: number;
   /** Plants a bug in each new node (for showing that the checks catch one). */
   onStart?: (server: SimServer) => void;
+  /** Plants a storage bug between each node and its disk. */
+  wrapDisk?: (fs: FileSystem, server: SimServer) => FileSystem;
   /** Receives every server's log lines. */
   onLog?: (address: string, line: string) => void;
   /** Hostile servers, and their behaviours. */
@@ -57,6 +64,7 @@ export const DEFAULT_SIM: SimOptions = {
   steps: 200,
   paymentShare: 0.5,
   faults: NO_FAULTS,
+  disk: NO_DISK_FAULTS,
   stepEveryMs: 50,
   limits: {},
   quietWithinMs: 2 * 60 * 60 * 1000,
@@ -72,6 +80,7 @@ export interface SimReport {
   /** Simulated milliseconds from start to quiet. */
   simulatedMs: number;
   stats: NetworkStats;
+  disk: DiskStats;
   operations: { trustlines: number; payments: number; refused: number; uncertain: number };
   payments: PaymentOutcomes & {
     /** Server datagrams of each payment that reached an end (search and steps). */
@@ -95,8 +104,11 @@ export interface HonestFigures {
 
 /** Completion with attacks must stay at this share of completion without. */
 export const HONEST_COMPLETION = 0.95;
-/** Fewer comparable payments than this make the ratio noise, not a finding. */
-const HONEST_MINIMUM = 20;
+/**
+ * Fewer comparable payments than this make one seed's ratio noise, not a finding: a run of
+ * several seeds judges them together ({@linkcode honestCompletion}).
+ */
+export const HONEST_MINIMUM = 200;
 
 const CHECK_EVERY_MS = 2_000;
 
@@ -109,6 +121,8 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
     limits: options.limits,
     onStart: options.onStart,
     onLog: options.onLog,
+    disk: options.disk,
+    wrapDisk: options.wrapDisk,
   });
   const start = world.clock.now();
   const topology = await generateTopology(world, random.fork(), options);
@@ -121,6 +135,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
   const stepsFrom = workload.schedule();
   world.clock.setTimer(stepsFrom, () => strangers.startAttacks());
   world.startCrashes();
+  world.disks.start();
   let checking = true;
   const check = () => {
     if (!checking) return;
@@ -134,6 +149,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
   strangers.stopAttacks();
 
   world.stopCrashes();
+  world.disks.stop();
   world.faults = { ...options.faults, loss: 0, duplicate: 0, reorder: 0, crashEveryMs: 0 };
   const quiet = await world.runUntilQuiet(options.quietWithinMs);
   if (!quiet) world.violate("not-quiet", "events were still pending when the time ran out");
@@ -144,6 +160,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
   const honest = await honestFigures(strangers, workload.model);
   const datagrams = workload.model.payments.map((p) => world.traffic.get(p.idHex))
     .filter((t) => t !== undefined).map((t) => t.search + t.payment);
+  await checkCrashAtRest(world, `${SIM_DATADIR}/ripple`, options.quietWithinMs);
   await world.close();
   return {
     seed: options.seed,
@@ -151,6 +168,7 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
     quiet,
     simulatedMs,
     stats: world.stats,
+    disk: world.disks.stats,
     operations: workload.counts,
     payments: { ...outcomes, datagrams },
     honest,
@@ -172,22 +190,38 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
     onStart: undefined,
     onLog: undefined,
   });
-  const steps = [...report.honest.untouched.keys()].filter((step) =>
-    calm.honest.untouched.has(step)
-  );
-  const done = (outcomes: Map<number, boolean>) => steps.filter((s) => outcomes.get(s)).length;
-  const [withAttacks, without] = [done(report.honest.untouched), done(calm.honest.untouched)];
   report.honest.baseline = calm.honest.untouched;
-  report.honest.ratio = without === 0 ? 1 : withAttacks / without;
-  if (steps.length >= HONEST_MINIMUM && report.honest.ratio < HONEST_COMPLETION) {
+  const { withAttacks, without, comparable, ratio } = honestCompletion([report]);
+  report.honest.ratio = ratio;
+  if (comparable >= HONEST_MINIMUM && ratio < HONEST_COMPLETION) {
     report.violations.push({
       at: SIM_EPOCH + report.simulatedMs,
       invariant: "honest-completion",
-      detail: `${withAttacks} of ${steps.length} payments away from hostile servers completed ` +
-        `with attacks, ${without} without (ratio ${report.honest.ratio.toFixed(3)})`,
+      detail: `${withAttacks} of ${comparable} payments away from hostile servers completed ` +
+        `with attacks, ${without} without (ratio ${ratio.toFixed(3)})`,
     });
   }
   return report;
+}
+
+/**
+ * The honest completion of several runs taken together: payments away from hostile servers
+ * completed with attacks over those completed without, among the steps both runs made.
+ */
+export function honestCompletion(
+  reports: SimReport[],
+): { withAttacks: number; without: number; comparable: number; ratio: number } {
+  let withAttacks = 0, without = 0, comparable = 0;
+  for (const { honest } of reports) {
+    if (honest.baseline === undefined) continue;
+    for (const [step, completed] of honest.untouched) {
+      if (!honest.baseline.has(step)) continue;
+      comparable++;
+      if (completed) withAttacks++;
+      if (honest.baseline.get(step)) without++;
+    }
+  }
+  return { withAttacks, without, comparable, ratio: without === 0 ? 1 : withAttacks / without };
 }
 
 async function honestFigures(strangers: Strangers, model: Model): Promise<HonestFigures> {

@@ -10,9 +10,11 @@ import type { Limits } from "../core/config.ts";
 import { Logger } from "../core/log.ts";
 import { Node } from "../server/node.ts";
 import type { Transport } from "../server/transport.ts";
-import { MemoryFileSystem } from "../store/memory_fs.ts";
+import type { FileSystem } from "../store/fs.ts";
+import type { MemoryFileSystem } from "../store/memory_fs.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { SimClock } from "./clock.ts";
+import { type DiskFaults, DiskWeather, faultyDisk, isDiskFault, NO_DISK_FAULTS } from "./disk.ts";
 import type { HostileServer } from "./hostile.ts";
 import { SyncMac } from "./mac.ts";
 import { type Faults, type NetworkStats, type PaymentTraffic, SimNetwork } from "./network.ts";
@@ -46,6 +48,10 @@ export interface WorldOptions {
   onLog?: (address: string, line: string) => void;
   /** Called with each new node, before it handles anything (tests plant bugs with it). */
   onStart?: (server: SimServer) => void;
+  /** The disks' own faults. */
+  disk?: DiskFaults;
+  /** Wraps each node's view of its disk (tests plant storage bugs with it). */
+  wrapDisk?: (fs: FileSystem, server: SimServer) => FileSystem;
 }
 
 export { type Faults, NO_FAULTS } from "./network.ts";
@@ -65,6 +71,8 @@ export class SimWorld {
   readonly servers = new Map<string, SimServer>();
   readonly network: SimNetwork;
   readonly violations: Violation[] = [];
+  /** Disks filling up, and what the disks' faults did. */
+  readonly disks: DiskWeather;
   /** The hostile servers, by address: their datagrams leave through the attacker. */
   readonly hostile = new Map<string, HostileServer>();
   #random: Random;
@@ -74,6 +82,8 @@ export class SimWorld {
   #clients = new Map<string, Client>();
   #nextCrash: { cancel(): void } | null = null;
   #onStart?: (server: SimServer) => void;
+  #diskFaults: DiskFaults;
+  #wrapDisk?: (fs: FileSystem, server: SimServer) => FileSystem;
 
   constructor(options: WorldOptions) {
     this.clock = new SimClock(SIM_EPOCH);
@@ -89,6 +99,9 @@ export class SimWorld {
     this.#limits = options.limits ?? {};
     this.#onLog = options.onLog;
     this.#onStart = options.onStart;
+    this.#diskFaults = options.disk ?? NO_DISK_FAULTS;
+    this.#wrapDisk = options.wrapDisk;
+    this.disks = new DiskWeather(this, this.#diskFaults, this.#random.fork());
   }
 
   /** The faults in force; setting them changes the network's from the next datagram on. */
@@ -114,10 +127,7 @@ export class SimWorld {
   addServer(address: string): SimServer {
     const server: SimServer = {
       address,
-      disk: new MemoryFileSystem({
-        random: this.#random.fork().fn,
-        tornRate: this.network.faults.torn,
-      }),
+      disk: faultyDisk(this.#diskFaults, this.#random.fork(), this.network.faults.torn),
       node: null,
       exchanges: new Set(),
       life: null,
@@ -133,8 +143,8 @@ export class SimWorld {
     const server = this.#server(address);
     if (server.node !== null) return;
     const life = this.clock.life();
-    const epoch = server.disk.crashes;
-    const alive = () => server.disk.crashes === epoch && server.life === life;
+    const epoch = server.disk.lives;
+    const alive = () => server.disk.lives === epoch && server.life === life;
     const transport: Transport = {
       send: (to, bytes) => {
         if (!alive()) return Promise.reject(dead());
@@ -144,9 +154,10 @@ export class SimWorld {
     };
     const sink = (line: string) => this.#onLog?.(address, line);
     server.life = life;
+    const view = server.disk.view();
     try {
       server.node = await Node.open({
-        fs: server.disk.view(),
+        fs: this.#wrapDisk?.(view, server) ?? view,
         datadir: SIM_DATADIR,
         address,
         transport,
@@ -155,16 +166,34 @@ export class SimWorld {
         random: this.#random.fork().fn,
         limits: this.#limits,
         logger: new Logger({ level: "info", sink, now: () => this.clock.now() }),
+        onFatal: () => {
+          // The process exits; a crash that caused the failure is noticed on its own.
+          if (alive()) this.#exit(server);
+        },
       });
       this.#onStart?.(server);
     } catch (error) {
-      // A crash scheduled for the next writes can hit the journal replay itself.
-      if (server.disk.crashes === epoch) throw error;
-      this.network.stats.crashes++;
+      // A crash scheduled for the next writes can hit the journal replay itself, and a
+      // disk fault can make it fail: then the process exits, and is started again later.
+      const crashed = server.disk.lives !== epoch;
+      if (!crashed && !isDiskFault(error)) throw error;
+      if (crashed) this.network.stats.crashes++;
+      else this.#exitedOnFault(server);
       server.life = null;
       life.stop();
       this.#restartLater(server);
     }
+  }
+
+  /** A server stopped on a storage error: its process ends, its disk keeps what it wrote. */
+  #exit(server: SimServer): void {
+    this.#exitedOnFault(server);
+    this.#down(server, false);
+  }
+
+  #exitedOnFault(server: SimServer): void {
+    this.disks.stopped();
+    server.disk.kill();
   }
 
   /** A crash now: everything not durable is lost, timers and connections die with the node. */
@@ -172,7 +201,7 @@ export class SimWorld {
     const server = this.#server(address);
     if (server.node === null) return;
     server.disk.crash();
-    this.#down(server);
+    this.#down(server, true);
   }
 
   /** Random crashes from now on, at the rate of the faults; `stopCrashes` ends them. */
@@ -277,14 +306,14 @@ export class SimWorld {
   #noticeCrashes(): void {
     for (const server of this.servers.values()) {
       if (server.node !== null && server.life !== null && server.disk.crashes > server.crashes) {
-        this.#down(server);
+        this.#down(server, true);
       }
     }
   }
 
-  #down(server: SimServer): void {
+  #down(server: SimServer, crashed: boolean): void {
     server.crashes = server.disk.crashes;
-    this.network.stats.crashes++;
+    if (crashed) this.network.stats.crashes++;
     server.node = null;
     server.life?.stop();
     server.life = null;

@@ -44,9 +44,12 @@ export async function writeDurable(
 export type Modes = Record<string, number | undefined>;
 
 /**
- * Replaces or removes many files durably: all temp files are written and fsynced first,
- * then renamed, then each directory touched is fsynced once. Each file on its own is
- * crash-safe; the batch as a whole is not atomic (the journal gives that).
+ * Replaces or removes many files durably: missing directories are created and their
+ * parents fsynced first (a new directory is only an entry in its parent), then all temp
+ * files are written and fsynced, then renamed, then each directory touched is fsynced once.
+ * Each file on its own is crash-safe; the batch as a whole is not atomic (the journal gives
+ * that). If it fails, the temp files it wrote are removed, so that a full disk gets its
+ * space back.
  */
 export async function writeDurableBatch(
   fs: FileSystem,
@@ -61,24 +64,77 @@ export async function writeDurableBatch(
     else writes.push([path, text]);
     dirs.add(dirname(path));
   }
-  for (const dir of dirs) await fs.mkdir(dir);
-  await inParallel(
-    writes,
-    ([path, text]) =>
-      fs.write(tempPath(path), encoder.encode(text), { sync: true, mode: modes[path] }),
-  );
-  for (const [path] of writes) await fs.rename(tempPath(path), path);
+  const parents = new Set<string>();
+  for (const dir of dirs) {
+    for (const created of await fs.mkdir(dir)) parents.add(dirname(created));
+  }
+  await inParallel([...parents], (dir) => fs.syncDir(dir));
+  try {
+    await inParallel(
+      writes,
+      ([path, text]) =>
+        fs.write(tempPath(path), encoder.encode(text), { sync: true, mode: modes[path] }),
+    );
+    for (const [path] of writes) await fs.rename(tempPath(path), path);
+  } catch (error) {
+    await Promise.allSettled(writes.map(([path]) => fs.remove(tempPath(path))));
+    throw error;
+  }
   for (const path of removals) await fs.remove(path);
   await inParallel([...dirs], (dir) => fs.syncDir(dir));
 }
 
+/**
+ * Creates a directory and its missing parents durably: the parent of each one created is
+ * fsynced, since a new directory is only an entry in its parent until then.
+ */
+export async function mkdirDurable(fs: FileSystem, dir: string): Promise<void> {
+  const created = await fs.mkdir(dir);
+  await inParallel(created.map(dirname), (parent) => fs.syncDir(parent));
+}
+
+/**
+ * Fsyncs every directory above `dirs` up to the parent of `top`, so that each directory
+ * from `top` down is a durable entry in its parent, whichever life of the server created it.
+ * A life that ended between a mkdir and the fsync of its parent leaves a directory that
+ * exists but would not survive a crash; recovery cannot tell which, so it makes sure of all.
+ */
+export async function syncAncestors(
+  fs: FileSystem,
+  dirs: Iterable<string>,
+  top: string,
+): Promise<void> {
+  const stop = dirname(top);
+  const ancestors = new Set<string>();
+  for (let dir of dirs) {
+    if (dir !== top && !dir.startsWith(`${top}/`)) continue;
+    while (dir !== stop && !ancestors.has(dirname(dir))) {
+      dir = dirname(dir);
+      ancestors.add(dir);
+    }
+  }
+  await inParallel([...ancestors], (dir) => fs.syncDir(dir));
+}
+
 const PARALLEL = 16;
 
-/** Runs `task` over `items`, at most {@linkcode PARALLEL} at a time, so the disk can merge flushes. */
+/**
+ * Runs `task` over `items`, at most {@linkcode PARALLEL} at a time, so the disk can merge
+ * flushes. After a failure no new task starts, and the first error is thrown once the
+ * running ones are done, so that nothing still writes when the caller cleans up.
+ */
 async function inParallel<T>(items: T[], task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const worker = async () => {
-    while (next < items.length) await task(items[next++]);
+    while (failure === null && next < items.length) {
+      try {
+        await task(items[next++]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }

@@ -11,6 +11,8 @@ export interface AppendFile {
   append(data: Uint8Array): Promise<void>;
   /** Makes every appended byte durable (fdatasync). */
   sync(): Promise<void>;
+  /** Cuts the file to `length` bytes, dropping what a failed append left after it. */
+  truncate(length: number): Promise<void>;
   close(): void;
 }
 
@@ -34,8 +36,11 @@ export interface FileSystem {
   openAppend(path: string): Promise<AppendFile>;
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;
-  /** Creates a directory and its parents; nothing if it exists. */
-  mkdir(path: string): Promise<void>;
+  /**
+   * Creates a directory and its missing parents; returns the ones it created, outermost
+   * first (none if it existed), so a caller can fsync their parents.
+   */
+  mkdir(path: string): Promise<string[]>;
   /** fsyncs a directory, making the entries created, renamed or removed in it durable. */
   syncDir(path: string): Promise<void>;
 }
@@ -93,6 +98,7 @@ export class DenoFileSystem implements FileSystem {
         while (written < data.length) written += await file.write(data.subarray(written));
       },
       sync: () => file.syncData(),
+      truncate: (length) => file.truncate(length),
       close: () => file.close(),
     };
   }
@@ -109,8 +115,22 @@ export class DenoFileSystem implements FileSystem {
     }
   }
 
-  async mkdir(path: string): Promise<void> {
-    await Deno.mkdir(path, { recursive: true });
+  async mkdir(path: string): Promise<string[]> {
+    try {
+      if ((await Deno.stat(path)).isDirectory) return [];
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    const parent = dirname(path);
+    const created = parent === path ? [] : await this.mkdir(parent);
+    try {
+      await Deno.mkdir(path);
+    } catch (error) {
+      // Another process (`ripple account add` beside a server) may have made it meanwhile.
+      if (error instanceof Deno.errors.AlreadyExists) return created;
+      throw error;
+    }
+    return [...created, path];
   }
 
   async syncDir(path: string): Promise<void> {
@@ -119,10 +139,26 @@ export class DenoFileSystem implements FileSystem {
   }
 }
 
-/** The directory part of a `/`-separated path. */
+/**
+ * Whether a storage error means the disk is full (ENOSPC, or EDQUOT for a quota): the write
+ * did not happen, and may succeed once space is freed. Any other error, and any error of an
+ * fsync, means the disk may have lost data.
+ *
+ * @example
+ * ```ts
+ * import { isDiskFull } from "./fs.ts";
+ * isDiskFull(Object.assign(new Error("No space left on device"), { code: "ENOSPC" })); // true
+ * ```
+ */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
+/** The directory part of a `/`-separated path (`.` for a bare name). */
 export function dirname(path: string): string {
   const slash = path.lastIndexOf("/");
-  return slash <= 0 ? "/" : path.slice(0, slash);
+  return slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }
 
 /** The last part of a `/`-separated path. */

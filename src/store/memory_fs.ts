@@ -1,40 +1,48 @@
 /**
- * An in-memory file system with the crash behaviour of a POSIX disk, for the simulator and
- * for crash tests: unsynced data and unsynced directory entries are lost on a crash.
+ * An in-memory file system with the crash behaviour and the faults of a real disk, for the
+ * simulator and for crash tests: unsynced data and unsynced directory entries are lost on a
+ * crash; writes, fsyncs, renames and directory fsyncs can fail with EIO; writes past a byte
+ * budget fail with ENOSPC.
  */
 
-import {
-  type AppendFile,
-  basename,
-  type DirEntry,
-  dirname,
-  type FileSystem,
-  type WriteOptions,
-} from "./fs.ts";
+import { FileTable, type Inode, withoutDropped } from "./_file_table.ts";
+import { MemoryView, SimulatedCrash } from "./_memory_view.ts";
+import { basename, dirname, type FileSystem } from "./fs.ts";
 
-/** Thrown by every operation of a view whose file system has crashed. */
-export class SimulatedCrash extends Error {
-  override name = "SimulatedCrash";
+export { DiskError, SimulatedCrash } from "./_memory_view.ts";
+
+/** Chances, per operation, that the disk fails it with EIO. */
+export interface EioRates {
+  /** A write or an append; a random part of the data is written first. */
+  write: number;
+  /** An fsync of a file; its dirty data is dropped, and no later fsync writes it (as Linux does). */
+  sync: number;
+  /** A rename; it does not happen. */
+  rename: number;
+  /** An fsync of a directory; its entries stay as durable as they were. */
+  syncDir: number;
 }
 
-interface Inode {
-  data: Uint8Array;
-  /** The content a crash leaves behind. */
-  synced: Uint8Array;
-}
+/** A disk that never returns EIO. */
+export const NO_EIO: EioRates = { write: 0, sync: 0, rename: 0, syncDir: 0 };
 
 /** Options of {@linkcode MemoryFileSystem}. */
 export interface MemoryFileSystemOptions {
-  /** Source of randomness for torn writes; deterministic in the simulator. */
+  /** Source of randomness for torn writes and faults; deterministic in the simulator. */
   random?: () => number;
   /** Chance that a crash leaves a random prefix of a file's unsynced data instead of none. */
   tornRate?: number;
+  eio?: Partial<EioRates>;
+  /**
+   * A crash also loses every directory created since its parent was last fsynced, with all
+   * it holds. Off, directories themselves are always durable.
+   */
+  loseUnsyncedDirs?: boolean;
 }
 
 /**
  * Files in memory. `live` is what reads see; `durable` is what survives {@linkcode crash}:
  * a file's content counts once fsynced, a directory entry once its directory is fsynced.
- * Directories themselves are always durable (a simplification the store does not rely on).
  *
  * @example
  * ```ts
@@ -48,31 +56,54 @@ export interface MemoryFileSystemOptions {
  * ```
  */
 export class MemoryFileSystem {
+  /** Chances of EIO; they may be changed at any time. */
+  eio: EioRates;
+  /** The most bytes all files may hold; a write past it writes what fits, then fails with ENOSPC. */
+  budget: number | null = null;
+  /** Faults injected so far. */
+  readonly injected = { eio: 0, enospc: 0 };
+  /** Mutating operations performed since creation. */
+  operations = 0;
   #live = new FileTable();
   #durable = new FileTable();
   #dirs = new Set<string>(["/"]);
+  /** Directories whose entry in their parent is durable (all of them unless entries are lost). */
+  #durableDirs = new Set<string>(["/"]);
   /** Subdirectory names by parent directory. */
   #subdirs = new Map<string, Set<string>>();
+  #used = 0;
   #epoch = 0;
+  #crashes = 0;
   #crashIn: number | null = null;
   #random: () => number;
   #tornRate: number;
-  /** Mutating operations performed since creation. */
-  operations = 0;
+  #loseDirs: boolean;
 
   constructor(options: MemoryFileSystemOptions = {}) {
     this.#random = options.random ?? Math.random;
     this.#tornRate = options.tornRate ?? 0;
+    this.eio = { ...NO_EIO, ...options.eio };
+    this.#loseDirs = options.loseUnsyncedDirs ?? false;
   }
 
-  /** A file system bound to the current life of the disk; it fails after a crash. */
+  /** A file system bound to the current life of the server; it fails once that life ends. */
   view(): FileSystem {
     return new MemoryView(this, this.#epoch);
   }
 
   /** How many times this disk has crashed; a change tells that a scheduled crash fired. */
   get crashes(): number {
+    return this.#crashes;
+  }
+
+  /** How many lives (crashes and process ends) have passed; views of an older one fail. */
+  get lives(): number {
     return this.#epoch;
+  }
+
+  /** Bytes held by the files now. */
+  get used(): number {
+    return this.#used;
   }
 
   /** Crash on the `n`th mutating operation from now (1 = the next one). */
@@ -85,31 +116,57 @@ export class MemoryFileSystem {
     this.#crashIn = null;
   }
 
+  /**
+   * The server's process ends (it exited, or was killed) but the machine does not crash:
+   * views taken before fail from here on, and everything written stays, synced or not.
+   */
+  kill(): void {
+    this.#crashIn = null;
+    this.#epoch++;
+  }
+
   /** Loses everything not durable, now. Views taken before fail from here on. */
   crash(): void {
     this.#crashIn = null;
     this.#epoch++;
+    this.#crashes++;
+    if (this.#loseDirs) this.#loseUnsyncedDirs();
     const survivors = new FileTable();
-    const durable = new FileTable();
     for (const [path, inode] of this.#durable.entries()) {
-      let data = inode.synced;
-      if (inode.data !== inode.synced && this.#random() < this.#tornRate) {
-        // Unsynced appends tear, but the bytes an fsync already made durable stay.
-        const kept = startsWith(inode.data, inode.synced) ? inode.synced.length : 0;
-        const torn = Math.floor(this.#random() * (inode.data.length - kept + 1));
-        data = inode.data.slice(0, kept + torn);
-      }
-      const survivor = { data, synced: data };
-      survivors.set(path, survivor);
-      durable.set(path, survivor);
+      if (!this.#dirs.has(dirname(path))) continue;
+      const data = this.#afterCrash(inode);
+      survivors.set(path, { data, synced: data, dirtyFrom: Infinity, dropped: [] });
     }
     this.#live = survivors;
-    this.#durable = durable;
+    this.#durable = new FileTable();
+    for (const [path, inode] of survivors.entries()) this.#durable.set(path, inode);
+    this.#used = survivors.bytes();
   }
 
   /** Every file path that exists now, for invariant checks. */
   paths(): string[] {
     return [...this.#live.keys()].sort();
+  }
+
+  /** What a crash leaves of a file: its synced bytes, and with a chance a torn part of the rest. */
+  #afterCrash(inode: Inode): Uint8Array {
+    if (inode.dirtyFrom === Infinity || !(this.#random() < this.#tornRate)) return inode.synced;
+    // Unsynced writes tear, but the bytes an fsync already made durable stay.
+    const kept = Math.min(inode.dirtyFrom, inode.synced.length);
+    const torn = Math.floor(this.#random() * (inode.data.length - kept + 1));
+    return withoutDropped(inode.data.slice(0, kept + torn), inode.dropped);
+  }
+
+  #loseUnsyncedDirs(): void {
+    const surviving = new Set<string>(["/"]);
+    const byDepth = [...this.#dirs].sort((a, b) => a.split("/").length - b.split("/").length);
+    for (const dir of byDepth) {
+      if (this.#durableDirs.has(dir) && surviving.has(dirname(dir))) surviving.add(dir);
+    }
+    this.#dirs = surviving;
+    this.#durableDirs = new Set(surviving);
+    this.#subdirs = new Map();
+    for (const dir of surviving) if (dir !== "/") this.#linkDir(dir);
   }
 
   /** @internal used by views */
@@ -121,6 +178,29 @@ export class MemoryFileSystem {
       this.crash();
       throw new SimulatedCrash("the server crashed");
     }
+  }
+
+  /** @internal whether this operation fails with EIO; draws only when the rate is set */
+  fails(operation: keyof EioRates): boolean {
+    const rate = this.eio[operation];
+    if (rate <= 0 || !(this.#random() < rate)) return false;
+    this.injected.eio++;
+    return true;
+  }
+
+  /** @internal a random whole number from 0 to `n` */
+  upTo(n: number): number {
+    return Math.floor(this.#random() * (n + 1));
+  }
+
+  /** @internal bytes that may still be written, beyond the `freed` a write releases first */
+  room(freed = 0): number {
+    return this.budget === null ? Infinity : Math.max(0, this.budget - this.#used + freed);
+  }
+
+  /** @internal a write grew or shrank the files by `delta` bytes */
+  resize(delta: number): void {
+    this.#used += delta;
   }
 
   /** @internal */
@@ -138,15 +218,23 @@ export class MemoryFileSystem {
     return this.#subdirs.get(dir) ?? [];
   }
 
-  /** @internal creates `dir` and its missing parents */
-  addDir(dir: string): void {
+  /** @internal creates `dir` and its missing parents; returns those created, outermost first */
+  addDir(dir: string): string[] {
+    const created: string[] = [];
     for (; dir !== "/" && !this.#dirs.has(dir); dir = dirname(dir)) {
       this.#dirs.add(dir);
-      const parent = dirname(dir);
-      let names = this.#subdirs.get(parent);
-      if (names === undefined) this.#subdirs.set(parent, names = new Set());
-      names.add(basename(dir));
+      if (!this.#loseDirs) this.#durableDirs.add(dir);
+      this.#linkDir(dir);
+      created.unshift(dir);
     }
+    return created;
+  }
+
+  #linkDir(dir: string): void {
+    const parent = dirname(dir);
+    let names = this.#subdirs.get(parent);
+    if (names === undefined) this.#subdirs.set(parent, names = new Set());
+    names.add(basename(dir));
   }
 
   /** @internal makes the entries of `dir` durable as they are live now */
@@ -155,157 +243,8 @@ export class MemoryFileSystem {
       if (this.#live.get(path) !== this.#durable.get(path)) this.#durable.delete(path);
     }
     for (const [path, inode] of this.#live.inDir(dir)) this.#durable.set(path, inode);
-  }
-}
-
-/** Files by path, indexed by directory so that listing one does not scan them all. */
-class FileTable {
-  #files = new Map<string, Inode>();
-  #byDir = new Map<string, Map<string, Inode>>();
-
-  get(path: string): Inode | undefined {
-    return this.#files.get(path);
-  }
-
-  has(path: string): boolean {
-    return this.#files.has(path);
-  }
-
-  set(path: string, inode: Inode): void {
-    this.#files.set(path, inode);
-    const dir = dirname(path);
-    let files = this.#byDir.get(dir);
-    if (files === undefined) this.#byDir.set(dir, files = new Map());
-    files.set(path, inode);
-  }
-
-  delete(path: string): void {
-    this.#files.delete(path);
-    const dir = dirname(path);
-    const files = this.#byDir.get(dir);
-    files?.delete(path);
-    if (files?.size === 0) this.#byDir.delete(dir);
-  }
-
-  keys(): Iterable<string> {
-    return this.#files.keys();
-  }
-
-  entries(): Iterable<[string, Inode]> {
-    return this.#files.entries();
-  }
-
-  /** The files directly in `dir`, by path. */
-  inDir(dir: string): ReadonlyMap<string, Inode> {
-    return this.#byDir.get(dir) ?? EMPTY;
-  }
-}
-
-const EMPTY: ReadonlyMap<string, Inode> = new Map();
-
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  return prefix.length <= data.length && prefix.every((byte, i) => data[i] === byte);
-}
-
-class MemoryView implements FileSystem {
-  #disk: MemoryFileSystem;
-  #epoch: number;
-
-  constructor(disk: MemoryFileSystem, epoch: number) {
-    this.#disk = disk;
-    this.#epoch = epoch;
-  }
-
-  read(path: string): Promise<Uint8Array | null> {
-    return this.#run(false, () => this.#disk.live.get(path)?.data.slice() ?? null);
-  }
-
-  list(path: string): Promise<DirEntry[] | null> {
-    return this.#run(false, () => {
-      if (!this.#disk.dirs.has(path)) return null;
-      const names = new Map<string, boolean>();
-      for (const dir of this.#disk.subdirs(path)) names.set(dir, true);
-      for (const file of this.#disk.live.inDir(path).keys()) names.set(basename(file), false);
-      return [...names].map(([name, isDirectory]) => ({ name, isDirectory }));
-    });
-  }
-
-  write(path: string, data: Uint8Array, options: WriteOptions = {}): Promise<void> {
-    return this.#run(true, () => {
-      this.#parentMustExist(path);
-      let inode = this.#disk.live.get(path);
-      if (inode === undefined) {
-        inode = { data: new Uint8Array(), synced: new Uint8Array() };
-        this.#disk.live.set(path, inode);
-      }
-      inode.data = data.slice();
-      if (options.sync) inode.synced = inode.data;
-    });
-  }
-
-  openAppend(path: string): Promise<AppendFile> {
-    return this.#run(true, () => {
-      this.#parentMustExist(path);
-      if (!this.#disk.live.has(path)) {
-        this.#disk.live.set(path, { data: new Uint8Array(), synced: new Uint8Array() });
-      }
-      const inode = this.#disk.live.get(path)!;
-      return {
-        append: (data) =>
-          this.#run(true, () => {
-            const grown = new Uint8Array(inode.data.length + data.length);
-            grown.set(inode.data);
-            grown.set(data, inode.data.length);
-            inode.data = grown;
-          }),
-        sync: () =>
-          this.#run(true, () => {
-            inode.synced = inode.data;
-          }),
-        close: () => {},
-      };
-    });
-  }
-
-  rename(from: string, to: string): Promise<void> {
-    return this.#run(true, () => {
-      const inode = this.#disk.live.get(from);
-      if (inode === undefined) throw new Deno.errors.NotFound(`rename ${from}`);
-      this.#parentMustExist(to);
-      this.#disk.live.delete(from);
-      this.#disk.live.set(to, inode);
-    });
-  }
-
-  remove(path: string): Promise<void> {
-    return this.#run(true, () => {
-      this.#disk.live.delete(path);
-    });
-  }
-
-  mkdir(path: string): Promise<void> {
-    return this.#run(true, () => {
-      this.#disk.addDir(path);
-    });
-  }
-
-  syncDir(path: string): Promise<void> {
-    return this.#run(true, () => this.#disk.syncEntries(path));
-  }
-
-  #parentMustExist(path: string): void {
-    if (!this.#disk.dirs.has(dirname(path))) {
-      throw new Deno.errors.NotFound(`no directory for ${path}`);
-    }
-  }
-
-  /** Runs an operation as a resolved (or rejected) promise, so everything stays on microtasks. */
-  #run<T>(mutating: boolean, operation: () => T): Promise<T> {
-    try {
-      this.#disk.check(this.#epoch, mutating);
-      return Promise.resolve(operation());
-    } catch (error) {
-      return Promise.reject(error);
+    for (const name of this.subdirs(dir)) {
+      this.#durableDirs.add(dir === "/" ? `/${name}` : `${dir}/${name}`);
     }
   }
 }

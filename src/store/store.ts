@@ -5,16 +5,13 @@
 
 import { type Clock, systemClock, type Timer } from "../core/clock.ts";
 import { type Logger, silentLogger } from "../core/log.ts";
-import { isHidden, SECRET_MODE, writeDurableBatch } from "./durable.ts";
-import { type AppendFile, type FileSystem } from "./fs.ts";
-import {
-  type ChangeSet,
-  decodeJournal,
-  encodeRecord,
-  JournalCorruptError,
-  segmentName,
-  segmentNumber,
-} from "./journal.ts";
+import { isHidden, SECRET_MODE, syncAncestors, writeDurableBatch } from "./durable.ts";
+import { dirname, type FileSystem, isDiskFull } from "./fs.ts";
+import { type ChangeSet, encodeRecord, JournalCorruptError } from "./journal.ts";
+import { Overlay } from "./overlay.ts";
+import { DiskFullError, Segments } from "./segments.ts";
+
+export { DiskFullError } from "./segments.ts";
 
 /** Tuning and collaborators of a {@linkcode Store}. */
 export interface StoreOptions {
@@ -28,6 +25,11 @@ export interface StoreOptions {
   cacheEntries?: number;
   /** Replay the journal in memory and never write (for reading a datadir a server may be using). */
   readOnly?: boolean;
+  /**
+   * Called once when storage fails for good (a write or fsync error other than a full disk):
+   * the store refuses every change from then on, and the server must stop.
+   */
+  onFailure?: (error: StoreFailedError) => void;
 }
 
 /** The store cannot accept changes: a write or fsync failed, or it was closed. */
@@ -57,6 +59,11 @@ interface Queued {
  * runs share the next one (group commit). A checkpoint later writes the changed files
  * durably and drops the journal segments they came from; on open, the journal is replayed.
  *
+ * A full disk is not a failure: the change sets that did not fit are refused with
+ * {@linkcode DiskFullError} and forgotten, with every change set committed after them
+ * (they may have read them), and the next commit tries again. Any other write error, and
+ * any fsync error, is: the store refuses everything from then on.
+ *
  * @example
  * ```ts
  * import { MemoryFileSystem } from "./memory_fs.ts";
@@ -74,30 +81,26 @@ export class Store {
   #log: Logger;
   #segmentLimit: number;
   #checkpointDelay: number;
-  #cacheLimit: number;
   #readOnly: boolean;
-
-  /** Committed, not yet in the journal: newest value and the change set that wrote it. */
-  #unjournaled = new Map<string, { value: string | null; seq: number }>();
-  /** In the journal, not yet checkpointed into the files. */
-  #journaled = new Map<string, string | null>();
-  /** Clean copies of files as they are on disk. */
-  #cache = new Map<string, string>();
+  #onFailure?: (error: StoreFailedError) => void;
+  #overlay: Overlay;
+  #segments: Segments;
 
   #queue: Queued[] = [];
   #seq = 0;
   #committing: Promise<void> | null = null;
-  #segment: AppendFile | null = null;
-  #segmentNo = 0;
-  #segmentSize = 0;
   #checkpointWanted = false;
   #checkpointTimer: Timer | null = null;
   #checkpoint: Promise<void> | null = null;
-  #failure: Error | null = null;
+  #checkpointDeferred = false;
+  #failure: StoreFailedError | null = null;
   #closing = false;
   #last: Promise<void> = Promise.resolve();
   /** Checkpoints finished, so a disk read or listing can tell that one overtook it. */
   #checkpointsDone = 0;
+  /** Times change sets were forgotten for lack of space; see {@linkcode Store.generation}. */
+  #generation = 0;
+  #full = false;
 
   private constructor(fs: FileSystem, root: string, options: StoreOptions) {
     this.#fs = fs;
@@ -106,8 +109,10 @@ export class Store {
     this.#log = options.logger ?? silentLogger;
     this.#segmentLimit = options.segmentBytes ?? 4 * 1024 * 1024;
     this.#checkpointDelay = options.checkpointDelayMs ?? 2000;
-    this.#cacheLimit = options.cacheEntries ?? 100_000;
     this.#readOnly = options.readOnly ?? false;
+    this.#onFailure = options.onFailure;
+    this.#overlay = new Overlay(options.cacheEntries ?? 100_000);
+    this.#segments = new Segments(fs, this.#abs(JOURNAL_DIR));
   }
 
   /**
@@ -122,24 +127,15 @@ export class Store {
 
   /** The text of a file, or undefined if it does not exist. */
   async read(path: string): Promise<string | undefined> {
-    const unjournaled = this.#unjournaled.get(path);
-    if (unjournaled !== undefined) return unjournaled.value ?? undefined;
-    const journaled = this.#journaled.get(path);
-    if (journaled !== undefined) return journaled ?? undefined;
-    const cached = this.#cache.get(path);
-    if (cached !== undefined) return cached;
+    const value = this.#overlay.get(path);
+    if (value !== undefined) return value ?? undefined;
     const checkpoints = this.#checkpointsDone;
     const bytes = await this.#fs.read(this.#abs(path));
     if (bytes === null) return undefined;
     const text = decoder.decode(bytes);
     // A commit, or a whole checkpoint, may have landed while the disk read ran.
-    if (
-      this.#unjournaled.has(path) || this.#journaled.has(path) || this.#cache.has(path) ||
-      this.#checkpointsDone !== checkpoints
-    ) {
-      return this.read(path);
-    }
-    this.#remember(path, text);
+    if (this.#overlay.has(path) || this.#checkpointsDone !== checkpoints) return this.read(path);
+    this.#overlay.remember(path, text);
     return text;
   }
 
@@ -153,25 +149,30 @@ export class Store {
     for (const entry of entries ?? []) {
       if (!isHidden(entry.name)) names.add(entry.name);
     }
-    const prefix = `${dir}/`;
-    const overlay = (path: string, value: string | null) => {
-      if (!path.startsWith(prefix)) return;
-      const rest = path.slice(prefix.length);
-      const slash = rest.indexOf("/");
-      if (slash !== -1) names.add(rest.slice(0, slash));
-      else if (value === null) names.delete(rest);
-      else names.add(rest);
-    };
-    for (const [path, value] of this.#journaled) overlay(path, value);
-    for (const [path, { value }] of this.#unjournaled) overlay(path, value);
+    this.#overlay.overlayNames(dir, names);
     return [...names].sort();
   }
 
   /**
-   * Commits a change set atomically: after a crash either all of it or none of it is there.
-   * Reads see it at once; the promise resolves when it is durable.
+   * How many times change sets were forgotten for lack of space. A change set built on
+   * reads made in an earlier generation may rest on one of them, so
+   * {@linkcode Store.commit} and {@linkcode Store.barrier} refuse it.
    */
-  commit(changes: ChangeSet): Promise<void> {
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Whether the last journal write failed for lack of space (and none has succeeded since). */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /**
+   * Commits a change set atomically: after a crash either all of it or none of it is there.
+   * Reads see it at once; the promise resolves when it is durable. `readIn` is the
+   * {@linkcode Store.generation} its reads were made in, if any.
+   */
+  commit(changes: ChangeSet, readIn?: number): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#readOnly) return Promise.reject(new StoreFailedError("store is read-only"));
     // close() may already have written the files and be removing the journal it would go to.
@@ -181,11 +182,11 @@ export class Store {
         return Promise.reject(new StoreFailedError(`unsafe path ${JSON.stringify(path)}`));
       }
     }
-    const seq = ++this.#seq;
-    for (const [path, value] of changes) {
-      this.#unjournaled.set(path, { value, seq });
-      this.#cache.delete(path);
+    if (readIn !== undefined && readIn !== this.#generation) {
+      return Promise.reject(new DiskFullError());
     }
+    const seq = ++this.#seq;
+    this.#overlay.stage(seq, changes);
     const durable = new Promise<void>((resolve, reject) => {
       this.#queue.push({ seq, changes, record: encodeRecord(changes), resolve, reject });
       this.#kick();
@@ -196,10 +197,15 @@ export class Store {
 
   /**
    * Resolves once every change set committed so far is durable: what a run read may have
-   * come from one, so it waits for this before announcing anything.
+   * come from one, so it waits for this before announcing anything. Rejects if storage
+   * failed, or if change sets were forgotten since generation `readIn` (what was read may
+   * have been one of them).
    */
-  barrier(): Promise<void> {
-    return this.#last;
+  barrier(readIn?: number): Promise<void> {
+    return this.#last.then(() => {
+      if (this.#failure) throw this.#failure;
+      if (readIn !== undefined && readIn !== this.#generation) throw new DiskFullError();
+    });
   }
 
   /** Resolves when everything committed so far is durable; throws if storage failed. */
@@ -210,11 +216,12 @@ export class Store {
 
   /** Bytes in the current journal segment (for status and tests). */
   get journalBytes(): number {
-    return this.#segmentSize;
+    return this.#segments.size;
   }
 
   /**
    * Makes everything durable in the files themselves, removes the journal, and stops.
+   * On a full disk the journal stays instead, whole, for the next start to replay.
    * Later commits fail.
    */
   async close(): Promise<void> {
@@ -226,12 +233,14 @@ export class Store {
       await this.flush();
       while (this.#checkpoint) await this.#checkpoint;
       await this.flush();
-      if (this.#journaled.size > 0) await this.#writeFiles(new Map(this.#journaled));
-      this.#segment?.close();
-      this.#segment = null;
-      await this.#removeSegments(this.#segmentNo);
+      if (!(await this.#writeFiles(new Map(this.#overlay.journaled)))) {
+        this.#log.warn("journal-kept", { reason: "the disk is full", files: this.#pending });
+        return;
+      }
+      this.#segments.close();
+      await this.#segments.removeUpTo(this.#segments.current);
     } finally {
-      this.#failure ??= new StoreFailedError("store is closed");
+      this.#segments.close();
     }
   }
 
@@ -239,77 +248,54 @@ export class Store {
     return `${this.#root}/${path}`;
   }
 
-  #remember(path: string, text: string): void {
-    if (this.#cache.size >= this.#cacheLimit) {
-      let drop = Math.ceil(this.#cacheLimit / 10);
-      for (const key of this.#cache.keys()) {
-        this.#cache.delete(key);
-        if (--drop === 0) break;
-      }
-    }
-    this.#cache.set(path, text);
+  get #pending(): number {
+    return this.#overlay.journaled.size;
   }
 
   async #recover(): Promise<void> {
-    const journalDir = this.#abs(JOURNAL_DIR);
-    const numbers = ((await this.#fs.list(journalDir)) ?? [])
-      .map((entry) => segmentNumber(entry.name))
-      .filter((n): n is number => n !== null)
-      .sort((a, b) => a - b);
+    const journal = await this.#segments.read();
     const replayed = new Map<string, string | null>();
-    let records = 0;
-    for (const [i, n] of numbers.entries()) {
-      const bytes = await this.#fs.read(`${journalDir}/${segmentName(n)}`);
-      const journal = decodeJournal(bytes ? decoder.decode(bytes) : "");
-      if (journal.droppedBytes > 0 && i < numbers.length - 1) {
-        throw new JournalCorruptError(
-          `journal segment ${segmentName(n)} is damaged before its end`,
-        );
-      }
-      if (journal.droppedBytes > 0) {
-        this.#log.warn("journal-torn-tail-dropped", {
-          segment: segmentName(n),
-          bytes: journal.droppedBytes,
-        });
-      }
-      for (const changes of journal.records) {
-        for (const [path, value] of changes) {
-          if (!SAFE_PATH.test(path) || path.includes("..")) {
-            throw new JournalCorruptError(`journal names an unsafe path ${JSON.stringify(path)}`);
-          }
-          replayed.set(path, value);
+    for (const changes of journal.records) {
+      for (const [path, value] of changes) {
+        if (!SAFE_PATH.test(path) || path.includes("..")) {
+          throw new JournalCorruptError(`journal names an unsafe path ${JSON.stringify(path)}`);
         }
-        records++;
+        replayed.set(path, value);
       }
     }
-    const last = numbers.at(-1) ?? 0;
-    if (this.#readOnly) {
-      for (const [path, value] of replayed) this.#journaled.set(path, value);
+    if (journal.torn !== null) {
+      this.#log.warn("journal-torn-tail-dropped", {
+        segment: journal.torn.segment,
+        kept: journal.torn.bytes,
+      });
+    }
+    if (this.#readOnly) return this.#overlay.replay(replayed);
+    const journalDir = this.#abs(JOURNAL_DIR);
+    await this.#fs.mkdir(journalDir);
+    const written = await this.#writeFiles(replayed);
+    // Before any segment goes: a directory of these files, or the journal's own, may have
+    // been created by a life that ended before it fsynced the directory's parent. The
+    // datadir itself (the root's parent) must be a durable entry too.
+    const dirs = written ? [...replayed.keys()].map((path) => dirname(this.#abs(path))) : [];
+    await syncAncestors(this.#fs, [journalDir, ...dirs], dirname(this.#root));
+    if (!written) {
+      // Serve from the journal and write the files once there is room; the torn tail must
+      // go first, as the segment will no longer be the last.
+      if (journal.torn !== null) await this.#segments.cut(journal.torn.segment, journal.torn.bytes);
+      this.#overlay.replay(replayed);
+      this.#log.warn("journal-kept", { reason: "the disk is full", files: replayed.size });
+      await this.#segments.open(journal.last + 1);
+      this.#scheduleCheckpoint();
       return;
     }
-    await this.#fs.mkdir(journalDir);
-    if (records > 0) {
-      await this.#writeFiles(replayed);
-      this.#log.info("journal-replayed", { records, files: replayed.size });
+    if (journal.records.length > 0) {
+      this.#log.info("journal-replayed", {
+        records: journal.records.length,
+        files: replayed.size,
+      });
     }
-    await this.#removeSegments(last);
-    await this.#openSegment(last + 1);
-  }
-
-  async #openSegment(n: number): Promise<void> {
-    this.#segment = await this.#fs.openAppend(this.#abs(`${JOURNAL_DIR}/${segmentName(n)}`));
-    await this.#fs.syncDir(this.#abs(JOURNAL_DIR));
-    this.#segmentNo = n;
-    this.#segmentSize = 0;
-  }
-
-  async #removeSegments(upTo: number): Promise<void> {
-    const journalDir = this.#abs(JOURNAL_DIR);
-    for (const entry of (await this.#fs.list(journalDir)) ?? []) {
-      const n = segmentNumber(entry.name);
-      if (n !== null && n <= upTo) await this.#fs.remove(`${journalDir}/${entry.name}`);
-    }
-    await this.#fs.syncDir(journalDir);
+    await this.#segments.removeUpTo(journal.last);
+    await this.#segments.open(journal.last + 1);
   }
 
   #kick(): void {
@@ -327,32 +313,42 @@ export class Store {
       if (this.#queue.length === 0) continue;
       const group = this.#queue.splice(0);
       try {
-        const text = group.map((queued) => queued.record).join("");
-        await this.#segment!.append(encoder.encode(text));
-        await this.#segment!.sync();
-        this.#segmentSize += text.length;
+        await this.#segments.append(encoder.encode(group.map((queued) => queued.record).join("")));
       } catch (error) {
-        this.#fail(error, group);
-        return;
+        if (error instanceof DiskFullError) this.#forget(group, error);
+        else this.#fail(error, group);
+        continue;
       }
-      for (const queued of group) this.#journal(queued);
+      if (this.#full) {
+        this.#full = false;
+        this.#log.info("disk-space-returned", { segment: this.#segments.current });
+      }
+      for (const queued of group) this.#overlay.journal(queued.seq, queued.changes);
       for (const queued of group) queued.resolve();
       this.#scheduleCheckpoint();
     }
   }
 
-  /** Moves a change set from the unjournaled layer to the journaled one. */
-  #journal(queued: Queued): void {
-    for (const [path, value] of queued.changes) {
-      this.#journaled.set(path, value);
-      if (this.#unjournaled.get(path)?.seq === queued.seq) this.#unjournaled.delete(path);
+  /**
+   * The disk had no room for `group`: it and every change set queued after it (which may
+   * have read it) are refused and forgotten, and a new generation starts.
+   */
+  #forget(group: Queued[], error: DiskFullError): void {
+    const refused = [...group, ...this.#queue.splice(0)];
+    this.#overlay.dropUnjournaled();
+    this.#generation++;
+    if (!this.#full) {
+      this.#full = true;
+      this.#log.warn("disk-full", { refused: refused.length, segment: this.#segments.current });
     }
+    for (const queued of refused) queued.reject(error);
   }
 
   #scheduleCheckpoint(): void {
-    if (this.#segmentSize >= this.#segmentLimit && !this.#closing) {
+    if (this.#closing) return;
+    if (this.#segments.size >= this.#segmentLimit) {
       this.#checkpointWanted = true;
-    } else if (this.#checkpointTimer === null && this.#segmentSize > 0 && !this.#closing) {
+    } else if (this.#checkpointTimer === null && this.#pending > 0) {
       this.#checkpointTimer = this.#clock.setTimer(this.#checkpointDelay, () => {
         this.#checkpointTimer = null;
         this.#checkpointWanted = true;
@@ -362,46 +358,65 @@ export class Store {
   }
 
   /**
-   * Starts a new segment and checkpoints the old ones in the background. Runs inside the
-   * commit loop, so no append is in flight on the old segment.
+   * Starts a new segment (unless the current one is empty) and checkpoints the older ones
+   * in the background. Runs inside the commit loop, so no append is in flight.
    */
   async #rotate(): Promise<void> {
     this.#checkpointWanted = false;
-    if (this.#checkpoint || this.#segmentSize === 0) return;
+    if (this.#checkpoint || this.#pending === 0) return;
     this.#checkpointTimer?.cancel();
     this.#checkpointTimer = null;
-    const old = this.#segmentNo;
-    const snapshot = new Map(this.#journaled);
-    try {
-      this.#segment!.close();
-      await this.#openSegment(old + 1);
-    } catch (error) {
-      this.#fail(error, []);
-      return;
+    let upTo = this.#segments.current - 1;
+    if (this.#segments.size > 0) {
+      try {
+        await this.#segments.open(this.#segments.current + 1);
+      } catch (error) {
+        if (isDiskFull(error)) this.#deferCheckpoint();
+        else this.#fail(error, []);
+        return;
+      }
+      upTo++;
     }
-    this.#checkpoint = this.#checkpointInto(old, snapshot).finally(() => {
+    const snapshot = new Map(this.#overlay.journaled);
+    this.#checkpoint = this.#checkpointInto(upTo, snapshot).finally(() => {
       this.#checkpoint = null;
+      // Changes made meanwhile wait for the next one; their timer may have fired during this.
+      if (!this.#failure) this.#scheduleCheckpoint();
     });
   }
 
-  async #checkpointInto(oldSegment: number, snapshot: Map<string, string | null>): Promise<void> {
+  /** Writes `snapshot` into the files, then removes the segments up to `upTo`, which it covers. */
+  async #checkpointInto(upTo: number, snapshot: Map<string, string | null>): Promise<void> {
     try {
-      await this.#writeFiles(snapshot);
-      await this.#removeSegments(oldSegment);
+      if (!(await this.#writeFiles(snapshot))) return this.#deferCheckpoint();
+      // A failure elsewhere in the store stops everything at once, removals included.
+      if (this.#failure) return;
+      await this.#segments.removeUpTo(upTo);
     } catch (error) {
       this.#fail(error, []);
       return;
     }
-    for (const [path, value] of snapshot) {
-      if (this.#journaled.get(path) !== value) continue;
-      this.#journaled.delete(path);
-      if (value !== null && !this.#unjournaled.has(path)) this.#remember(path, value);
-    }
+    this.#overlay.checkpointed(snapshot);
     this.#checkpointsDone++;
-    this.#log.debug("checkpoint", { files: snapshot.size, segment: oldSegment });
+    if (this.#checkpointDeferred) {
+      this.#checkpointDeferred = false;
+      this.#log.info("checkpoint-resumed", { files: snapshot.size });
+    }
+    this.#log.debug("checkpoint", { files: snapshot.size, segment: upTo });
   }
 
-  async #writeFiles(files: Map<string, string | null>): Promise<void> {
+  /** A checkpoint found no room: the journal keeps everything, and it is tried again later. */
+  #deferCheckpoint(): void {
+    if (!this.#checkpointDeferred) {
+      this.#checkpointDeferred = true;
+      this.#log.warn("checkpoint-deferred", { reason: "the disk is full", files: this.#pending });
+    }
+    this.#scheduleCheckpoint();
+  }
+
+  /** Writes files durably; false if the disk had no room (nothing is lost: the journal has them). */
+  async #writeFiles(files: Map<string, string | null>): Promise<boolean> {
+    if (files.size === 0) return true;
     const absolute = [...files].map(([path, value]) =>
       [this.#abs(path), value] as [string, string | null]
     );
@@ -410,20 +425,26 @@ export class Store {
         [path],
       ) => [path, SECRET_MODE]),
     );
-    await writeDurableBatch(this.#fs, absolute, modes);
+    try {
+      await writeDurableBatch(this.#fs, absolute, modes);
+      return true;
+    } catch (error) {
+      if (isDiskFull(error)) return false;
+      throw error;
+    }
   }
 
   #fail(error: unknown, group: Queued[]): void {
-    const failure = new StoreFailedError(
+    const first = this.#failure === null;
+    this.#failure ??= new StoreFailedError(
       `storage failed: ${error instanceof Error ? error.message : error}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
-    this.#failure ??= failure;
-    this.#log.error("storage-failed", { error: failure.message });
     for (const queued of [...group, ...this.#queue.splice(0)]) queued.reject(this.#failure);
     this.#checkpointTimer?.cancel();
     this.#checkpointTimer = null;
+    if (!first) return;
+    if (this.#onFailure) this.#onFailure(this.#failure);
+    else this.#log.error("storage-failed", { error: this.#failure.message });
   }
 }

@@ -24,9 +24,12 @@ export class Tx {
   #store: Store;
   /** The writes of this change set, in order. */
   readonly changes: ChangeSet = new Map();
+  /** The store's generation when the reads began; see {@linkcode Store.generation}. */
+  readonly generation: number;
 
   constructor(store: Store) {
     this.#store = store;
+    this.generation = store.generation;
   }
 
   async get(path: string): Promise<string | undefined> {

@@ -107,6 +107,8 @@ export interface RippleServer extends AsyncDisposable {
   stop(): Promise<void>;
   /** SIGKILL, wait for the exit: a crash. */
   kill(): Promise<void>;
+  /** Waits up to `timeoutMs` for the process to end by itself; its exit status. */
+  exited(timeoutMs: number): Promise<Deno.CommandStatus>;
   /** Starts the stopped server again, on the same datadir and port. */
   start(): Promise<void>;
   /** {@linkcode RippleServer.stop}, then {@linkcode RippleServer.start}. */
@@ -272,6 +274,20 @@ class ServerProcess implements RippleServer {
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
+  }
+
+  async exited(timeoutMs: number): Promise<Deno.CommandStatus> {
+    assert.ok(this.#exited !== null, `the server at ${this.address} is stopped`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => timer = setTimeout(resolve, timeoutMs, null));
+    const status = await Promise.race([this.#exited, late]);
+    clearTimeout(timer);
+    if (status === null) {
+      throw new Error(`ripple serve on ${this.address} still runs after ${timeoutMs} ms`);
+    }
+    this.#child = null;
+    this.#exited = null;
+    return status;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,16 +1,9 @@
 import assert from "node:assert/strict";
-import { parseSimArgs, replayCommand, STANDARD_FAULTS } from "../../src/sim/main.ts";
+import { parseSimArgs, replayCommand } from "../../src/sim/main.ts";
 import { runPathStudy } from "../../src/sim/paths.ts";
-import { DEFAULT_SIM, runSimulation, type SimOptions } from "../../src/sim/run.ts";
+import { DEFAULT_SIM, runSimulation } from "../../src/sim/run.ts";
+import { SMALL } from "./_small.ts";
 import type { SimServer } from "../../src/sim/world.ts";
-
-const SMALL: SimOptions = {
-  ...DEFAULT_SIM,
-  servers: 5,
-  accounts: 20,
-  steps: 150,
-  faults: { ...STANDARD_FAULTS, crashEveryMs: 3_000 },
-};
 
 Deno.test("runs under loss, duplication, reordering and crashes keep every invariant", async (t) => {
   for (const seed of [11, 12, 13]) {

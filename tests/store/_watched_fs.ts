@@ -62,7 +62,7 @@ export class WatchedFileSystem implements FileSystem {
   remove(path: string): Promise<void> {
     return this.#inner.remove(path);
   }
-  mkdir(path: string): Promise<void> {
+  mkdir(path: string): Promise<string[]> {
     return this.#inner.mkdir(path);
   }
   syncDir(path: string): Promise<void> {
@@ -79,6 +79,7 @@ export class WatchedFileSystem implements FileSystem {
         if (this.#gate) await this.#gate.promise;
         await file.sync();
       },
+      truncate: (length) => file.truncate(length),
       close: () => file.close(),
     };
   }

@@ -1,7 +1,7 @@
 /** The real disk behind the FileSystem interface: missing paths are null, not errors. */
 
 import assert from "node:assert/strict";
-import { basename, DenoFileSystem, dirname } from "../../src/store/fs.ts";
+import { basename, DenoFileSystem, dirname, isDiskFull } from "../../src/store/fs.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -15,8 +15,8 @@ Deno.test("the real disk reads, lists, appends, renames and removes through the 
       await fs.remove(`${dir}/missing`);
     });
     await t.step("write, then read and list", async () => {
-      await fs.mkdir(`${dir}/a/b`);
-      await fs.mkdir(`${dir}/a/b`);
+      assert.deepEqual(await fs.mkdir(`${dir}/a/b`), [`${dir}/a`, `${dir}/a/b`]);
+      assert.deepEqual(await fs.mkdir(`${dir}/a/b`), []);
       await fs.write(`${dir}/a/b/f.txt`, bytes("one"), { sync: true });
       await fs.write(`${dir}/a/b/f.txt`, bytes("1"));
       assert.equal(new TextDecoder().decode((await fs.read(`${dir}/a/b/f.txt`))!), "1");
@@ -27,6 +27,8 @@ Deno.test("the real disk reads, lists, appends, renames and removes through the 
       try {
         await file.append(bytes("x\n"));
         await file.append(bytes("y\n"));
+        await file.append(bytes("half"));
+        await file.truncate(4);
         await file.sync();
       } finally {
         file.close();
@@ -48,6 +50,17 @@ Deno.test("the real disk reads, lists, appends, renames and removes through the 
 Deno.test("paths split into directory and name on '/'", () => {
   assert.equal(dirname("/r/a/b.txt"), "/r/a");
   assert.equal(dirname("/b.txt"), "/");
+  assert.equal(dirname("data"), ".");
+  assert.equal(dirname("./data"), ".");
   assert.equal(basename("/r/a/b.txt"), "b.txt");
   assert.equal(basename("b.txt"), "b.txt");
+});
+
+Deno.test("a full disk is told apart from every other storage error", () => {
+  const error = (code: string) => Object.assign(new Error(code), { code });
+  assert.ok(isDiskFull(error("ENOSPC")));
+  assert.ok(isDiskFull(error("EDQUOT")));
+  assert.ok(!isDiskFull(error("EIO")));
+  assert.ok(!isDiskFull(new Deno.errors.PermissionDenied("no")));
+  assert.ok(!isDiskFull(null));
 });

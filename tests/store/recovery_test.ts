@@ -3,80 +3,12 @@
 import assert from "node:assert/strict";
 import { Logger } from "../../src/core/log.ts";
 import { writeDurable } from "../../src/store/durable.ts";
-import { type ChangeSet, encodeRecord, JournalCorruptError } from "../../src/store/journal.ts";
+import { encodeRecord, JournalCorruptError } from "../../src/store/journal.ts";
 import { MemoryFileSystem, SimulatedCrash } from "../../src/store/memory_fs.ts";
-import { Store, type StoreOptions } from "../../src/store/store.ts";
-import { FakeClock, settle } from "../_fake_clock.ts";
+import { Store } from "../../src/store/store.ts";
+import { settle } from "../_fake_clock.ts";
 import { WatchedFileSystem } from "./_watched_fs.ts";
-
-const ROOT = "/data/ripple";
-const SETS = 15;
-
-/**
- * Change set `i` writes two files of its own, overwrites a shared one and moves a marker
- * file from `i - 1` to `i`, so a half-applied set shows as a lone file, a wrong latest or
- * two markers.
- */
-function changeSet(i: number): ChangeSet {
-  const changes: ChangeSet = new Map([
-    [`sets/${i}/a.txt`, `a${i}\n`],
-    [`sets/${i}/b.txt`, `b${i}\n`],
-    ["latest.txt", `${i}\n`],
-    [`marks/${i}.txt`, "mark\n"],
-  ]);
-  if (i > 0) changes.set(`marks/${i - 1}.txt`, null);
-  return changes;
-}
-
-/** Commits the change sets, some together and some one by one, then closes the store. */
-async function workload(store: Store, acknowledged: Set<number>): Promise<void> {
-  let batch: Promise<void>[] = [];
-  for (let i = 0; i < SETS; i++) {
-    batch.push(store.commit(changeSet(i)).then(() => void acknowledged.add(i)));
-    if (i % 3 === 2) {
-      await Promise.allSettled(batch);
-      batch = [];
-    }
-    // Now and then let a background checkpoint finish before the next commit.
-    if (i % 6 === 5) await settle();
-  }
-  await Promise.allSettled(batch);
-  await store.close();
-}
-
-/** Checks every invariant a recovered store must hold; returns how many change sets it holds. */
-async function checkRecovered(store: Store, acknowledged: Set<number>, when: string) {
-  let present = 0;
-  for (let i = 0; i < SETS; i++) {
-    const a = await store.read(`sets/${i}/a.txt`);
-    const b = await store.read(`sets/${i}/b.txt`);
-    assert.equal(a === undefined, b === undefined, `${when}: change set ${i} is half there`);
-    if (a === undefined) continue;
-    assert.equal(a, `a${i}\n`);
-    assert.equal(b, `b${i}\n`);
-    assert.equal(present, i, `${when}: change set ${i} is there but an earlier one is not`);
-    present++;
-  }
-  for (const i of acknowledged) {
-    assert.ok(i < present, `${when}: acknowledged change set ${i} was lost`);
-  }
-  const latest = await store.read("latest.txt");
-  assert.equal(latest, present === 0 ? undefined : `${present - 1}\n`, `${when}: latest.txt`);
-  const marks = await store.list("marks");
-  assert.deepEqual(marks, present === 0 ? [] : [`${present - 1}.txt`], `${when}: markers`);
-  return present;
-}
-
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-}
-
-function options(extra: StoreOptions = {}): StoreOptions {
-  return { clock: new FakeClock(), segmentBytes: 400, ...extra };
-}
+import { changeSet, checkRecovered, options, ROOT, seeded, SETS, workload } from "./_workload.ts";
 
 async function segmentNames(disk: MemoryFileSystem): Promise<string[]> {
   return ((await disk.view().list(`${ROOT}/journal`)) ?? []).map((e) => e.name).sort();
@@ -92,11 +24,14 @@ Deno.test("a crash at any operation during commits loses no acknowledged change 
   assert.ok(watched.segmentsOpened >= 4, "checkpoints ran in the middle of the commits");
   assert.ok(watched.syncs < SETS, "some change sets shared an fsync");
 
-  for (const tornRate of [0, 1]) {
-    await t.step(`crashes at each of ${total} operations, torn writes ${tornRate}`, async () => {
+  const variants = [[0, false], [1, false], [1, true]] as const;
+  for (const [tornRate, loseUnsyncedDirs] of variants) {
+    const name = `crashes at each of ${total} operations, torn writes ${tornRate}` +
+      (loseUnsyncedDirs ? ", unsynced directories lost" : "");
+    await t.step(name, async () => {
       const outcomes = new Set<number>();
       for (let n = 1; n <= total + 1; n++) {
-        const disk = new MemoryFileSystem({ random: seeded(n), tornRate });
+        const disk = new MemoryFileSystem({ random: seeded(n), tornRate, loseUnsyncedDirs });
         const store = await Store.open(disk.view(), ROOT, options());
         const acknowledged = new Set<number>();
         disk.crashAfter(n);
@@ -117,36 +52,40 @@ Deno.test("a crash at any operation during commits loses no acknowledged change 
   }
 });
 
-Deno.test("a crash during recovery loses nothing the journal held", async () => {
-  const crashed = async () => {
-    const disk = new MemoryFileSystem();
-    const store = await Store.open(disk.view(), ROOT, options({ segmentBytes: 1 << 20 }));
-    await Promise.all(Array.from({ length: SETS }, (_, i) => store.commit(changeSet(i))));
-    disk.crash();
-    return disk;
-  };
-  const all = new Set(Array.from({ length: SETS }, (_, i) => i));
-  for (let n = 1;; n++) {
-    const disk = await crashed();
-    disk.crashAfter(n);
-    const opened = await Store.open(disk.view(), ROOT, options()).then(
-      (store) => store,
-      (error) => {
-        assert.ok(error instanceof SimulatedCrash, String(error));
-        return null;
-      },
-    );
-    disk.cancelCrash();
-    if (opened !== null) {
-      assert.equal(await checkRecovered(opened, all, "a clean open"), SETS);
-      await opened.close();
-      assert.ok(n > 10, "recovery wrote the files before it returned");
-      return;
-    }
-    disk.crash();
-    const store = await Store.open(disk.view(), ROOT, options());
-    assert.equal(await checkRecovered(store, all, `crash at ${n} of recovery`), SETS);
-    await store.close();
+Deno.test("a crash during recovery loses nothing the journal held", async (t) => {
+  for (const loseUnsyncedDirs of [false, true]) {
+    await t.step(loseUnsyncedDirs ? "unsynced directories lost" : "directories kept", async () => {
+      const crashed = async () => {
+        const disk = new MemoryFileSystem({ loseUnsyncedDirs });
+        const store = await Store.open(disk.view(), ROOT, options({ segmentBytes: 1 << 20 }));
+        await Promise.all(Array.from({ length: SETS }, (_, i) => store.commit(changeSet(i))));
+        disk.crash();
+        return disk;
+      };
+      const all = new Set(Array.from({ length: SETS }, (_, i) => i));
+      for (let n = 1;; n++) {
+        const disk = await crashed();
+        disk.crashAfter(n);
+        const opened = await Store.open(disk.view(), ROOT, options()).then(
+          (store) => store,
+          (error) => {
+            assert.ok(error instanceof SimulatedCrash, String(error));
+            return null;
+          },
+        );
+        disk.cancelCrash();
+        if (opened !== null) {
+          assert.equal(await checkRecovered(opened, all, "a clean open"), SETS);
+          await opened.close();
+          assert.ok(n > 10, "recovery wrote the files before it returned");
+          return;
+        }
+        disk.crash();
+        const store = await Store.open(disk.view(), ROOT, options());
+        assert.equal(await checkRecovered(store, all, `crash at ${n} of recovery`), SETS);
+        await store.close();
+      }
+    });
   }
 });
 

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { DEFAULT_BEHAVIOURS, NO_HOSTILE } from "../../src/sim/hostile.ts";
+import { replayCommand } from "../../src/sim/main.ts";
+import {
+  DEFAULT_SIM,
+  HONEST_COMPLETION,
+  honestCompletion,
+  runSimulation,
+  type SimOptions,
+  type SimReport,
+} from "../../src/sim/run.ts";
+import type { SimServer } from "../../src/sim/world.ts";
+
+/** 5 servers, one of them hostile with every behaviour that ends. */
+const HOSTILE: SimOptions = {
+  ...DEFAULT_SIM,
+  servers: 5,
+  accounts: 20,
+  steps: 200,
+  hostile: { ...NO_HOSTILE, servers: 1 },
+};
+
+Deno.test("with a hostile server, honest accounts keep every invariant and their payments still complete", async (t) => {
+  const reports: SimReport[] = [];
+  for (const seed of [41, 42, 43]) {
+    await t.step(`seed ${seed}`, async () => {
+      const report = await runSimulation({ ...HOSTILE, seed });
+      assert.deepEqual(report.violations, [], replayCommand({ ...HOSTILE, seed }));
+      assert.ok(report.quiet);
+      reports.push(report);
+    });
+  }
+  await t.step("every behaviour was at work", () => {
+    const done = new Set(reports.flatMap((r) => Object.keys(r.honest.attacks)));
+    assert.deepEqual([...done].sort(), [...DEFAULT_BEHAVIOURS].sort());
+  });
+  await t.step(
+    `honest completion is at least ${HONEST_COMPLETION} of the run without attacks`,
+    () => {
+      const all = honestCompletion(reports);
+      assert.ok(all.comparable >= 100, `only ${all.comparable} payments to compare`);
+      assert.ok(
+        all.ratio >= HONEST_COMPLETION,
+        `${all.withAttacks} completed with attacks, ${all.without} without`,
+      );
+    },
+  );
+});
+
+/** A planted bug: servers let payments passing through use whole trustlines. */
+function noCreditLimit(server: SimServer): void {
+  server.node!.limits.peerLockSharePercent = 100;
+}
+
+Deno.test("a server that does not enforce the per-neighbour credit limit is caught", async () => {
+  const options: SimOptions = {
+    ...HOSTILE,
+    seed: 44,
+    hostile: { servers: 1, behaviours: ["flood-locks"], attackEveryMs: 50 },
+    compareHonest: false,
+  };
+  const honest = await runSimulation(options);
+  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
+  const report = await runSimulation({ ...options, onStart: noCreditLimit });
+  const caught = report.violations.filter((v) => v.invariant === "neighbour-cap");
+  assert.ok(caught.length > 0, "the neighbour-cap invariant catches it");
+});
