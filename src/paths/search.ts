@@ -157,6 +157,14 @@ export class SearchEngine {
         return reply(noRoom === "full" ? Report.Refused : Report.Capped), null;
       }
       const edge = await this.#edge(ctx, state, from, front, message.amount, true);
+      if (edge === "capped") {
+        ctx.log.info("search-refused-limit", {
+          account: ctx.username,
+          payment: idHex.slice(0, 16),
+          neighbour: formatAccountRef(from),
+          limit: "credit in locks or payments in flight with this neighbour",
+        });
+      }
       if (edge !== "open") return reply(edge === "capped" ? Report.Capped : Report.Refused), null;
       state ??= this.#create(ctx, message.id, idHex, message.amount, from);
       const joined = newFront(from, message.round);
