@@ -41,6 +41,8 @@ export interface StartServerOptions {
   datadir: string;
   /** A directory for a `--cpu-prof` profile of the server, written when it exits. */
   profileDir?: string;
+  /** More `ripple serve` flags (settings). */
+  args?: string[];
 }
 
 /**
@@ -91,6 +93,7 @@ export class Cluster implements AsyncDisposable {
       MAIN,
       "serve",
       ...["--datadir", options.datadir, "--listen", address, "--address", address],
+      ...options.args ?? [],
     ], " info listening ");
     return { ...child, datadir: options.datadir };
   }

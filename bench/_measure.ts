@@ -107,14 +107,15 @@ export async function site(env: Env, host: string): Promise<Site> {
   return { address: `${host}:${port}`, datadir: await env.cluster.tempDir(`data-${host}`) };
 }
 
-/** Starts the server of `at`, with a profile if the run profiles. */
-export function start(env: Env, at: Site): Promise<RippleServer> {
+/** Starts the server of `at` with settings `args`, with a profile if the run profiles. */
+export function start(env: Env, at: Site, args: string[] = []): Promise<RippleServer> {
   const [host, port] = at.address.split(":");
   return env.cluster.startServer({
     host,
     port: Number(port),
     datadir: at.datadir,
     profileDir: env.profileDir,
+    args,
   });
 }
 

@@ -8,11 +8,21 @@
 
 import { parseArgs } from "node:util";
 import { Cluster } from "./_cluster.ts";
+import { FLOOD, idleFlood, type IdleFloodResults } from "./_idle.ts";
 import type { Env, Measured } from "./_measure.ts";
 import { payments } from "./_payments.ts";
 import { clientCommands, limits, manyAccounts, type ManyAccountsResult } from "./_scenarios.ts";
 
-const MEASUREMENTS = ["limits", "read-unset", "read", "write", "sync", "payments", "accounts"];
+const MEASUREMENTS = [
+  "limits",
+  "read-unset",
+  "read",
+  "write",
+  "sync",
+  "payments",
+  "idle",
+  "accounts",
+];
 
 const HELP = `Usage: deno task loadbench [OPTIONS]
 
@@ -181,6 +191,11 @@ async function run(env: Env): Promise<Row[]> {
     }
     peaks.push(...paid.peaks);
   }
+  if (env.only.has("idle")) {
+    const flood = await idleFlood(env);
+    rows.push(...idleRows(flood, env.concurrency));
+    peaks.push(...flood.peaks);
+  }
   for (const peak of peaks) {
     rows.push({
       measurement: `peak RSS, ${peak.role} server ${peak.server}`,
@@ -189,6 +204,36 @@ async function run(env: Env): Promise<Row[]> {
   }
   if (env.only.has("accounts")) {
     rows.push(...manyAccountRows(await manyAccounts(env), env.concurrency));
+  }
+  return rows;
+}
+
+function idleRows(flood: IdleFloodResults, concurrency: number): Row[] {
+  const rows: Row[] = [
+    timed(
+      "client 7 get payment, one server, no flood (for the rows below)",
+      concurrency,
+      flood.quiet,
+    ),
+  ];
+  for (const { case: c, measured, floodRate, floodOpen } of flood.flooded) {
+    const settings = c.args.length === 0 ? "default limits" : c.args.join(" ");
+    const reopened = c.reopenAfterMs === 0
+      ? "each reopened at once: a connection flood"
+      : `each reopened ${c.reopenAfterMs / 1000} s after the server closed it`;
+    const row = timed(
+      `same, ${count(FLOOD)} idle connections held from one other address, ${reopened} ` +
+        `(${settings}; the flood connected ${count(floodRate)}/s, ${count(floodOpen)} open ` +
+        `at its end)`,
+      concurrency,
+      measured,
+    );
+    const ratio = `${times(measured.p99 / flood.quiet.p99)} quiet p99`;
+    rows.push(
+      c.target
+        ? { ...row, ratio, target: "p99 < 1 s", met: measured.errors === 0 && measured.p99 < 1_000 }
+        : { ...row, ratio },
+    );
   }
   return rows;
 }

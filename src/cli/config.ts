@@ -55,11 +55,18 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     max: 600_000,
     help: "a connection must deliver its datagram within this",
   },
+  // Fair service of connections.
   max_connections: {
     field: "maxConnections",
     min: 1,
     max: 100_000,
-    help: "connections handled at once",
+    help: "connections in hand at once; the idlest waiting one makes room",
+  },
+  max_connections_per_source: {
+    field: "maxConnectionsPerSource",
+    min: 1,
+    max: 100_000,
+    help: "connections in hand at once from one source address",
   },
   queue_per_account: {
     field: "queuePerAccount",
@@ -144,6 +151,43 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     min: 10,
     max: 3_600_000,
     help: "longest payment step resend delay",
+  },
+  // Deadlines after the commit (docs/protocol.md §9).
+  commit_deadline_ms: {
+    field: "commitDeadlineMs",
+    min: 1_000,
+    max: 30 * 86_400_000,
+    help: "past this after its commit, a silent downstream is charged for the wait",
+  },
+  commit_margin_ms: {
+    field: "commitMarginMs",
+    min: 10,
+    max: 86_400_000,
+    help: "how much shorter each account makes the deadline it passes down",
+  },
+  release_period_ms: {
+    field: "releasePeriodMs",
+    min: 1_000,
+    max: 365 * 86_400_000,
+    help: "time for a silent downstream's payment to be released in full",
+  },
+  release_chunk_ms: {
+    field: "releaseChunkMs",
+    min: 10,
+    max: 86_400_000,
+    help: "how often the release is raised",
+  },
+  release_grace_ms: {
+    field: "releaseGraceMs",
+    min: 0,
+    max: 86_400_000,
+    help: "after a restart, no release before the server has run this long",
+  },
+  query_retry_max_ms: {
+    field: "queryRetryMaxMs",
+    min: 10,
+    max: 86_400_000,
+    help: "longest time between two queries of a committed payment",
   },
   // Per-neighbour limits; the three peer_* ones may also be set per peer (PEER_SETTINGS).
   peer_lock_share_percent: {
@@ -309,6 +353,16 @@ export function buildConfig(
   limits.peerOverrides = overrides;
   if (limits.retryMaxMs < limits.retryBaseMs || limits.stepRetryMaxMs < limits.stepRetryBaseMs) {
     throw new ConfigError("a *_retry_max_ms setting is below its *_retry_base_ms");
+  }
+  // The buyer passes its deadline and half of it as the claim time; each hop narrows the gap
+  // between them by two margins (docs/protocol.md §9), so it must leave room for a path.
+  const hops = 2 * limits.maxDepth;
+  if (limits.commitDeadlineMs < 4 * limits.commitMarginMs * (hops + 1)) {
+    throw new ConfigError(
+      `commit_deadline_ms (${limits.commitDeadlineMs}) must be at least ${
+        4 * limits.commitMarginMs * (hops + 1)
+      } (4 × commit_margin_ms × ${hops + 1}), so that a path of ${hops} hops fits`,
+    );
   }
   const listen = address(settings.get("listen") ?? "127.0.0.1:2012", source("listen"));
   const publicText = settings.get("address");

@@ -105,6 +105,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
       port: config.listen.port,
       readTimeoutMs: config.limits.readTimeoutMs,
       maxConnections: config.limits.maxConnections,
+      maxConnectionsPerSource: config.limits.maxConnectionsPerSource,
       logger,
     });
   } catch (error) {
@@ -119,6 +120,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
         port: config.http.port,
         readTimeoutMs: config.limits.readTimeoutMs,
         maxRequests: config.limits.maxConnections,
+        maxRequestsPerSource: config.limits.maxConnectionsPerSource,
         logger,
         info: { address: config.address, searchTimeoutMs: config.limits.searchTimeoutMs },
       });

@@ -4,8 +4,14 @@
 export interface Limits {
   /** A connection must deliver its 389 bytes within this time. */
   readTimeoutMs: number;
-  /** Connections handled at once; more wait in the kernel's backlog. */
+  // Fair service of connections (src/server/connection_slots.ts).
+  /**
+   * Connections in hand at once. A new one past it takes the slot of the connection idle
+   * longest while waiting for its datagram, or is closed at once if none is waiting.
+   */
   maxConnections: number;
+  /** Connections in hand at once from one source address (an IPv6 /64 counts as one). */
+  maxConnectionsPerSource: number;
   /** Datagrams queued or running per account before new ones are answered `busy`. */
   queuePerAccount: number;
   /** Datagrams waiting to be sent per peer pair; more are dropped (resends recover them). */
@@ -32,6 +38,19 @@ export interface Limits {
   /** First resend delay of payment steps; doubles up to {@linkcode Limits.stepRetryMaxMs}. */
   stepRetryBaseMs: number;
   stepRetryMaxMs: number;
+  // Deadlines after the commit (docs/protocol.md §9).
+  /** The buyer's deadline, from its commit: past it a silent downstream is charged for the wait. */
+  commitDeadlineMs: number;
+  /** How much shorter each account makes the deadline it passes down (and the claim time longer). */
+  commitMarginMs: number;
+  /** How long releasing a silent downstream's payment takes to reach the whole amount. */
+  releasePeriodMs: number;
+  /** How often a release is raised. */
+  releaseChunkMs: number;
+  /** How long an account must have been running before it releases anything, after a restart. */
+  releaseGraceMs: number;
+  /** Longest time between two queries of a committed payment. */
+  queryRetryMaxMs: number;
   // Per-neighbour limits (docs/protocol.md §8): what one neighbour can make an account hold.
   /** Locks passing through for others may hold at most this share (%) of the trustline on each edge. */
   peerLockSharePercent: number;
@@ -56,10 +75,15 @@ export type PeerLimits = Pick<
   "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches"
 >;
 
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
 /** The built-in defaults. */
 export const DEFAULT_LIMITS: Readonly<Limits> = {
   readTimeoutMs: 5_000,
   maxConnections: 512,
+  maxConnectionsPerSource: 64,
   queuePerAccount: 64,
   outboxPerPeer: 256,
   sendTimeoutMs: 5_000,
@@ -74,6 +98,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   commitQueryMs: 5_000,
   stepRetryBaseMs: 250,
   stepRetryMaxMs: 4_000,
+  commitDeadlineMs: 6 * HOUR,
+  commitMarginMs: 5 * MINUTE,
+  releasePeriodMs: 3 * DAY,
+  releaseChunkMs: HOUR,
+  releaseGraceMs: MINUTE,
+  queryRetryMaxMs: MINUTE,
   peerLockSharePercent: 50,
   peerPaymentsInFlight: 64,
   peerSearches: 16,

@@ -61,11 +61,13 @@ export async function writeAll(
 
 /**
  * Reads exactly `size` bytes, or fewer if the peer closes first; throws when `signal` aborts.
+ * `onRead` is called after each read that brought bytes, before the next.
  */
 export async function readUpTo(
   conn: Deno.Conn,
   size: number,
   signal: AbortSignal,
+  onRead?: () => void,
 ): Promise<Uint8Array> {
   const buffer = new Uint8Array(size);
   let filled = 0;
@@ -73,6 +75,7 @@ export async function readUpTo(
     const n = await withSignal(conn.read(buffer.subarray(filled)), signal);
     if (n === null) break;
     filled += n;
+    onRead?.();
   }
   return buffer.subarray(0, filled);
 }

@@ -32,6 +32,15 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-read=(), clipboard-write=(self)",
 };
 
+/** Why a request was refused before it reached the node: its status, and the reason for the log. */
+export interface Refusal {
+  status: number;
+  reason: string;
+  headers?: Record<string, string>;
+  /** Already logged where it was decided (an eviction, by the slots table). */
+  logged?: boolean;
+}
+
 /**
  * An answer with the security headers and the `extra` ones.
  *

@@ -15,6 +15,7 @@ import { readBooks } from "../store/books.ts";
 import {
   abortArgs,
   balanceBody,
+  commitArgs,
   noArgs,
   PAGE_SIZE,
   pageArgs,
@@ -23,6 +24,7 @@ import {
   paymentBody,
   paymentEntry,
   paymentIdArgs,
+  releasedArgs,
   searchArgs,
   searchEndArgs,
   searchReportArgs,
@@ -41,6 +43,7 @@ import {
   type Role,
   writePayment,
 } from "./record.ts";
+import { onClaim, onRelease, onSettled } from "./deadlines.ts";
 import { PaymentSteps } from "./steps.ts";
 import { runPaymentTimers } from "./timers.ts";
 
@@ -63,6 +66,12 @@ export const STATE_CODES: Record<PaymentState, number> = {
   completed: 6,
   failed: 7,
 };
+
+/** A duration from the wire (ms), bounded so that adding it to a time stays exact. */
+function duration(ms: bigint): number {
+  const year = 366n * 86_400_000n;
+  return Number(ms > year ? year : ms);
+}
 
 /** The failure reason of a search that ended without a path. */
 const FAILED_SEARCH = {
@@ -272,8 +281,14 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       handle: (ctx, m) => steps.onLocked(ctx, m),
     }),
     [ServerCommand.Commit]: serverCommand({
-      args: paymentArgs,
-      handle: (ctx, m) => steps.onCommit(ctx, m),
+      args: commitArgs,
+      handle: (ctx, m) =>
+        steps.onCommit(ctx, {
+          ...m,
+          waitMs: duration(m.waitMs),
+          claimMs: duration(m.claimMs),
+          releaseMs: duration(m.releaseMs),
+        }),
     }),
     [ServerCommand.Committed]: serverCommand({
       args: paymentArgs,
@@ -284,8 +299,20 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       handle: (ctx, m) => steps.onQuery(ctx, m),
     }),
     [ServerCommand.Finalize]: serverCommand({
-      args: paymentArgs,
+      args: releasedArgs,
       handle: (ctx, m) => steps.onFinalize(ctx, m),
+    }),
+    [ServerCommand.Release]: serverCommand({
+      args: releasedArgs,
+      handle: (ctx, m) => onRelease(steps, ctx, m),
+    }),
+    [ServerCommand.Claim]: serverCommand({
+      args: releasedArgs,
+      handle: (ctx, m) => onClaim(steps, ctx, m),
+    }),
+    [ServerCommand.Settled]: serverCommand({
+      args: releasedArgs,
+      handle: (ctx, m) => onSettled(steps, ctx, m),
     }),
     [ServerCommand.Finalized]: serverCommand({
       args: paymentArgs,

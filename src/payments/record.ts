@@ -48,6 +48,21 @@ export interface PaymentRecord {
   committedAt: number;
   /** Whether this account knows the seller holds the commit (the payment cannot be undone). */
   irrevocable: boolean;
+  /** From the commit on (docs/protocol.md §9): past it, a silent downstream is released. */
+  deadline: number;
+  /** From the commit on: past it, an upstream that has not finalized an irrevocable payment finds it claimed. */
+  claimAt: number;
+  /** The release period the commit carried. */
+  releaseMs: number;
+  /** What this account's commit passes down: the downstream's wait and claim durations. */
+  passWait: number;
+  passClaim: number;
+  /** Part of the amount released towards the downstream (it no longer owes it that). */
+  releasedOut: bigint;
+  /** Part of the amount the upstream released towards this account, as far as seen. */
+  releasedIn: bigint;
+  /** The in-edge was taken by a claim; the upstream's settled answer is awaited. */
+  claimed: boolean;
   reason: ReasonCode;
   createdAt: number;
   updatedAt: number;
@@ -131,6 +146,14 @@ export function newPayment(
     lockExpires: 0,
     committedAt: 0,
     irrevocable: false,
+    deadline: 0,
+    claimAt: 0,
+    releaseMs: 0,
+    passWait: 0,
+    passClaim: 0,
+    releasedOut: 0n,
+    releasedIn: 0n,
+    claimed: false,
     reason: Reason.None,
     createdAt: ctx.now,
     updatedAt: ctx.now,
@@ -157,19 +180,24 @@ export async function lockEdge(
   else record.outEdge = "locked";
 }
 
-/** Releases every lock the record still holds. */
+/** Releases every lock the record still holds (what is left of it after any release). */
 export async function releaseEdges(ctx: Context, record: PaymentRecord): Promise<void> {
   if (record.inEdge === "locked") {
-    await addToBooks(ctx.tx, ctx.username, record.upstream!, "locked_in", -record.amount);
+    const left = record.amount - record.releasedIn;
+    await addToBooks(ctx.tx, ctx.username, record.upstream!, "locked_in", -left);
     record.inEdge = "released";
   }
   if (record.outEdge === "locked") {
-    await addToBooks(ctx.tx, ctx.username, record.downstream!, "locked_out", -record.amount);
+    const left = record.amount - record.releasedOut;
+    await addToBooks(ctx.tx, ctx.username, record.downstream!, "locked_out", -left);
     record.outEdge = "released";
   }
 }
 
-/** Step 3 on one edge: the lock becomes balance. */
+/**
+ * Step 3 on one edge: what is left of the lock becomes balance, the amount less what the
+ * upstream side of the edge released (docs/protocol.md §9).
+ */
 export async function finalizeEdge(
   ctx: Context,
   record: PaymentRecord,
@@ -177,16 +205,50 @@ export async function finalizeEdge(
 ): Promise<void> {
   if ((side === "in" ? record.inEdge : record.outEdge) !== "locked") return;
   const peer = side === "in" ? record.upstream! : record.downstream!;
-  const amount = record.amount;
   if (side === "in") {
-    await addToBooks(ctx.tx, ctx.username, peer, "locked_in", -amount);
-    await addToBooks(ctx.tx, ctx.username, peer, "balance", amount);
+    const left = record.amount - record.releasedIn;
+    await addToBooks(ctx.tx, ctx.username, peer, "locked_in", -left);
+    await addToBooks(ctx.tx, ctx.username, peer, "balance", left);
     record.inEdge = "done";
   } else {
-    await addToBooks(ctx.tx, ctx.username, peer, "locked_out", -amount);
-    await addToBooks(ctx.tx, ctx.username, peer, "balance", -amount);
+    const left = record.amount - record.releasedOut;
+    await addToBooks(ctx.tx, ctx.username, peer, "locked_out", -left);
+    await addToBooks(ctx.tx, ctx.username, peer, "balance", -left);
     record.outEdge = "done";
   }
+}
+
+/**
+ * Raises what is released on one edge to `released` (cumulative): on the out-edge this
+ * account releases its downstream, on the in-edge it applies its upstream's release. A
+ * locked edge frees the lock by the increase; a finished one (taken by a claim before the
+ * upstream's last release arrived) owes or is owed that much less.
+ */
+export async function raiseReleased(
+  ctx: Context,
+  record: PaymentRecord,
+  side: "in" | "out",
+  released: bigint,
+): Promise<void> {
+  const before = side === "in" ? record.releasedIn : record.releasedOut;
+  const capped = released > record.amount ? record.amount : released;
+  if (capped <= before) return;
+  const delta = capped - before;
+  const edge = side === "in" ? record.inEdge : record.outEdge;
+  const peer = side === "in" ? record.upstream! : record.downstream!;
+  if (edge === "locked") {
+    await addToBooks(
+      ctx.tx,
+      ctx.username,
+      peer,
+      side === "in" ? "locked_in" : "locked_out",
+      -delta,
+    );
+  } else if (edge === "done") {
+    await addToBooks(ctx.tx, ctx.username, peer, "balance", side === "in" ? -delta : delta);
+  } else return;
+  if (side === "in") record.releasedIn = capped;
+  else record.releasedOut = capped;
 }
 
 const FIELDS = [
@@ -201,6 +263,14 @@ const FIELDS = [
   "lock_expires",
   "committed_at",
   "irrevocable",
+  "deadline",
+  "claim_at",
+  "release_ms",
+  "pass_wait",
+  "pass_claim",
+  "released_out",
+  "released_in",
+  "claimed",
   "reason",
   "created",
   "updated",
@@ -221,6 +291,14 @@ export function formatRecord(record: PaymentRecord): string {
     lock_expires: String(record.lockExpires),
     committed_at: String(record.committedAt),
     irrevocable: record.irrevocable ? "1" : "0",
+    deadline: String(record.deadline),
+    claim_at: String(record.claimAt),
+    release_ms: String(record.releaseMs),
+    pass_wait: String(record.passWait),
+    pass_claim: String(record.passClaim),
+    released_out: String(record.releasedOut),
+    released_in: String(record.releasedIn),
+    claimed: record.claimed ? "1" : "0",
     reason: String(record.reason),
     created: String(record.createdAt),
     updated: String(record.updatedAt),
@@ -241,6 +319,8 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
     return value;
   };
   const ref = (field: string) => (get(field) === "" ? null : parseAccountRef(get(field)));
+  // Fields of the deadlines after the commit; a record written before them has none.
+  const later = (field: string) => values.get(field) ?? "0";
   const record: PaymentRecord = {
     id: fromHex(idHex),
     idHex,
@@ -255,6 +335,14 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
     lockExpires: Number(get("lock_expires")),
     committedAt: Number(get("committed_at")),
     irrevocable: get("irrevocable") === "1",
+    deadline: Number(later("deadline")),
+    claimAt: Number(later("claim_at")),
+    releaseMs: Number(later("release_ms")),
+    passWait: Number(later("pass_wait")),
+    passClaim: Number(later("pass_claim")),
+    releasedOut: BigInt(later("released_out")),
+    releasedIn: BigInt(later("released_in")),
+    claimed: later("claimed") === "1",
     reason: Number(get("reason")) as ReasonCode,
     createdAt: Number(get("created")),
     updatedAt: Number(get("updated")),

@@ -16,16 +16,18 @@ import {
   transitPayable,
   transitReceivable,
 } from "../store/books.ts";
-import { abortArgs, paymentArgs } from "../wire/arguments.ts";
+import { abortArgs, commitArgs, paymentArgs, releasedArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
 import { knownReason, reasonText } from "../wire/reasons.ts";
+import { settleClaim, takeTerms } from "./deadlines.ts";
 import {
   finalizeEdge,
   lockEdge,
   newPayment,
   type PaymentRecord,
+  raiseReleased,
   readPayment,
   Reason,
   type ReasonCode,
@@ -41,6 +43,12 @@ export type StepLimits = Pick<
   | "stepRetryBaseMs"
   | "stepRetryMaxMs"
   | "searchTimeoutMs"
+  | "commitDeadlineMs"
+  | "commitMarginMs"
+  | "releasePeriodMs"
+  | "releaseChunkMs"
+  | "releaseGraceMs"
+  | "queryRetryMaxMs"
   | keyof PeerLimits
   | "peerOverrides"
 >;
@@ -51,6 +59,18 @@ export interface StepMessage {
   amount: bigint;
 }
 
+/** A commit's arguments: the step, and the terms the receiver measures from its arrival. */
+export interface CommitMessage extends StepMessage {
+  waitMs: number;
+  claimMs: number;
+  releaseMs: number;
+}
+
+/** A finalize, release, claim or settled: the step and what is released on the edge. */
+export interface ReleasedMessage extends StepMessage {
+  released: bigint;
+}
+
 /** The three-step commit, shared by the server handlers, the timers and the client commands. */
 export class PaymentSteps {
   readonly engine: SearchEngine;
@@ -58,10 +78,22 @@ export class PaymentSteps {
   #random: () => number;
   #attempts = new Map<string, number>();
 
+  #bootedAt: number | null = null;
+
   constructor(engine: SearchEngine, limits: StepLimits, random: () => number) {
     this.engine = engine;
     this.limits = limits;
     this.#random = random;
+  }
+
+  /** When this server's current life began, as the first handler run saw the clock. */
+  bootedAt(now: number): number {
+    return this.#bootedAt ??= now;
+  }
+
+  /** Forgets the back-off of a record's resends: its step was answered. */
+  stopRetrying(ctx: Context, record: PaymentRecord): void {
+    this.#attempts.delete(key(ctx, record));
   }
 
   /** The buyer's path is found: lock towards `downstream` (step 1). */
@@ -174,7 +206,7 @@ export class PaymentSteps {
   }
 
   async onLocked(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.#from(ctx, message, "downstream");
+    const record = await this.from(ctx, message, "downstream");
     if (record === undefined) return;
     if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state !== "locking") return;
@@ -187,82 +219,108 @@ export class PaymentSteps {
     } else if (ctx.now >= record.lockExpires) {
       await this.fail(ctx, record, Reason.LockExpired);
     } else {
+      // The buyer's own terms (docs/protocol.md §9), as if a commit had brought them.
+      const wait = this.limits.commitDeadlineMs;
+      takeTerms(record, ctx.now, this.limits, { waitMs: wait, claimMs: wait / 2 });
       record.state = "committed";
-      record.committedAt = ctx.now;
       await writePayment(ctx, record);
-      this.send(ctx, record.downstream!, ServerCommand.Commit, record);
+      this.sendCommit(ctx, record);
       this.retryLater(ctx, record, false);
     }
   }
 
-  async onCommit(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.#from(ctx, message, "upstream");
+  async onCommit(ctx: ServerContext, message: CommitMessage): Promise<void> {
+    const record = await this.from(ctx, message, "upstream");
     if (record === undefined) return this.sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
     if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
-    if (record.state !== "locked") {
-      if (record.irrevocable) this.send(ctx, ctx.peer, ServerCommand.Committed, record);
-      return;
-    }
+    if (record.state !== "locked") return this.#answerIrrevocable(ctx, record);
     if (ctx.now >= record.lockExpires) return this.fail(ctx, record, Reason.LockExpired);
+    // A hop needs room between its deadline and the next account's claim time.
+    const room = record.role === "seller" ? 0 : 2 * this.limits.commitMarginMs;
+    if (message.waitMs - message.claimMs < room) {
+      return this.fail(ctx, record, Reason.DeadlineTooShort);
+    }
+    takeTerms(record, ctx.now, this.limits, message);
     record.state = "committed";
-    record.committedAt = ctx.now;
     if (record.role === "seller") {
       record.irrevocable = true;
       await writePayment(ctx, record);
       log(ctx.log, "payment-irrevocable", ctx, record.idHex, { amount: record.amount });
       this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+      ctx.wakeAt(record.claimAt);
       return;
     }
     await writePayment(ctx, record);
-    this.send(ctx, record.downstream!, ServerCommand.Commit, record);
+    this.sendCommit(ctx, record);
     this.retryLater(ctx, record, false);
   }
 
   async onCommitted(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.#from(ctx, message, "downstream");
-    if (record === undefined || record.state !== "committed" || record.irrevocable) {
-      if (record?.state === "failed") {
-        log(ctx.log, "committed-after-abort", ctx, record.idHex, {}, "error");
-      }
-      return;
+    const record = await this.from(ctx, message, "downstream");
+    if (record?.state === "failed") {
+      // Released in full: whatever the downstream learned, it is owed nothing (§9).
+      if (record.reason === Reason.Released) return this.sendReleased(ctx, record, "release");
+      return log(ctx.log, "committed-after-abort", ctx, record.idHex, {}, "error");
     }
+    if (record === undefined || record.state !== "committed" || record.irrevocable) return;
     this.#attempts.delete(key(ctx, record));
     record.irrevocable = true;
     if (record.role === "hop") {
       await writePayment(ctx, record);
       this.send(ctx, record.upstream!, ServerCommand.Committed, record);
+      ctx.wakeAt(record.claimAt);
       return;
     }
     await finalizeEdge(ctx, record, "out");
     record.state = "finalizing";
     await writePayment(ctx, record);
-    this.send(ctx, record.downstream!, ServerCommand.Finalize, record);
+    this.sendReleased(ctx, record, "finalize");
     this.retryLater(ctx, record, false);
   }
 
   async onQuery(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.#from(ctx, message, "upstream");
+    const record = await this.from(ctx, message, "upstream");
     if (record === undefined) return this.sendAbort(ctx, ctx.peer, message, Reason.CommitMissing);
     if (record.state === "failed") return this.sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state === "locking" || record.state === "locked") {
       // The commit never arrived: record the abort first, so a late commit is refused.
       return this.fail(ctx, record, Reason.CommitMissing);
     }
-    if (record.irrevocable) this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+    this.#answerIrrevocable(ctx, record);
   }
 
-  async onFinalize(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.#from(ctx, message, "upstream");
+  /** To the upstream, asking: committed if this account knows it, and its claim if it took one. */
+  #answerIrrevocable(ctx: ServerContext, record: PaymentRecord): void {
+    if (!record.irrevocable) return;
+    this.send(ctx, ctx.peer, ServerCommand.Committed, record);
+    if (record.claimed) this.sendClaim(ctx, record);
+  }
+
+  async onFinalize(ctx: ServerContext, message: ReleasedMessage): Promise<void> {
+    const record = await this.from(ctx, message, "upstream");
     if (record === undefined) return;
     if (record.state === "finalizing" || record.state === "completed") {
+      // After a claim, the upstream's finalize says what it released in the end.
+      if (record.claimed) await settleClaim(ctx, record, message.released);
       return this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
     }
     if (record.state !== "committed") {
       return log(ctx.log, "finalize-refused", ctx, record.idHex, { state: record.state }, "warn");
     }
     record.irrevocable = true;
+    await raiseReleased(ctx, record, "in", message.released);
     await finalizeEdge(ctx, record, "in");
-    if (record.role === "seller") {
+    await this.passFinalize(ctx, record);
+    this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
+  }
+
+  /**
+   * After the in-edge is turned into balance (by the upstream's finalize or by a claim): the
+   * seller completes; a hop finalizes its out-edge and sends finalize down, unless the
+   * downstream already took it with a claim.
+   */
+  async passFinalize(ctx: Context, record: PaymentRecord): Promise<void> {
+    if (record.role === "seller" || record.outEdge === "done") {
       record.state = "completed";
       log(ctx.log, "payment-completed", ctx, record.idHex, {
         amount: record.amount,
@@ -271,15 +329,14 @@ export class PaymentSteps {
     } else {
       await finalizeEdge(ctx, record, "out");
       record.state = "finalizing";
-      this.send(ctx, record.downstream!, ServerCommand.Finalize, record);
+      this.sendReleased(ctx, record, "finalize");
       this.retryLater(ctx, record, false);
     }
     await writePayment(ctx, record);
-    this.send(ctx, ctx.peer, ServerCommand.Finalized, record);
   }
 
   async onFinalized(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.#from(ctx, message, "downstream");
+    const record = await this.from(ctx, message, "downstream");
     if (record?.state !== "finalizing") return;
     this.#attempts.delete(key(ctx, record));
     record.state = "completed";
@@ -326,9 +383,11 @@ export class PaymentSteps {
     await writePayment(ctx, record);
     this.#attempts.delete(key(ctx, record));
     for (const neighbour of [record.upstream, record.downstream]) {
-      if (neighbour !== null && !sameAccount(neighbour, except)) {
-        this.sendAbort(ctx, neighbour, record, reason);
-      }
+      if (neighbour === null || sameAccount(neighbour, except)) continue;
+      // A silent downstream after a commit is told it is owed nothing, not that it aborted.
+      if (reason === Reason.Released && neighbour === record.downstream) {
+        this.sendReleased(ctx, record, "release");
+      } else this.sendAbort(ctx, neighbour, record, reason);
     }
     log(ctx.log, "payment-failed", ctx, record.idHex, {
       role: record.role,
@@ -337,17 +396,69 @@ export class PaymentSteps {
     });
   }
 
-  /** Asks for the next resend of this record's pending step, backing off; `bounded` stops at the lock's expiry. */
-  retryLater(ctx: Context, record: PaymentRecord, bounded: boolean): void {
+  /**
+   * Asks for the next resend of this record's pending step, backing off; `bounded` stops at
+   * the lock's expiry, `patient` backs off to the query maximum instead of the step one.
+   */
+  retryLater(ctx: Context, record: PaymentRecord, bounded: boolean, patient = false): number {
     const k = key(ctx, record);
     const attempt = this.#attempts.get(k) ?? 0;
     this.#attempts.set(k, attempt + 1);
     const backoff = {
       retryBaseMs: this.limits.stepRetryBaseMs,
-      retryMaxMs: this.limits.stepRetryMaxMs,
+      retryMaxMs: patient ? this.limits.queryRetryMaxMs : this.limits.stepRetryMaxMs,
     };
     const next = ctx.now + retryDelay(backoff, attempt, this.#random);
-    ctx.wakeAt(bounded ? Math.min(next, record.lockExpires) : next);
+    const at = bounded ? Math.min(next, record.lockExpires) : next;
+    ctx.wakeAt(at);
+    return at;
+  }
+
+  /** The commit down, with the terms this account passes on (docs/protocol.md §9). */
+  sendCommit(ctx: Context, record: PaymentRecord): void {
+    ctx.send(
+      record.downstream!,
+      ServerCommand.Commit,
+      commitArgs.encode({
+        id: record.id,
+        amount: record.amount,
+        waitMs: BigInt(record.passWait),
+        claimMs: BigInt(record.passClaim),
+        releaseMs: BigInt(record.releaseMs),
+      }),
+    );
+  }
+
+  /**
+   * A message carrying what is released on an edge: finalize and release go down with this
+   * account's own release, settled goes down too (an answer to the downstream's claim).
+   */
+  sendReleased(
+    ctx: Context,
+    record: PaymentRecord,
+    kind: "finalize" | "release" | "settled",
+  ): void {
+    const command = kind === "finalize"
+      ? ServerCommand.Finalize
+      : kind === "release"
+      ? ServerCommand.Release
+      : ServerCommand.Settled;
+    const args = releasedArgs.encode({
+      id: record.id,
+      amount: record.amount,
+      released: record.releasedOut,
+    });
+    ctx.send(record.downstream!, command, args);
+  }
+
+  /** A claim up: the in-edge was taken, at the amount less what the upstream released so far. */
+  sendClaim(ctx: Context, record: PaymentRecord): void {
+    const args = releasedArgs.encode({
+      id: record.id,
+      amount: record.amount,
+      released: record.releasedIn,
+    });
+    ctx.send(record.upstream!, ServerCommand.Claim, args);
   }
 
   send(ctx: Context, to: AccountRef, command: number, record: StepMessage): void {
@@ -363,7 +474,7 @@ export class PaymentSteps {
   }
 
   /** The record a step message refers to, if it comes from the expected neighbour with the same amount. */
-  async #from(
+  async from(
     ctx: ServerContext,
     message: StepMessage,
     side: Side,

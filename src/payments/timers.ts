@@ -2,7 +2,8 @@
 
 import type { Context } from "../core/context.ts";
 import { ServerCommand } from "../wire/commands.ts";
-import { listPayments, type PaymentRecord, readPayment, Reason } from "./record.ts";
+import { claimIfDue, releaseSilent } from "./deadlines.ts";
+import { listPayments, type PaymentRecord, readPayment, Reason, writePayment } from "./record.ts";
 import type { PaymentSteps } from "./steps.ts";
 
 /**
@@ -37,22 +38,32 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       if (ctx.now >= record.lockExpires) return await steps.fail(ctx, record, Reason.LockExpired);
       ctx.wakeAt(record.lockExpires);
       return;
-    case "committed":
-      // Waiting for the upstream's finalize needs no timer: the upstream resends it.
-      if (record.irrevocable || record.role === "seller") return;
+    case "committed": {
+      // Waiting for the upstream's finalize: the upstream resends it, and at the claim time
+      // this account takes it (docs/protocol.md §9).
+      if (record.irrevocable || record.role === "seller") {
+        const next = await claimIfDue(steps, ctx, record);
+        if (next !== null) ctx.wakeAt(next);
+        return;
+      }
       // Resend the commit for a while; then ask whether it arrived (the answer may abort it).
-      steps.send(
-        ctx,
-        record.downstream!,
-        ctx.now < record.committedAt + steps.limits.commitQueryMs
-          ? ServerCommand.Commit
-          : ServerCommand.Query,
-        record,
-      );
-      steps.retryLater(ctx, record, false);
+      const asking = ctx.now >= record.committedAt + steps.limits.commitQueryMs;
+      if (asking) steps.send(ctx, record.downstream!, ServerCommand.Query, record);
+      else steps.sendCommit(ctx, record);
+      const release = await releaseSilent(steps, ctx, record);
+      if (release === null) return;
+      const ask = steps.retryLater(ctx, record, false, asking);
+      if (release < ask) ctx.wakeAt(release);
       return;
+    }
     case "finalizing":
-      steps.send(ctx, record.downstream!, ServerCommand.Finalize, record);
+      // By the downstream's claim time it has taken its in-edge itself, or will on contact.
+      if (ctx.now >= record.committedAt + record.passClaim + steps.limits.commitMarginMs) {
+        record.state = "completed";
+        await writePayment(ctx, record);
+        return;
+      }
+      steps.sendReleased(ctx, record, "finalize");
       steps.retryLater(ctx, record, false);
       return;
   }

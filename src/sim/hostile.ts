@@ -29,7 +29,11 @@ export const BEHAVIOURS = [
   "flood-locks",
   /** For some payments it relays: silence from the lock on (nothing of the payment leaves). */
   "stall-lock",
-  /** For some payments: silence after the commit for a while (1–120 s), then back. */
+  /**
+   * For some payments: silence after the commit for a while, then back: from a second to one
+   * and a half times the commit deadline plus the release period, so that some stalls end
+   * before the deadline, some during the release and some after it.
+   */
   "stall-commit",
   /** For some payments: silence after the commit, forever. */
   "stall-commit-forever",
@@ -56,10 +60,8 @@ export interface HostileOptions {
   attackEveryMs: number;
 }
 
-/** Every behaviour but the one that never ends (which needs the deadline after the commit). */
-export const DEFAULT_BEHAVIOURS: Behaviour[] = BEHAVIOURS.filter((b) =>
-  b !== "stall-commit-forever"
-);
+/** Every behaviour. */
+export const DEFAULT_BEHAVIOURS: Behaviour[] = [...BEHAVIOURS];
 
 /** No hostile server. */
 export const NO_HOSTILE: HostileOptions = {
@@ -166,7 +168,10 @@ export class HostileServer {
     if (fate.kind === "stall-commit" && command >= ServerCommand.Commit && step) {
       const now = this.#needs.clock.now();
       fate.until ??= now + fate.forMs;
-      if (now < fate.until) return this.#count("stall-commit", Promise.resolve());
+      if (now < fate.until) {
+        const behaviour = fate.forMs === Infinity ? "stall-commit-forever" : "stall-commit";
+        return this.#count(behaviour, Promise.resolve());
+      }
     }
     if (fate.kind === "slow") {
       this.#count("slow", Promise.resolve());
@@ -191,11 +196,17 @@ export class HostileServer {
       ? {
         kind: "stall-commit",
         until: null,
-        forMs: kind === "stall-commit" ? random.between(1_000, 120_000) : Infinity,
+        forMs: kind === "stall-commit" ? random.between(1_000, this.#longestStall()) : Infinity,
       }
       : { kind } as Fate;
     this.#fates.set(idHex, fate);
     return fate;
+  }
+
+  /** The longest stall that ends: past the end of every release it could cause. */
+  #longestStall(): number {
+    const limits = this.#needs.limits;
+    return Math.round(1.5 * (limits.commitDeadlineMs + limits.releasePeriodMs));
   }
 
   /** Just under the timeout a datagram races at the other side. */

@@ -55,6 +55,20 @@ export interface SimOptions {
   compareHonest: boolean;
 }
 
+/**
+ * The simulator's limits: production's, but for the deadlines after the commit, which are
+ * hours and days there and minutes here, so that a run reaches the end of every release
+ * (docs/protocol.md §9) within its quiet time.
+ */
+export const SIM_LIMITS: Partial<Limits> = {
+  commitDeadlineMs: 15 * 60_000,
+  commitMarginMs: 15_000,
+  releasePeriodMs: 20 * 60_000,
+  releaseChunkMs: 60_000,
+  releaseGraceMs: 5_000,
+  queryRetryMaxMs: 10_000,
+};
+
 /** The defaults of `deno task sim`. */
 export const DEFAULT_SIM: SimOptions = {
   seed: 1,
@@ -66,7 +80,7 @@ export const DEFAULT_SIM: SimOptions = {
   faults: NO_FAULTS,
   disk: NO_DISK_FAULTS,
   stepEveryMs: 50,
-  limits: {},
+  limits: SIM_LIMITS,
   quietWithinMs: 2 * 60 * 60 * 1000,
   hostile: NO_HOSTILE,
   compareHonest: true,

@@ -33,6 +33,22 @@ export const searchReportArgs = layout({
 });
 /** Server 142 search end: the sender's part of a front is over; drop yours and pass it on. */
 export const searchEndArgs = layout({ id: "id", amount: "u64", front: "u8" });
+/**
+ * Server 136 commit: the payment, with the durations the receiver measures from its arrival
+ * (docs/protocol.md §9): its deadline, its claim time, and the release period.
+ */
+export const commitArgs = layout({
+  id: "id",
+  amount: "u64",
+  waitMs: "u64",
+  claimMs: "u64",
+  releaseMs: "u64",
+});
+/**
+ * Server 139 finalize, 143 release, 144 claim, 145 settled: the payment and the part of its
+ * amount released on the edge so far (cumulative; the upstream side decides it).
+ */
+export const releasedArgs = layout({ id: "id", amount: "u64", released: "u64" });
 /** Server 141 abort: the payment and why. */
 export const abortArgs = layout({ id: "id", amount: "u64", reason: "u8" });
 

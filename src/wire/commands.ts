@@ -33,6 +33,9 @@ export const ServerCommand = {
   Finalized: 140,
   Abort: 141,
   SearchEnd: 142,
+  Release: 143,
+  Claim: 144,
+  Settled: 145,
 } as const;
 
 const NAMES = new Map<number, string>([

@@ -14,6 +14,8 @@ export const Reason = {
   PeerPaymentsLimit: 9,
   PeerCreditLimit: 10,
   PeerLimits: 11,
+  DeadlineTooShort: 12,
+  Released: 13,
 } as const;
 
 /** A failure {@linkcode Reason} code. */
@@ -37,6 +39,9 @@ const REASON_TEXT: Record<number, string> = {
     "an account on the path already holds as much credit in locks with a neighbour as it allows",
   [Reason.PeerLimits]:
     "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
+  [Reason.DeadlineTooShort]: "the deadline carried with the commit is too short for this path",
+  [Reason.Released]:
+    "the next account did not answer within the deadline, so the payment was released",
 };
 
 /**

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Deadline, withSignal, writeAll } from "../../src/core/deadline.ts";
 import { CONTENT_SECURITY_POLICY } from "../../src/http/headers.ts";
 import {
+  type AliceAndBob,
   aliceAndBob,
   clientFields,
   LAST_COUNTER,
@@ -21,6 +22,7 @@ import {
   type RippleServer,
   sendRaw,
   splitAnswer,
+  waitForLog,
 } from "../integration/harness.ts";
 
 const ZERO_MAC = new Uint8Array(32);
@@ -331,29 +333,56 @@ Deno.test("the page and its files carry a strict Content-Security-Policy and the
   assert.deepEqual([head.status, head.body.length], [200, 0]);
 });
 
-Deno.test("requests beyond max_connections at once are answered 503 until one ends", async () => {
-  await using fixture = await setup(["--max-connections", "2", "--read-timeout-ms", "1500"]);
+/** A datagram request from `source` whose body stops after 10 bytes, once the server has admitted it. */
+async function stalled(fixture: AliceAndBob, source: string) {
   const { server, alice, bob } = fixture;
-  const stalled = async () => {
-    const whole = await rawDatagram(clientFields(alice, bob), alice.key);
-    return await rawHttp(
-      server,
-      "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-        "Content-Type: application/octet-stream\r\nContent-Length: 389\r\n\r\n",
-      whole.subarray(0, 10),
-    );
-  };
-  const held = [stalled(), stalled()];
   const since = server.logs().length;
-  let busy: HttpReply | null = null;
-  // The two stalled requests take both places once the server has read their headers.
-  for (let i = 0; i < 50 && busy?.status !== 503; i++) {
-    busy = await request(server, "/");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  assertRefused(busy!, 503);
-  assert.equal(busy!.headers.get("Retry-After"), "1");
-  assert.ok(server.logs().slice(since).some((line) => line.includes("too many requests")));
-  assert.deepEqual((await Promise.all(held)).map((reply) => reply.status), [408, 408]);
-  assert.equal((await request(server, "/")).status, 200);
+  const whole = await rawDatagram(clientFields(alice, bob), alice.key);
+  const reply = rawHttp(
+    server,
+    "POST /datagram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+      `X-Forwarded-For: ${source}\r\n` +
+      "Content-Type: application/octet-stream\r\nContent-Length: 389\r\n\r\n",
+    whole.subarray(0, 10),
+  );
+  await waitForLog(server, ["http-request", `source=${source}`, "admitted=true"], { since });
+  // In an object: an async function returning the promise itself would wait for it.
+  return { reply };
+}
+
+function from(source: string): RequestInit {
+  return { headers: { "X-Forwarded-For": source } };
+}
+
+Deno.test("a source at its cap gives up its request that waited longest, not the others' ones", async () => {
+  await using fixture = await setup([
+    ...["--max-connections-per-source", "1", "--read-timeout-ms", "5000"],
+    ...["--log-level", "debug"],
+  ]);
+  const { server } = fixture;
+  const held = await stalled(fixture, "192.0.2.1");
+  assert.equal((await request(server, "/", from("192.0.2.2"))).status, 200, "another source");
+  const since = server.logs().length;
+  assert.equal((await request(server, "/", from("192.0.2.1"))).status, 200, "the same source");
+  assert.equal((await held.reply).status, 503, "the stalled request made room");
+  await waitForLog(server, ["connection-evicted", "listener=http", "source=192.0.2.1"], {
+    since,
+  });
+});
+
+Deno.test("past max_connections, the request that waited longest for its body makes room", async () => {
+  await using fixture = await setup([
+    ...["--max-connections", "2", "--read-timeout-ms", "2000"],
+    ...["--log-level", "debug"],
+  ]);
+  const { server } = fixture;
+  const first = await stalled(fixture, "192.0.2.1");
+  const second = await stalled(fixture, "192.0.2.2");
+  const since = server.logs().length;
+  assert.equal((await request(server, "/", from("192.0.2.3"))).status, 200);
+  assert.equal((await first.reply).status, 503, "the longest waiting made room");
+  await waitForLog(server, ["connection-evicted", "listener=http", "reason=server-full"], {
+    since,
+  });
+  assert.equal((await second.reply).status, 408, "the other ran into its read deadline");
 });

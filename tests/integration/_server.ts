@@ -87,6 +87,8 @@ export interface ServerOptions {
   args?: string[];
   /** Serve the web wallet too (`--http`), on a free port of `host`. */
   http?: boolean;
+  /** Runs the server under this open-files limit (`ulimit -n`), for tests of running out. */
+  openFilesLimit?: number;
 }
 
 /** A running (or stopped) `ripple serve` process. */
@@ -183,6 +185,7 @@ class ServerProcess implements RippleServer {
   #owned: boolean;
   #logLevel: string;
   #args: string[];
+  #openFilesLimit?: number;
   #lines: string[] = [];
   #child: Deno.ChildProcess | null = null;
   #exited: Promise<Deno.CommandStatus> | null = null;
@@ -201,6 +204,7 @@ class ServerProcess implements RippleServer {
       this.walletUrl = `http://${host}:${httpPort}/`;
       this.#args = ["--http", `${host}:${httpPort}`, ...this.#args];
     }
+    this.#openFilesLimit = options.openFilesLimit;
   }
 
   get running(): boolean {
@@ -213,16 +217,26 @@ class ServerProcess implements RippleServer {
 
   async start(): Promise<void> {
     assert.equal(this.#child, null, `the server at ${this.address} is already running`);
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...PERMISSIONS,
-        MAIN,
-        "serve",
-        ...["--datadir", this.datadir, "--listen", this.listenAddress, "--address", this.address],
-        ...["--log-level", this.#logLevel],
-        ...this.#args,
-      ],
+    const args = [
+      "run",
+      ...PERMISSIONS,
+      MAIN,
+      "serve",
+      ...["--datadir", this.datadir, "--listen", this.listenAddress, "--address", this.address],
+      ...["--log-level", this.#logLevel],
+      ...this.#args,
+    ];
+    // The shell sets the limit and then becomes the server (exec), keeping its pid.
+    const [command, commandArgs] = this.#openFilesLimit === undefined
+      ? [Deno.execPath(), args]
+      : ["sh", [
+        "-c",
+        `ulimit -n ${this.#openFilesLimit} && exec "$0" "$@"`,
+        Deno.execPath(),
+        ...args,
+      ]];
+    const child = new Deno.Command(command, {
+      args: commandArgs,
       cwd: REPO,
       env: CHILD_ENV,
       stdin: "null",

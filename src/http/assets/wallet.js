@@ -339,6 +339,18 @@ var searchEndArgs = layout({
   amount: "u64",
   front: "u8"
 });
+var commitArgs = layout({
+  id: "id",
+  amount: "u64",
+  waitMs: "u64",
+  claimMs: "u64",
+  releaseMs: "u64"
+});
+var releasedArgs = layout({
+  id: "id",
+  amount: "u64",
+  released: "u64"
+});
 var abortArgs = layout({
   id: "id",
   amount: "u64",
@@ -563,7 +575,10 @@ var ServerCommand = {
   Finalize: 139,
   Finalized: 140,
   Abort: 141,
-  SearchEnd: 142
+  SearchEnd: 142,
+  Release: 143,
+  Claim: 144,
+  Settled: 145
 };
 var NAMES = new Map([
   ...Object.entries(ClientCommand).map(([name, n]) => [
@@ -706,7 +721,9 @@ var Reason = {
   CommitMissing: 8,
   PeerPaymentsLimit: 9,
   PeerCreditLimit: 10,
-  PeerLimits: 11
+  PeerLimits: 11,
+  DeadlineTooShort: 12,
+  Released: 13
 };
 var REASON_TEXT = {
   [Reason.None]: "",
@@ -721,7 +738,9 @@ var REASON_TEXT = {
   [Reason.CommitMissing]: "the commit never reached the next account",
   [Reason.PeerPaymentsLimit]: "a neighbour on the path is at its limit for payments in flight",
   [Reason.PeerCreditLimit]: "an account on the path already holds as much credit in locks with a neighbour as it allows",
-  [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)"
+  [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
+  [Reason.DeadlineTooShort]: "the deadline carried with the commit is too short for this path",
+  [Reason.Released]: "the next account did not answer within the deadline, so the payment was released"
 };
 function reasonText(reason) {
   return REASON_TEXT[reason] ?? `reason ${reason}`;
