@@ -42,12 +42,23 @@ interface HttpReply {
   body: Uint8Array;
 }
 
+let sources = 0;
+/**
+ * A source address of its own for each request, as if the proxy passed it on: refusals from
+ * one source are logged once a second (with a count), and each check waits for its own line.
+ */
+function freshSource(): string {
+  return `198.51.100.${++sources % 250}`;
+}
+
 async function request(
   server: RippleServer,
   path: string,
   init: RequestInit = {},
 ): Promise<HttpReply> {
-  const response = await fetch(new URL(path, server.walletUrl), init);
+  const headers = new Headers(init.headers);
+  if (!headers.has("X-Forwarded-For")) headers.set("X-Forwarded-For", freshSource());
+  const response = await fetch(new URL(path, server.walletUrl), { ...init, headers });
   return {
     status: response.status,
     headers: response.headers,
@@ -78,7 +89,10 @@ async function rawHttp(server: RippleServer, head: string, body: Uint8Array = ne
   using deadline = new Deadline(8_000);
   using conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
   const started = performance.now();
-  await writeAll(conn, new TextEncoder().encode(head), deadline.signal);
+  const sourced = head.includes("X-Forwarded-For")
+    ? head
+    : head.replace("\r\n", `\r\nX-Forwarded-For: ${freshSource()}\r\n`);
+  await writeAll(conn, new TextEncoder().encode(sourced), deadline.signal);
   await writeAll(conn, body, deadline.signal);
   let text = "";
   const buffer = new Uint8Array(4096);
