@@ -75,7 +75,10 @@ export async function onRelease(
   message: ReleasedMessage,
 ): Promise<void> {
   const record = await steps.from(ctx, message, "upstream");
-  if (record === undefined || record.state !== "committed" || record.inEdge !== "locked") return;
+  // A release reaches an in-edge still locked, or one this account claimed before the
+  // upstream heard of it: the upstream side decides, and is told of the claim again.
+  const open = record?.state === "committed" && record.inEdge === "locked";
+  if (record === undefined || (!open && !record.claimed)) return;
   const bound = releaseBound(record, ctx.now, steps.limits);
   if (message.released > bound) {
     ctx.log.warn("release-refused", {
@@ -89,6 +92,7 @@ export async function onRelease(
   }
   await raiseReleased(ctx, record, "in", message.released);
   await writePayment(ctx, record);
+  if (record.claimed) steps.sendClaim(ctx, record);
 }
 
 /** A claim (144) from the downstream: the payment is irrevocable and the out-edge was taken. */

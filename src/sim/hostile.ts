@@ -32,7 +32,9 @@ export const BEHAVIOURS = [
   /**
    * For some payments: silence after the commit for a while, then back: from a second to one
    * and a half times the commit deadline plus the release period, so that some stalls end
-   * before the deadline, some during the release and some after it.
+   * before the deadline, some during the release and some after it. Half the time the
+   * commit itself still goes down, so that the accounts below learn the payment is
+   * irrevocable and the stall is one of saying so upwards.
    */
   "stall-commit",
   /** For some payments: silence after the commit, forever. */
@@ -95,7 +97,8 @@ export interface HostileNeeds {
 type Fate =
   | { kind: "none" }
   | { kind: "stall-lock" }
-  | { kind: "stall-commit"; until: number | null; forMs: number }
+  /** Silence from the commit on; `passCommit`: the commit itself still goes down. */
+  | { kind: "stall-commit"; until: number | null; forMs: number; passCommit: boolean }
   | { kind: "slow" };
 
 /** A datagram as the attacker sent it. */
@@ -163,9 +166,11 @@ export class HostileServer {
       return this.#count("flood-locks", Promise.resolve());
     }
     const fate = this.#fate(idHex);
-    const step = command >= ServerCommand.Lock && command <= ServerCommand.Abort;
+    const step = command >= ServerCommand.Lock && command !== ServerCommand.SearchEnd;
     if (fate.kind === "stall-lock" && step) return this.#count("stall-lock", Promise.resolve());
-    if (fate.kind === "stall-commit" && command >= ServerCommand.Commit && step) {
+    const passing = fate.kind === "stall-commit" && fate.passCommit &&
+      command === ServerCommand.Commit;
+    if (fate.kind === "stall-commit" && command >= ServerCommand.Commit && step && !passing) {
       const now = this.#needs.clock.now();
       fate.until ??= now + fate.forMs;
       if (now < fate.until) {
@@ -197,6 +202,7 @@ export class HostileServer {
         kind: "stall-commit",
         until: null,
         forMs: kind === "stall-commit" ? random.between(1_000, this.#longestStall()) : Infinity,
+        passCommit: random.chance(0.5),
       }
       : { kind } as Fate;
     this.#fates.set(idHex, fate);

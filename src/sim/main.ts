@@ -243,8 +243,28 @@ function honestSummary(report: SimReport): string {
     : `, without attacks ${[...baseline.values()].filter((c) => c).length} of ${baseline.size}` +
       ` (ratio ${ratio!.toFixed(3)})`;
   const done = Object.entries(attacks).map(([b, n]) => `${b} ${n}`).join(", ");
+  const stalled = report.honest.stalledEnds;
+  const ends = stalled.length === 0
+    ? "none"
+    : `${stalled.length}, ended ${
+      [0.5, 0.99, 1].map((q) =>
+        `${q === 1 ? "max" : `p${q * 100}`} ${seconds(quantile(stalled, q))}`
+      )
+        .join(" ")
+    } after their commit`;
   return `\n  honest payments away from hostile servers: ${completed} of ${untouched.size} ` +
-    `completed${against}; attacks: ${done}`;
+    `completed${against}; attacks: ${done}` +
+    `\n  records at honest accounts held up past their deadline: ${ends}; ` +
+    `paid to honest accounts for waiting: ${report.payments.honestGain}`;
+}
+
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(0)} s`;
 }
 
 async function main(argv: string[]): Promise<number> {

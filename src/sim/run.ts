@@ -114,6 +114,11 @@ export interface HonestFigures {
   ratio?: number;
   /** What each behaviour of the attackers did (datagrams dropped, held, made up). */
   attacks: Record<string, number>;
+  /**
+   * Records at honest accounts that ended after their deadline or claim time: ms from the
+   * commit to their end (docs/protocol.md §9).
+   */
+  stalledEnds: number[];
 }
 
 /** Completion with attacks must stay at this share of completion without. */
@@ -249,5 +254,5 @@ async function honestFigures(strangers: Strangers, model: Model): Promise<Honest
       attacks[behaviour] = (attacks[behaviour] ?? 0) + count;
     }
   }
-  return { untouched, attacks };
+  return { untouched, attacks, stalledEnds: await strangers.stalledEnds() };
 }

@@ -4,7 +4,7 @@
  */
 
 import { DEFAULT_LIMITS, type Limits, peerLimitsFor } from "../core/config.ts";
-import { listPayments, readPayment } from "../payments/record.ts";
+import { listPayments, type PaymentRecord, readPayment } from "../payments/record.ts";
 import { lockCap, readBooks } from "../store/books.ts";
 import { Tx } from "../store/tx.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
@@ -72,9 +72,10 @@ export class Strangers {
   }
 
   /**
-   * At every honest account, for every neighbour: payments passing through hold no more
-   * credit in locks on either edge than the neighbour's share allows, no more than its
-   * payments in flight, and the neighbour holds no more than its share of search states.
+   * At every honest account: no payment in flight outlives its end (record-outlived), and for
+   * every neighbour, payments passing through hold no more credit in locks on either edge than
+   * the neighbour's share allows, no more than its payments in flight, and the neighbour holds
+   * no more than its share of search states (neighbour-cap).
    */
   async check(): Promise<void> {
     const accounts = this.#topology.accounts;
@@ -91,7 +92,16 @@ export class Strangers {
       };
       for (const idHex of await listPayments(tx, account.ref.username, false)) {
         const record = await readPayment(tx, account.ref.username, idHex);
-        if (record?.role !== "hop") continue;
+        if (record === undefined) continue;
+        const endBy = this.#endBy(record);
+        if (this.#world.clock.now() > endBy) {
+          this.#world.violate(
+            "record-outlived",
+            `${account.name} still has payment ${idHex.slice(0, 12)} (${record.role}, ` +
+              `${record.state}) ${this.#world.clock.now() - endBy} ms past its end`,
+          );
+        }
+        if (record.role !== "hop") continue;
         if (record.inEdge === "locked") entry(record.upstream!).in += record.amount;
         if (record.outEdge === "locked") entry(record.downstream!).out += record.amount;
         entry(record.upstream!).count++;
@@ -120,6 +130,32 @@ export class Strangers {
   }
 
   /**
+   * When a record in flight must have ended at the latest (docs/protocol.md §9), with slack
+   * for a chunk, the grace after a restart and delivery: before the commit its lock's
+   * expiry; committed and waiting on the downstream, the deadline plus the release period;
+   * irrevocable and waiting on the upstream, the claim time; finalizing, the downstream's
+   * claim time plus a margin.
+   */
+  #endBy(record: PaymentRecord): number {
+    const limits = this.limits;
+    const slack = limits.releaseChunkMs + limits.releaseGraceMs + 60_000;
+    switch (record.state) {
+      case "locking":
+      case "locked":
+        return record.lockExpires + slack;
+      // The release period is the configured one, so a server that takes longer is caught.
+      case "committed":
+        return (record.irrevocable || record.role === "seller")
+          ? record.claimAt + slack
+          : record.deadline + limits.releasePeriodMs + slack;
+      case "finalizing":
+        return record.committedAt + record.passClaim + limits.commitMarginMs + slack;
+      default:
+        return record.createdAt + limits.searchTimeoutMs + slack;
+    }
+  }
+
+  /**
    * Whether a payment's path touched a hostile server, by following the records from the
    * buyer down; a payment whose path is not known (no path was found) did not.
    */
@@ -133,6 +169,27 @@ export class Strangers {
       at = record?.downstream ?? null;
     }
     return false;
+  }
+
+  /**
+   * For every record at an honest account that ended after its deadline (it waited on a
+   * neighbour that held it up): simulated ms from its commit to its end.
+   */
+  async stalledEnds(): Promise<number[]> {
+    const durations: number[] = [];
+    for (const [index, account] of this.#topology.accounts.entries()) {
+      const node = this.#world.servers.get(account.ref.address)!.node;
+      if (node === null || !this.honest(index)) continue;
+      const tx = new Tx(node.store);
+      for (const idHex of await listPayments(tx, account.ref.username, true)) {
+        const record = await readPayment(tx, account.ref.username, idHex);
+        const overdue = record !== undefined && record.deadline > 0 &&
+          (record.updatedAt > record.deadline ||
+            (record.claimAt > 0 && record.updatedAt > record.claimAt));
+        if (overdue) durations.push(record!.updatedAt - record!.committedAt);
+      }
+    }
+    return durations;
   }
 
   #accountsOf(address: string): HostileAccount[] {

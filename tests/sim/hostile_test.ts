@@ -65,3 +65,25 @@ Deno.test("a server that does not enforce the per-neighbour credit limit is caug
   const caught = report.violations.filter((v) => v.invariant === "neighbour-cap");
   assert.ok(caught.length > 0, "the neighbour-cap invariant catches it");
 });
+
+/** A planted bug: servers that never release a silent downstream (their grace never ends). */
+function neverRelease(server: SimServer): void {
+  server.node!.limits.releaseGraceMs = 1e12;
+}
+
+Deno.test("a server that never releases a payment held up after the commit is caught", async () => {
+  const options: SimOptions = {
+    ...HOSTILE,
+    steps: 80,
+    quietWithinMs: 60 * 60_000,
+    seed: 45,
+    hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["stall-commit-forever"] },
+    compareHonest: false,
+  };
+  const honest = await runSimulation(options);
+  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
+  assert.ok(honest.honest.stalledEnds.length > 0, "some payments were held up and released");
+  const report = await runSimulation({ ...options, onStart: neverRelease });
+  const caught = report.violations.filter((v) => v.invariant === "record-outlived");
+  assert.ok(caught.length > 0, "the record-outlived invariant catches it");
+});
