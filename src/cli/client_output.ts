@@ -7,6 +7,7 @@ import {
   PAYMENT_STATES,
   type PaymentStatus,
   type PaymentSummary,
+  type PaymentWait,
 } from "../client/commands.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { reasonText } from "../wire/reasons.ts";
@@ -113,7 +114,8 @@ export function printPayment(
     ? `Payment ${toHex(id)} is unknown to this account.`
     : `Payment ${toHex(id)}: ${state}${role ? ` (${role}, ${amount})` : ""}${
       reason ? `: ${reason}` : ""
-    }`;
+    }${status.wait === null ? "" : `\n  ${describeWait(status.wait, status.amount, display)}`}`;
+  const wait = status.wait;
   print(human, {
     id: toHex(id),
     state,
@@ -121,6 +123,41 @@ export function printPayment(
     amount: formatDecimal(status.amount, display.decimals),
     reason,
     updatedAt: status.updatedAt,
+    wait: wait === null ? undefined : {
+      on: formatAccountRef(wait.on),
+      for: wait.kind,
+      due: new Date(wait.due).toISOString(),
+      overdue: wait.overdue,
+      released: formatDecimal(wait.released, display.decimals),
+      endsBy: new Date(wait.endsBy).toISOString(),
+    },
   });
   return status.state !== FAILED && status.state !== 0;
+}
+
+/**
+ * One line on what a committed payment waits on: whom, since when it costs them, what it has
+ * cost so far, and when it ends (docs/protocol.md §9).
+ *
+ * @example
+ * ```ts ignore
+ * describeWait(wait, 40n, { unit: "", decimals: 0 });
+ * // "overdue: waiting on bob@b.example for its answer since 2026-12-02T10:00:00.000Z; 12 of 40 released so far, at its expense; ends by 2026-12-05T10:00:00.000Z"
+ * ```
+ */
+export function describeWait(wait: PaymentWait, amount: bigint, display: DisplayUnit): string {
+  const whom = formatAccountRef(wait.on);
+  const due = new Date(wait.due).toISOString();
+  const ends = new Date(wait.endsBy).toISOString();
+  if (wait.kind === "finalize") {
+    return wait.overdue
+      ? `overdue: ${whom} has not finalized; it is being claimed`
+      : `waiting on ${whom} to finalize; claimed from it at ${due} if it has not`;
+  }
+  if (!wait.overdue) {
+    return `waiting on ${whom} for its answer; from ${due} the wait costs it, ending by ${ends}`;
+  }
+  return `overdue: waiting on ${whom} for its answer since ${due}; ${
+    formatAmount(wait.released, display)
+  } of ${formatAmount(amount, display)} released so far, at its expense; ends by ${ends}`;
 }

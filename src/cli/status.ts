@@ -7,6 +7,8 @@ import { DEFAULT_DATADIR, parseCommand, stringOption, UsageError } from "./args.
 import { readDisplay } from "./config_file.ts";
 import { mustHoldData, readDatadir, type ServerState, serverState } from "./datadir.ts";
 import { readHoldings } from "./holdings.ts";
+import { waitOf } from "../payments/deadlines.ts";
+import { describeWait } from "./client_output.ts";
 
 const HELP = `Usage: ripple status [--datadir DIR] [--json] [--wait SECONDS]
 
@@ -38,6 +40,8 @@ export interface DatadirStatus {
   unsyncedTrustlines: string[];
   paymentsInFlight: Record<string, number>;
   stuckPayments: string[];
+  /** Payments past their deadline or claim time (docs/protocol.md §9). */
+  overduePayments: number;
   pendingAccounts: number;
 }
 
@@ -90,6 +94,7 @@ export async function readStatus(datadir: string, display: DisplayUnit): Promise
       unsyncedTrustlines: [],
       paymentsInFlight: {},
       stuckPayments: [],
+      overduePayments: 0,
       pendingAccounts: (await tx.list(PENDING_DIR)).length,
     };
     for (const username of (await tx.list(ACCOUNTS_DIR)).filter(isUsername)) {
@@ -111,11 +116,15 @@ export async function readStatus(datadir: string, display: DisplayUnit): Promise
       for (const record of holdings.inFlight) {
         status.paymentsInFlight[record.state] = (status.paymentsInFlight[record.state] ?? 0) + 1;
         const age = Math.round((Date.now() - record.updatedAt) / 1000);
+        const wait = waitOf(record, Date.now());
         status.stuckPayments.push(
           `${username} ${record.idHex} ${record.role} ${record.state} ${
             formatAmount(record.amount, display)
-          }, unchanged for ${age} s`,
+          }, unchanged for ${age} s${
+            wait === null ? "" : `; ${describeWait(wait, record.amount, display)}`
+          }`,
         );
+        if (wait?.overdue) status.overduePayments++;
       }
     }
     return status;
@@ -144,8 +153,9 @@ function accountsSection(status: DatadirStatus): string[] {
 function paymentsSection(status: DatadirStatus): string[] {
   const total = inFlightTotal(status);
   const states = Object.entries(status.paymentsInFlight).map(([state, n]) => `${state} ${n}`);
+  const overdue = status.overduePayments ? `, ${status.overduePayments} overdue` : "";
   return [
-    `payments in flight: ${total}${total ? ` (${states.join(", ")})` : ""}`,
+    `payments in flight: ${total}${total ? ` (${states.join(", ")})` : ""}${overdue}`,
     ...shown(status.stuckPayments),
   ];
 }

@@ -89,6 +89,22 @@ export interface PaymentStatus {
   reason: number;
   /** Milliseconds since the epoch of the last change. */
   updatedAt: number;
+  /** Past the commit: what it waits on (docs/protocol.md §9), or null. */
+  wait: PaymentWait | null;
+}
+
+/** What a committed payment waits on, as get payment tells it. */
+export interface PaymentWait {
+  on: AccountRef;
+  /** `answer`: the next account's answer; `finalize`: the previous account's finalize. */
+  kind: "answer" | "finalize";
+  /** When the wait starts to cost the neighbour (ms since the epoch). */
+  due: number;
+  overdue: boolean;
+  /** Released so far towards the next account: what the wait has cost it. */
+  released: bigint;
+  /** When the payment ends at the latest (ms since the epoch). */
+  endsBy: number;
 }
 
 /** Client command 5: pay `amount` to `seller`, under a payment id both sides know. */
@@ -116,7 +132,22 @@ export async function getPayment(client: Client, id: Uint8Array): Promise<Paymen
   const body = paymentBody.decode(
     await client.call(ClientCommand.GetPayment, null, paymentIdArgs.encode({ id })),
   );
-  return { ...body, updatedAt: Number(body.updatedAt) };
+  const wait: PaymentWait | null = body.waitKind === 0 ? null : {
+    on: { username: body.waitName, address: body.waitAddress },
+    kind: body.waitKind === 1 ? "answer" : "finalize",
+    due: Number(body.waitDue),
+    overdue: body.overdue === 1,
+    released: body.released,
+    endsBy: Number(body.endsBy),
+  };
+  return {
+    state: body.state,
+    amount: body.amount,
+    role: body.role,
+    reason: body.reason,
+    updatedAt: Number(body.updatedAt),
+    wait,
+  };
 }
 
 /** Client command 8: the balance with a peer and the amounts locked by payments in flight. */
@@ -164,6 +195,20 @@ export interface PaymentSummary {
   counterpart: AccountRef | null;
   /** Milliseconds since the epoch of the last change. */
   updatedAt: number;
+}
+
+/** What a committed payment waits on, as get payment tells it. */
+export interface PaymentWait {
+  on: AccountRef;
+  /** `answer`: the next account's answer; `finalize`: the previous account's finalize. */
+  kind: "answer" | "finalize";
+  /** When the wait starts to cost the neighbour (ms since the epoch). */
+  due: number;
+  overdue: boolean;
+  /** Released so far towards the next account: what the wait has cost it. */
+  released: bigint;
+  /** When the payment ends at the latest (ms since the epoch). */
+  endsBy: number;
 }
 
 /** Client command 10: one page of the account's payments (in flight first, then ended), from `offset`. */

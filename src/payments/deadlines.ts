@@ -9,7 +9,7 @@ import { ServerCommand } from "../wire/commands.ts";
 import { Reason } from "../wire/reasons.ts";
 import { finalizeEdge, type PaymentRecord, raiseReleased, writePayment } from "./record.ts";
 import type { PaymentSteps, ReleasedMessage } from "./steps.ts";
-import { formatAccountRef } from "../wire/names.ts";
+import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 
 /** The settings the deadlines run on. */
 export type DeadlineLimits = Pick<
@@ -221,4 +221,51 @@ export async function claimIfDue(
   steps.sendClaim(ctx, record);
   await steps.passFinalize(ctx, record);
   return null;
+}
+
+/** What a payment in flight waits on after its commit, for people (client 7, `ripple status`). */
+export interface Wait {
+  /** The neighbour it waits on. */
+  on: AccountRef;
+  /** `answer`: the downstream's committed or abort; `finalize`: the upstream's finalize. */
+  kind: "answer" | "finalize";
+  /** From when the wait costs the neighbour: the deadline, or the claim time. */
+  due: number;
+  overdue: boolean;
+  /** Released towards the downstream so far: what the wait has cost the one holding it up. */
+  released: bigint;
+  /** When the payment ends at the latest, by this account's own timers. */
+  endsBy: number;
+}
+
+/**
+ * What `record` waits on at `now`, or null when it waits on nobody past its commit (before
+ * the commit the lock's expiry bounds it; after the last step nothing is left).
+ *
+ * @example
+ * ```ts ignore
+ * waitOf(record, Date.now())?.overdue; // true once the deadline has passed
+ * ```
+ */
+export function waitOf(record: PaymentRecord, now: number): Wait | null {
+  if (record.state !== "committed" || record.deadline === 0) return null;
+  if (!record.irrevocable && record.role !== "seller") {
+    return {
+      on: record.downstream!,
+      kind: "answer",
+      due: record.deadline,
+      overdue: now >= record.deadline,
+      released: record.releasedOut,
+      endsBy: record.deadline + record.releaseMs,
+    };
+  }
+  if (record.inEdge !== "locked") return null;
+  return {
+    on: record.upstream!,
+    kind: "finalize",
+    due: record.claimAt,
+    overdue: now >= record.claimAt,
+    released: record.releasedIn,
+    endsBy: record.claimAt,
+  };
 }

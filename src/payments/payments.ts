@@ -43,7 +43,7 @@ import {
   type Role,
   writePayment,
 } from "./record.ts";
-import { onClaim, onRelease, onSettled } from "./deadlines.ts";
+import { onClaim, onRelease, onSettled, waitOf } from "./deadlines.ts";
 import { PaymentSteps } from "./steps.ts";
 import { runPaymentTimers } from "./timers.ts";
 
@@ -192,15 +192,21 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       peer: "none",
       async handle(ctx, { id }) {
         const record = await readPayment(ctx.tx, ctx.username, toHex(id));
-        const body = record === undefined
-          ? paymentBody.encode({ state: 0, amount: 0n, role: 0, reason: 0, updatedAt: 0n })
-          : paymentBody.encode({
-            state: STATE_CODES[record.state],
-            amount: record.amount,
-            role: ROLE_CODES[record.role],
-            reason: record.reason,
-            updatedAt: BigInt(record.updatedAt),
-          });
+        const wait = record === undefined ? null : waitOf(record, ctx.now);
+        const body = paymentBody.encode({
+          state: record === undefined ? 0 : STATE_CODES[record.state],
+          amount: record?.amount ?? 0n,
+          role: record === undefined ? 0 : ROLE_CODES[record.role],
+          reason: record?.reason ?? 0,
+          updatedAt: BigInt(record?.updatedAt ?? 0),
+          waitKind: wait === null ? 0 : wait.kind === "answer" ? 1 : 2,
+          waitName: wait?.on.username ?? "",
+          waitAddress: wait?.on.address ?? "",
+          waitDue: BigInt(wait?.due ?? 0),
+          overdue: wait?.overdue ? 1 : 0,
+          released: wait?.released ?? 0n,
+          endsBy: BigInt(wait?.endsBy ?? 0),
+        });
         return { status: Status.Ok, body };
       },
     }),

@@ -56,13 +56,23 @@ export const abortArgs = layout({ id: "id", amount: "u64", reason: "u8" });
 export const trustlineInBody = layout({ amount: "u64", syncIn: "u32", lastSync: "u64" }, "exact");
 /** Body of client 4 get trustline out. */
 export const trustlineOutBody = layout({ amount: "u64", counter: "u32", syncOut: "u32" }, "exact");
-/** Body of client 7 get payment. */
+/**
+ * Body of client 7 get payment; past the commit, what it waits on (docs/protocol.md §9):
+ * `waitKind` 0 nothing, 1 the downstream's answer, 2 the upstream's finalize.
+ */
 export const paymentBody = layout({
   state: "u8",
   amount: "u64",
   role: "u8",
   reason: "u8",
   updatedAt: "u64",
+  waitKind: "u8",
+  waitName: "name",
+  waitAddress: "name",
+  waitDue: "u64",
+  overdue: "u8",
+  released: "u64",
+  endsBy: "u64",
 }, "exact");
 /** Body of client 8 get balance. */
 export const balanceBody = layout(

@@ -109,6 +109,8 @@ export interface RippleServer extends AsyncDisposable {
   stop(): Promise<void>;
   /** SIGKILL, wait for the exit: a crash. */
   kill(): Promise<void>;
+  /** Sends `signal` (e.g. SIGSTOP, SIGCONT) and returns at once. */
+  signal(signal: Deno.Signal): void;
   /** Waits up to `timeoutMs` for the process to end by itself; its exit status. */
   exited(timeoutMs: number): Promise<Deno.CommandStatus>;
   /** Starts the stopped server again, on the same datadir and port. */
@@ -283,6 +285,11 @@ class ServerProcess implements RippleServer {
 
   async kill(): Promise<void> {
     await this.#end("SIGKILL");
+  }
+
+  signal(signal: Deno.Signal): void {
+    assert.ok(this.#child !== null, `the server at ${this.address} is not running`);
+    this.#child.kill(signal);
   }
 
   async restart(): Promise<void> {

@@ -371,7 +371,14 @@ var paymentBody = layout({
   amount: "u64",
   role: "u8",
   reason: "u8",
-  updatedAt: "u64"
+  updatedAt: "u64",
+  waitKind: "u8",
+  waitName: "name",
+  waitAddress: "name",
+  waitDue: "u64",
+  overdue: "u8",
+  released: "u64",
+  endsBy: "u64"
 }, "exact");
 var balanceBody = layout({
   balance: "i64",
@@ -619,9 +626,24 @@ async function getPayment(client, id) {
   const body = paymentBody.decode(await client.call(ClientCommand.GetPayment, null, paymentIdArgs.encode({
     id
   })));
+  const wait = body.waitKind === 0 ? null : {
+    on: {
+      username: body.waitName,
+      address: body.waitAddress
+    },
+    kind: body.waitKind === 1 ? "answer" : "finalize",
+    due: Number(body.waitDue),
+    overdue: body.overdue === 1,
+    released: body.released,
+    endsBy: Number(body.endsBy)
+  };
   return {
-    ...body,
-    updatedAt: Number(body.updatedAt)
+    state: body.state,
+    amount: body.amount,
+    role: body.role,
+    reason: body.reason,
+    updatedAt: Number(body.updatedAt),
+    wait
   };
 }
 async function listPeers(client, offset = 0) {
