@@ -6,6 +6,7 @@
 import { generateKey } from "../src/auth/keys.ts";
 import { Client } from "../src/client/client.ts";
 import { MemoryCounterStore } from "../src/client/counter_store.ts";
+import { tcpExchange } from "../src/client/tcp_exchange.ts";
 import { addPeer, createAccount } from "../src/store/accounts.ts";
 import { DenoFileSystem } from "../src/store/fs.ts";
 import type { AccountRef } from "../src/wire/names.ts";
@@ -69,5 +70,6 @@ export function clientOf(account: BenchAccount): Client {
     account: account.ref.username,
     key: account.key,
     counters: new MemoryCounterStore(),
+    exchange: tcpExchange(10_000),
   });
 }

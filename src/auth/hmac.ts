@@ -32,19 +32,11 @@ export class WebCryptoMac implements Mac {
   #keys = new Map<string, Promise<CryptoKey>>();
 
   async sign(key: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-    const cryptoKey = await this.#import(key);
-    return new Uint8Array(await crypto.subtle.sign("HMAC", cryptoKey, data as BufferSource));
+    return await hmacSign(await this.#import(key), data);
   }
 
   async verify(key: Uint8Array, signature: Uint8Array, data: Uint8Array): Promise<boolean> {
-    if (signature.length !== SIGNATURE_SIZE) return false;
-    const cryptoKey = await this.#import(key);
-    return await crypto.subtle.verify(
-      "HMAC",
-      cryptoKey,
-      signature as BufferSource,
-      data as BufferSource,
-    );
+    return await hmacVerify(await this.#import(key), signature, data);
   }
 
   #import(key: Uint8Array): Promise<CryptoKey> {
@@ -52,15 +44,45 @@ export class WebCryptoMac implements Mac {
     let cryptoKey = this.#keys.get(id);
     if (cryptoKey === undefined) {
       if (this.#keys.size >= KEY_CACHE_SIZE) this.#keys.delete(this.#keys.keys().next().value!);
-      cryptoKey = crypto.subtle.importKey(
-        "raw",
-        key as BufferSource,
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["sign", "verify"],
-      );
+      cryptoKey = importHmacKey(key);
       this.#keys.set(id, cryptoKey);
     }
     return cryptoKey;
   }
+}
+
+/**
+ * Imports key bytes as a non-extractable HMAC-SHA256 `CryptoKey`: it signs and verifies,
+ * but no script can read the bytes back (the web wallet keeps such a key in IndexedDB).
+ *
+ * @example
+ * ```ts
+ * import { importHmacKey } from "./hmac.ts";
+ * const key = await importHmacKey(new Uint8Array(32));
+ * key.extractable; // false
+ * ```
+ */
+export function importHmacKey(key: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    key as BufferSource,
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
+}
+
+/** HMAC-SHA256 of `data` under an imported key. */
+export async function hmacSign(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data as BufferSource));
+}
+
+/** Whether `signature` is the HMAC-SHA256 of `data` under `key`, compared in constant time. */
+export async function hmacVerify(
+  key: CryptoKey,
+  signature: Uint8Array,
+  data: Uint8Array,
+): Promise<boolean> {
+  if (signature.length !== SIGNATURE_SIZE) return false;
+  return await crypto.subtle.verify("HMAC", key, signature as BufferSource, data as BufferSource);
 }

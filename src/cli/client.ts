@@ -5,6 +5,7 @@ import type { DisplayUnit } from "../client/amounts.ts";
 import { AuthenticationError, Client, ClientError } from "../client/client.ts";
 import { serverInfo } from "../client/commands.ts";
 import { FileCounterStore } from "../client/counter_store.ts";
+import { tcpExchange } from "../client/tcp_exchange.ts";
 import { canonicalAddress, isUsername, NameError, USERNAME_RULES } from "../wire/names.ts";
 import { Status } from "../wire/response.ts";
 import {
@@ -174,6 +175,8 @@ export class ClientFailure extends Error {
 }
 
 const EXPLICIT = ["server", "account", "key-file"] as const;
+/** How long one exchange with the server may take. */
+const CLIENT_TIMEOUT_MS = 10_000;
 
 async function openClient(parsed: Parsed): Promise<{ client: Client; server: string }> {
   const profile = await connection(parsed);
@@ -185,6 +188,7 @@ async function openClient(parsed: Parsed): Promise<{ client: Client; server: str
       account: profile.account,
       key: profile.key,
       counters: new FileCounterStore(counterFile),
+      exchange: tcpExchange(CLIENT_TIMEOUT_MS),
     }),
     server: profile.server,
   };

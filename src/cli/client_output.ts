@@ -3,6 +3,7 @@
 import { toHex } from "../auth/keys.ts";
 import { type DisplayUnit, formatAmount, formatDecimal } from "../client/amounts.ts";
 import {
+  PAYMENT_ROLES,
   PAYMENT_STATES,
   type PaymentStatus,
   type PaymentSummary,
@@ -15,7 +16,7 @@ import { reasonText } from "../wire/reasons.ts";
 export type Printer = (human: string, json: Record<string, unknown>) => void;
 
 /** Role names by the role code of client commands 7 and 10. */
-export const ROLES = ["", "buyer", "seller", "on the way"];
+export const ROLES: readonly string[] = PAYMENT_ROLES;
 
 const FAILED = 7;
 

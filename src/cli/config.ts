@@ -35,6 +35,9 @@ export interface ServerConfig {
   limits: Limits;
   /** How clients show amounts (`unit`, `decimals`). */
   display: DisplayUnit;
+  // Web wallet (issue 16)
+  /** Where the web wallet is served over HTTP; null (the default) serves none. */
+  http: ServerAddress | null;
 }
 
 interface NumberSetting {
@@ -239,6 +242,8 @@ export const TEXT_SETTINGS = [
   // Display unit (issue 15)
   "unit",
   "decimals",
+  // Web wallet
+  "http",
 ] as const;
 
 /** File name of the configuration inside the datadir. */
@@ -389,9 +394,9 @@ export function buildConfig(
     logLevel: logLevel as Level,
     limits,
     display: displayUnit(settings, source),
+    http: httpAddress(settings.get("http"), source("http")),
   };
 }
-
 // Display unit (issue 15)
 function displayUnit(
   settings: Map<string, string>,
@@ -415,6 +420,25 @@ function displayUnit(
     );
   }
   return { unit, decimals };
+}
+
+// Web wallet (issue 16)
+/**
+ * The web wallet's address: a loopback one only. Browsers run the wallet's cryptography
+ * only over HTTPS or on localhost, so the way to the internet is a TLS reverse proxy on
+ * this machine, which also holds slow and idle connections off the server.
+ */
+function httpAddress(text: string | undefined, where: string): ServerAddress | null {
+  if (text === undefined || text === "" || text === "off") return null;
+  if (!text.includes(":")) throw new ConfigError(`${where}: http is HOST:PORT, got "${text}"`);
+  const http = address(text, where);
+  if (http.host !== "localhost" && !/^127\.[0-9.]+$/.test(http.host)) {
+    throw new ConfigError(
+      `${where}: http must be a loopback address such as 127.0.0.1:8080, got "${text}"; ` +
+        "serve the wallet to others through a TLS reverse proxy (see the README)",
+    );
+  }
+  return http;
 }
 
 /** Checks a numeric setting's text against its range and stores it. */

@@ -1,6 +1,7 @@
 /** `ripple serve`: read the configuration, open the datadir, listen, and run until SIGINT or SIGTERM. */
 
 import { Logger } from "../core/log.ts";
+import { HttpServer } from "../http/server.ts";
 import { DenoFileSystem } from "../store/fs.ts";
 import { Listener } from "../server/listener.ts";
 import { Node } from "../server/node.ts";
@@ -41,6 +42,8 @@ Options:
   --listen HOST:PORT   listen: where to accept connections (default 127.0.0.1:2012)
   --address ADDRESS    address: this server's public address, host or host:port, as peers
                        reach it (default: the listen address)
+  --http HOST:PORT     http: serve the web wallet on this loopback address (default: off);
+                       put a TLS reverse proxy in front of it for members elsewhere
   --log-format FORMAT  log_format: text (default) or json, one line per event on stderr
   --log-level LEVEL    log_level: debug, info (default), warn or error
   --unit UNIT          unit: what amounts count, shown by every client (e.g. hours, EUR);
@@ -107,12 +110,36 @@ export async function serveCommand(argv: string[]): Promise<void> {
     });
   } catch (error) {
     await node.close();
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${reason}`);
+    throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${why(error)}`);
+  }
+  let http: HttpServer | null = null;
+  if (config.http !== null) {
+    try {
+      http = await HttpServer.start(node, {
+        hostname: config.http.host,
+        port: config.http.port,
+        readTimeoutMs: config.limits.readTimeoutMs,
+        maxRequests: config.limits.maxConnections,
+        maxRequestsPerSource: config.limits.maxConnectionsPerSource,
+        logger,
+        info: { address: config.address, searchTimeoutMs: config.limits.searchTimeoutMs },
+      });
+    } catch (error) {
+      await listener.shutdown();
+      await node.close();
+      throw new Error(
+        `cannot serve http on ${config.http.host}:${config.http.port}: ${why(error)}`,
+      );
+    }
   }
   const listen = `${listener.addr.hostname}:${listener.addr.port}`;
   await lock.announce(listen);
-  logger.info("listening", { listen, address: config.address, datadir });
+  logger.info("listening", {
+    listen,
+    http: http === null ? undefined : `${http.addr.hostname}:${http.addr.port}`,
+    address: config.address,
+    datadir,
+  });
   if (await hasNoAccounts(datadir)) {
     logger.info("no-accounts", {
       next: `add one with: ripple account add NAME --datadir ${datadir} (see README.md)`,
@@ -127,13 +154,17 @@ export async function serveCommand(argv: string[]): Promise<void> {
   // After a storage failure nothing more is written (an fsync is never retried): the node
   // only answers what is in hand, and the journal is left for the next start to replay.
   if (fatal === null) logger.info("stopping");
-  await listener.shutdown();
+  await Promise.all([listener.shutdown(), http?.shutdown()]);
   try {
     await node.close();
   } catch (error) {
     if (fatal === null) throw error;
   }
   if (fatal !== null) throw new ServeFailure((fatal as Error).message);
+}
+
+function why(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Fails early, with the reason, if the server could not write its files. */

@@ -1,14 +1,16 @@
-/** The client library: signs a datagram, exchanges it with the account's server, checks the answer. */
+/**
+ * The client library: signs a datagram, exchanges it with the account's server, checks the
+ * answer. It uses no Deno API, so the web wallet runs this same code in the browser; the
+ * TCP exchange is in `tcp_exchange.ts`.
+ */
 
-import { type Mac, WebCryptoMac } from "../auth/hmac.ts";
-import { Deadline, readUpTo, writeAll } from "../core/deadline.ts";
+import { hmacSign, hmacVerify, type Mac, WebCryptoMac } from "../auth/hmac.ts";
 import { replayBody } from "../wire/arguments.ts";
 import { encodeDatagram, SIGNATURE_SIZE, signedBytes } from "../wire/datagram.ts";
-import { type AccountRef, parseServerAddress } from "../wire/names.ts";
+import type { AccountRef } from "../wire/names.ts";
 import {
   decodeResponse,
   type Response,
-  responseLength,
   responseMacInput,
   Status,
   statusName,
@@ -23,21 +25,35 @@ export interface ClientOptions {
   /** The server's address, `host` or `host:port`. */
   server: string;
   account: string;
-  key: Uint8Array;
+  /**
+   * The account's client key: its bytes, or a WebCrypto HMAC key (the web wallet keeps a
+   * non-extractable one, so the bytes never reach its script).
+   */
+  key: Uint8Array | CryptoKey;
   counters: CounterStore;
+  /** Signs with a key given as bytes; WebCrypto by default, deterministic in the simulator. */
   mac?: Mac;
-  /** The network; TCP by default, the simulator's fake network in simulations. */
-  exchange?: Exchange;
-  timeoutMs?: number;
+  /** The network: {@linkcode tcpExchange}, HTTP in the browser, the simulator's fake network. */
+  exchange: Exchange;
+  /**
+   * Runs each exchange, from taking its counter to reading its answer, alone among the
+   * clients that share the counter store, so their counters reach the server in order (the
+   * web wallet's tabs hold a Web Lock). By default exchanges are not serialized: a counter
+   * overtaken by another is answered `replay`, and the request is sent once more.
+   */
+  exclusive?: <T>(exchange: () => Promise<T>) => Promise<T>;
 }
 
 /** The server answered something other than ok; `status` says what, `message` the server's words. */
 export class ClientError extends Error {
   override name = "ClientError";
   readonly status: number;
+  /** The server's own words, without the status name; may be empty. */
+  readonly detail: string;
   constructor(status: number, message: string) {
     super(message === "" ? statusName(status) : `${statusName(status)}: ${message}`);
     this.status = status;
+    this.detail = message;
   }
 }
 
@@ -62,27 +78,37 @@ const decoder = new TextDecoder();
  *
  * @example
  * ```ts ignore
- * const client = new Client({ server: "127.0.0.2", account: "alice", key, counters });
+ * const exchange = tcpExchange(10_000);
+ * const client = new Client({ server: "127.0.0.2", account: "alice", key, counters, exchange });
  * const answer = await client.request(ClientCommand.GetTrustlineOut, bob, noArgs.encode({}));
  * ```
  */
 export class Client {
   #options: ClientOptions;
-  #mac: Mac;
-  #exchange: Exchange;
+  #sign: (data: Uint8Array) => Promise<Uint8Array>;
+  #verify: (signature: Uint8Array, data: Uint8Array) => Promise<boolean>;
 
   constructor(options: ClientOptions) {
     this.#options = options;
-    this.#mac = options.mac ?? new WebCryptoMac();
-    this.#exchange = options.exchange ?? tcpExchange(options.timeoutMs ?? 10_000);
+    const key = options.key;
+    if (key instanceof Uint8Array) {
+      const mac = options.mac ?? new WebCryptoMac();
+      this.#sign = (data) => mac.sign(key, data);
+      this.#verify = (signature, data) => mac.verify(key, signature, data);
+    } else {
+      this.#sign = (data) => hmacSign(key, data);
+      this.#verify = (signature, data) => hmacVerify(key, signature, data);
+    }
   }
 
   /** Sends one command and returns the answer, whatever its status. */
   async request(command: number, peer: AccountRef | null, args: Uint8Array): Promise<Answer> {
-    const answer = await this.#once(command, peer, args);
+    const once = () => this.#once(command, peer, args);
+    const exclusive = this.#options.exclusive ?? ((exchange) => exchange());
+    const answer = await exclusive(once);
     if (answer.status !== Status.Replay || !answer.authenticated) return answer;
     await this.#options.counters.recover(replayBody.decode(answer.body).counter);
-    return await this.#once(command, peer, args);
+    return await exclusive(once);
   }
 
   /** Sends one command and returns the body of an ok answer; throws {@linkcode ClientError} otherwise. */
@@ -104,9 +130,9 @@ export class Client {
       counter: await this.#options.counters.next(),
     };
     const unsigned = encodeDatagram(fields, ZERO_MAC);
-    const signature = await this.#mac.sign(this.#options.key, signedBytes(unsigned));
+    const signature = await this.#sign(signedBytes(unsigned));
     const response = decodeResponse(
-      await this.#exchange(this.#options.server, encodeDatagram(fields, signature)),
+      await this.#options.exchange(this.#options.server, encodeDatagram(fields, signature)),
     );
     if (isZero(response.mac)) {
       if (response.status === Status.Ok) {
@@ -115,7 +141,7 @@ export class Client {
       return { ...response, authenticated: false };
     }
     const input = responseMacInput(signature, response.status, response.body);
-    if (!(await this.#mac.verify(this.#options.key, response.mac, input))) {
+    if (!(await this.#verify(response.mac, input))) {
       throw new AuthenticationError("the answer's mac does not match this request and key");
     }
     return { ...response, authenticated: true };
@@ -124,26 +150,4 @@ export class Client {
 
 function isZero(bytes: Uint8Array): boolean {
   return bytes.every((byte, i) => byte === ZERO_MAC[i]);
-}
-
-/**
- * The TCP exchange: connect, write the datagram, read the whole answer, all within
- * `timeoutMs`.
- */
-export function tcpExchange(timeoutMs: number): Exchange {
-  return async (address, request) => {
-    const { host, port } = parseServerAddress(address);
-    using deadline = new Deadline(timeoutMs);
-    using conn = await Deno.connect({ hostname: host, port, signal: deadline.signal });
-    await writeAll(conn, request, deadline.signal);
-    const header = await readUpTo(conn, 3, deadline.signal);
-    if (header.length < 3) {
-      throw new Deno.errors.UnexpectedEof("the server closed without an answer");
-    }
-    const rest = await readUpTo(conn, responseLength(header) - 3, deadline.signal);
-    const response = new Uint8Array(header.length + rest.length);
-    response.set(header);
-    response.set(rest, header.length);
-    return response;
-  };
 }

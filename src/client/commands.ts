@@ -284,6 +284,9 @@ export const PAYMENT_STATES = [
   "failed",
 ] as const;
 
+/** Names of the roles of client command 7 and 10, by code. */
+export const PAYMENT_ROLES = ["", "buyer", "seller", "on the way"] as const;
+
 /** Whether a payment state code is final (completed or failed). */
 export function isFinalState(state: number): boolean {
   return state === 6 || state === 7;

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { parseKey } from "../../src/auth/keys.ts";
 import { Client, type Exchange } from "../../src/client/client.ts";
 import { type CounterStore, MemoryCounterStore } from "../../src/client/counter_store.ts";
+import { tcpExchange } from "../../src/client/tcp_exchange.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
 import { ripple, type RippleResult } from "./_server.ts";
 
@@ -88,7 +89,7 @@ export function clientFor(account: Account, overrides: ClientOverrides = {}): Cl
     account: account.username,
     key: account.key,
     counters: overrides.counters ?? new MemoryCounterStore(),
-    exchange: overrides.exchange,
+    exchange: overrides.exchange ?? tcpExchange(10_000),
   });
 }
 

@@ -85,6 +85,8 @@ export interface ServerOptions {
   publicAddress?: string;
   /** More `ripple serve` flags, e.g. time-outs. */
   args?: string[];
+  /** Serve the web wallet too (`--http`), on a free port of `host`. */
+  http?: boolean;
   /** Runs the server under this open-files limit (`ulimit -n`), for tests of running out. */
   openFilesLimit?: number;
 }
@@ -98,6 +100,8 @@ export interface RippleServer extends AsyncDisposable {
   /** `host:port`: where the server listens, and where its clients connect. */
   readonly listenAddress: string;
   readonly datadir: string;
+  /** `http://host:port/`, the web wallet's page, when the server serves it. */
+  readonly walletUrl?: string;
   readonly running: boolean;
   /** Every log line the server wrote on stderr, across restarts. */
   logs(): string[];
@@ -154,7 +158,7 @@ export interface ServerGroup extends AsyncDisposable {
  */
 export async function startServers(
   hosts: string[],
-  options: Pick<ServerOptions, "logLevel" | "args"> = {},
+  options: Pick<ServerOptions, "logLevel" | "args" | "http"> = {},
 ): Promise<ServerGroup> {
   const started = await Promise.allSettled(
     hosts.map((host) => startServer({ ...options, host })),
@@ -179,6 +183,7 @@ class ServerProcess implements RippleServer {
   readonly address: string;
   readonly listenAddress: string;
   readonly datadir: string;
+  readonly walletUrl?: string;
   #owned: boolean;
   #logLevel: string;
   #args: string[];
@@ -196,6 +201,11 @@ class ServerProcess implements RippleServer {
     this.#owned = owned;
     this.#logLevel = options.logLevel ?? "info";
     this.#args = options.args ?? [];
+    if (options.http) {
+      const httpPort = freePort(host);
+      this.walletUrl = `http://${host}:${httpPort}/`;
+      this.#args = ["--http", `${host}:${httpPort}`, ...this.#args];
+    }
     this.#openFilesLimit = options.openFilesLimit;
   }
 

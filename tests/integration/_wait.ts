@@ -1,5 +1,6 @@
 /** Waiting for conditions and log lines, and snapshots of directories for "nothing changed" checks. */
 
+import assert from "node:assert/strict";
 import type { RippleServer } from "./_server.ts";
 
 const POLL_MS = 25;
@@ -70,6 +71,24 @@ export async function snapshot(dir: string): Promise<Map<string, string>> {
   };
   await walk("");
   return new Map(entries.sort(([a], [b]) => a < b ? -1 : 1));
+}
+
+/**
+ * Runs `send` and checks the server logged a line with every one of `events` and that no
+ * file or directory under `root` was created, changed or removed.
+ */
+export async function changesNothing<T>(
+  server: RippleServer,
+  root: string,
+  events: string[],
+  send: () => Promise<T>,
+): Promise<T> {
+  const before = await snapshot(root);
+  const since = server.logs().length;
+  const result = await send();
+  await waitForLog(server, events, { since });
+  assert.deepEqual(await snapshot(root), before);
+  return result;
 }
 
 /** A temporary directory, removed on dispose. */

@@ -1,76 +1,31 @@
 /** Bad input at a real server: each gets the documented answer and a log line, and changes nothing on disk. */
 
 import assert from "node:assert/strict";
-import { AuthenticationError, type Exchange, tcpExchange } from "../../src/client/client.ts";
-import { MemoryCounterStore } from "../../src/client/counter_store.ts";
+import { AuthenticationError, type Exchange } from "../../src/client/client.ts";
+import { tcpExchange } from "../../src/client/tcp_exchange.ts";
 import * as commands from "../../src/client/commands.ts";
 import {
-  type Account,
-  addAccount,
-  addPeers,
+  aliceAndBob,
+  clientFields,
+  LAST_COUNTER,
+  randomKey,
+  serverFields,
+  settle,
+} from "./_bad_input.ts";
+import {
   answerMac,
+  changesNothing,
   clientFor,
-  freePort,
   type RawAnswer,
   rawDatagram,
   type RawFields,
   type RippleServer,
   sendRaw,
-  snapshot,
   splitAnswer,
-  startServer,
-  tempDir,
-  waitForLog,
 } from "./harness.ts";
 
 const ZERO_MAC = new Uint8Array(32);
 const decoder = new TextDecoder();
-/** The counter of alice's last accepted request, set up before the checks. */
-const LAST_COUNTER = 7;
-
-/**
- * alice's server on 127.0.0.2, its datadir inside a temporary root; bob is alice's peer on
- * 127.0.0.3, where no server runs (his datadir sits in the same root).
- */
-async function setup() {
-  await using cleanup = new AsyncDisposableStack();
-  const root = cleanup.use(await tempDir());
-  const server = cleanup.use(
-    await startServer({ host: "127.0.0.2", datadir: `${root.path}/alice` }),
-  );
-  const alice = await addAccount(server, "alice");
-  const bobHost = { address: `127.0.0.3:${freePort("127.0.0.3")}`, datadir: `${root.path}/bob` };
-  const bob = await addAccount(bobHost, "bob");
-  const peerKey = await addPeers(alice, bob);
-  // Set up in full: from here the caller disposes (the server first, then the root).
-  const owned = cleanup.move();
-  return {
-    root: root.path,
-    server,
-    alice,
-    bob,
-    peerKey,
-    [Symbol.asyncDispose]: () => owned.disposeAsync(),
-  };
-}
-
-/**
- * Runs `send` and checks the server logged a line with every one of `events` and that no
- * file or directory under `root` was created, changed or removed.
- */
-async function changesNothing<T>(
-  server: RippleServer,
-  root: string,
-  events: string[],
-  send: () => Promise<T>,
-): Promise<T> {
-  const before = await snapshot(root);
-  const since = server.logs().length;
-  const result = await send();
-  await waitForLog(server, events, { since });
-  assert.deepEqual(await snapshot(root), before);
-  return result;
-}
 
 /** A client exchange over a raw connection: the answer, split, with the request's signature. */
 async function ask(server: RippleServer, request: Uint8Array, halfClose = false) {
@@ -100,48 +55,10 @@ async function assertSigned(
   assert.deepEqual(answer.mac, await answerMac(key, answer.requestSignature, answer));
 }
 
-function randomKey(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(32));
-}
-
-function clientFields(alice: Account, bob: Account, fields: Partial<RawFields> = {}): RawFields {
-  return {
-    command: 4, // get trustline out
-    username: alice.username,
-    peerUsername: bob.username,
-    peerAddress: bob.address,
-    counter: LAST_COUNTER + 1,
-    ...fields,
-  };
-}
-
-function serverFields(alice: Account, bob: Account, fields: Partial<RawFields> = {}): RawFields {
-  const setTrustline = new Uint8Array(12);
-  new DataView(setTrustline.buffer).setBigUint64(0, 1000n);
-  new DataView(setTrustline.buffer).setUint32(8, 1);
-  return {
-    command: 128, // server set trustline: would write trustline_in.txt if accepted
-    username: alice.username,
-    peerUsername: bob.username,
-    peerAddress: bob.address,
-    args: setTrustline,
-    counter: 1,
-    ...fields,
-  };
-}
-
 Deno.test("bad input gets its documented answer, is logged, and changes nothing", async (t) => {
-  await using fixture = await setup();
+  await using fixture = await aliceAndBob();
   const { root, server, alice, bob, peerKey } = fixture;
-  const counters = new MemoryCounterStore();
-  await counters.recover(LAST_COUNTER - 1);
-  await commands.getTrustlineOut(clientFor(alice, { counters }), bob.ref);
-  // A restart checkpoints the journal into the files, so the disk holds still from here on.
-  await server.restart();
-  assert.equal(
-    (await Deno.readTextFile(`${alice.datadir}/ripple/accounts/alice/counter.txt`)).trim(),
-    String(LAST_COUNTER),
-  );
+  await settle(fixture);
 
   await t.step("a client datagram with a wrong signature: unauthorized, zero mac", async () => {
     const answer = await changesNothing(
@@ -335,7 +252,7 @@ Deno.test("bad input gets its documented answer, is logged, and changes nothing"
 });
 
 Deno.test("an answer to one request is refused as the answer to another", async () => {
-  await using fixture = await setup();
+  await using fixture = await aliceAndBob();
   const { alice, bob } = fixture;
   const tcp = tcpExchange(5_000);
   const answers: Uint8Array[] = [];

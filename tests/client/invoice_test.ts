@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { formatInvoice, InvoiceError, parseInvoice } from "../../src/client/invoice.ts";
+
+const ID = "0123456789abcdef".repeat(4);
+const carol = { username: "carol", address: "127.0.0.4:4000" };
+
+Deno.test("an invoice names the seller, the amount and the id, and reads back", () => {
+  const id = Uint8Array.from(ID.match(/../g)!.map((hex) => parseInt(hex, 16)));
+  const text = formatInvoice({ seller: carol, amount: 25n, id });
+  assert.equal(text, `ripple:carol@127.0.0.4:4000?amount=25&id=${ID}`);
+  assert.deepEqual(parseInvoice(`  ${text}\n`), { seller: carol, amount: 25n, id });
+});
+
+Deno.test("the seller's address is read canonically", () => {
+  const invoice = parseInvoice(`ripple:carol@127.0.0.4:2012?amount=1&id=${ID}`);
+  assert.deepEqual(invoice.seller, { username: "carol", address: "127.0.0.4" });
+});
+
+Deno.test("anything that is not an invoice is refused, saying what is wrong", () => {
+  const cases: [string, RegExp][] = [
+    ["", /starts with "ripple:"/],
+    [`carol@127.0.0.4?amount=1&id=${ID}`, /starts with "ripple:"/],
+    [`ripple:carol@127.0.0.4`, /ripple:SELLER\?amount/],
+    [`ripple:carol@127.0.0.4?amount=1&id=${ID}?x`, /ripple:SELLER\?amount/],
+    [`ripple:Carol@127.0.0.4?amount=1&id=${ID}`, /the seller: invalid username/],
+    [`ripple:carol@../x?amount=1&id=${ID}`, /the seller: invalid host/],
+    [`ripple:carol@127.0.0.4?amount=0&id=${ID}`, /whole number above zero/],
+    [`ripple:carol@127.0.0.4?amount=01&id=${ID}`, /whole number above zero/],
+    [`ripple:carol@127.0.0.4?amount=-1&id=${ID}`, /whole number above zero/],
+    [`ripple:carol@127.0.0.4?amount=${1n << 64n}&id=${ID}`, /whole number above zero/],
+    [`ripple:carol@127.0.0.4?amount=1&id=${ID.toUpperCase()}`, /64 lower-case hex/],
+    [`ripple:carol@127.0.0.4?amount=1&id=${ID}00`, /64 lower-case hex/],
+    [`ripple:carol@127.0.0.4?amount=1&amount=2&id=${ID}`, /"amount" appears twice/],
+    [`ripple:carol@127.0.0.4?amount=1&id=${ID}&memo=x`, /nothing else/],
+    [`ripple:carol@127.0.0.4?amount=1`, /nothing else/],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(() => parseInvoice(text), (error) => {
+      assert.ok(error instanceof InvoiceError, text);
+      assert.match(error.message, message, text);
+      return true;
+    });
+  }
+});
