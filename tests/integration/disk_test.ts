@@ -148,7 +148,14 @@ Deno.test("a full disk: changes refused clearly, reads answered, and writes resu
       );
       await commands.setTrustline(a, bob.ref, 120n);
       await pay(b, a, bob, alice);
-      assert.equal(logged(serverA, "disk-space-returned"), 1);
+      // A nearly full disk can take a small write now and then: each time the disk fills,
+      // the server says so, and each time space returns, it says that too, last.
+      const [full, returned] = [
+        logged(serverA, "disk-full"),
+        logged(serverA, "disk-space-returned"),
+      ];
+      assert.ok(full >= 1, "the server said the disk was full");
+      assert.equal(returned, full, "every full disk was followed by space returning");
       assert.equal(logged(serverA, "storage-failed"), 0);
     },
   );
