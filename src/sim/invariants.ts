@@ -21,6 +21,8 @@ export interface SimPayment {
   amount: bigint;
   /** Set once the run is quiet: whether buyer and seller both completed it. */
   completed?: boolean;
+  /** Set once the run is quiet: the buyer's failure reason (0 when it did not fail). */
+  reason?: number;
 }
 
 /** What the workload knows should be on the servers. */
@@ -254,6 +256,7 @@ export async function checkQuiet(
     const sold = await readPayment(new Tx(node(seller)!.store), seller.ref.username, payment.idHex);
     const completed = bought?.state === "completed";
     payment.completed = completed && sold?.state === "completed";
+    payment.reason = bought?.state === "failed" ? bought.reason : 0;
     // Released in full above a server that held the payment up, and paid by that server
     // below it (docs/protocol.md §9): the buyer paid nothing and the seller was paid.
     const releasedAway = bought?.state === "failed" && bought.reason === Reason.Released &&

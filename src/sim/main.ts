@@ -252,8 +252,11 @@ function honestSummary(report: SimReport): string {
       )
         .join(" ")
     } after their commit`;
+  const why = Object.entries(report.honest.failures).map(([r, n]) => `reason ${r}: ${n}`).join(
+    ", ",
+  );
   return `\n  honest payments away from hostile servers: ${completed} of ${untouched.size} ` +
-    `completed${against}; attacks: ${done}` +
+    `completed${against}; failed: ${why || "none"}; attacks: ${done}` +
     `\n  records at honest accounts held up past their deadline: ${ends}; ` +
     `paid to honest accounts for waiting: ${report.payments.honestGain}`;
 }

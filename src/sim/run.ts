@@ -108,8 +108,12 @@ export interface SimReport {
 export interface HonestFigures {
   /** Workload steps of the payments whose path touched no hostile server, and whether each completed. */
   untouched: Map<number, boolean>;
+  /** Of those that failed, how many for each reason (the buyer's reason byte). */
+  failures: Record<number, number>;
   /** With {@linkcode SimOptions.compareHonest}: the same steps' outcomes without attacks. */
   baseline?: Map<number, boolean>;
+  /** And the failure reasons of that run's payments away from hostile servers. */
+  baselineFailures?: Record<number, number>;
   /** Completed with attacks over completed without, among the steps both runs made. */
   ratio?: number;
   /** What each behaviour of the attackers did (datagrams dropped, held, made up). */
@@ -210,6 +214,7 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
     onLog: undefined,
   });
   report.honest.baseline = calm.honest.untouched;
+  report.honest.baselineFailures = calm.honest.failures;
   const { withAttacks, without, comparable, ratio } = honestCompletion([report]);
   report.honest.ratio = ratio;
   if (comparable >= HONEST_MINIMUM && ratio < HONEST_COMPLETION) {
@@ -245,8 +250,11 @@ export function honestCompletion(
 
 async function honestFigures(strangers: Strangers, model: Model): Promise<HonestFigures> {
   const untouched = new Map<number, boolean>();
+  const failures: Record<number, number> = {};
   for (const payment of model.payments) {
-    if (!(await strangers.touched(payment))) untouched.set(payment.step, payment.completed!);
+    if (await strangers.touched(payment)) continue;
+    untouched.set(payment.step, payment.completed!);
+    if (payment.reason) failures[payment.reason] = (failures[payment.reason] ?? 0) + 1;
   }
   const attacks: Record<string, number> = {};
   for (const server of strangers.servers) {
@@ -254,5 +262,5 @@ async function honestFigures(strangers: Strangers, model: Model): Promise<Honest
       attacks[behaviour] = (attacks[behaviour] ?? 0) + count;
     }
   }
-  return { untouched, attacks, stalledEnds: await strangers.stalledEnds() };
+  return { untouched, failures, attacks, stalledEnds: await strangers.stalledEnds() };
 }
