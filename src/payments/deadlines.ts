@@ -63,10 +63,33 @@ export function releaseDue(record: PaymentRecord, now: number, limits: DeadlineL
 function releaseBound(record: PaymentRecord, now: number, limits: DeadlineLimits): bigint {
   if (record.deadline === 0 || record.releaseMs === 0) return 0n;
   const start = record.deadline + limits.commitMarginMs / 2;
+  if (now < start) return 0n;
   const chunk = BigInt(Math.min(limits.releaseChunkMs, record.releaseMs));
   const elapsed = BigInt(Math.max(0, Math.floor(now - start)));
   const bound = (record.amount * (elapsed + chunk)) / BigInt(record.releaseMs) + 1n;
   return bound > record.amount ? record.amount : bound;
+}
+
+/**
+ * What an upstream says it released (in a release, a finalize or a settled), taken only up
+ * to what it could have released by now; more is logged, and not taken.
+ */
+export function boundRelease(
+  ctx: ServerContext,
+  record: PaymentRecord,
+  released: bigint,
+  limits: DeadlineLimits,
+): bigint {
+  const bound = releaseBound(record, ctx.now, limits);
+  if (released <= bound) return released;
+  ctx.log.warn("release-above-bound", {
+    account: ctx.username,
+    payment: record.idHex.slice(0, 16),
+    from: formatAccountRef(ctx.peer),
+    released,
+    bound,
+  });
+  return bound;
 }
 
 /** A release (143) from the upstream: applied to the in-edge, within the bound. */
@@ -80,18 +103,7 @@ export async function onRelease(
   // upstream heard of it: the upstream side decides, and is told of the claim again.
   const open = record?.state === "committed" && record.inEdge === "locked";
   if (record === undefined || (!open && !record.claimed)) return;
-  const bound = releaseBound(record, ctx.now, steps.limits);
-  if (message.released > bound) {
-    ctx.log.warn("release-refused", {
-      account: ctx.username,
-      payment: record.idHex.slice(0, 16),
-      from: formatAccountRef(ctx.peer),
-      released: message.released,
-      bound,
-    });
-    return;
-  }
-  await raiseReleased(ctx, record, "in", message.released);
+  await raiseReleased(ctx, record, "in", boundRelease(ctx, record, message.released, steps.limits));
   await writePayment(ctx, record);
   if (record.claimed) sendClaim(ctx, record);
 }
@@ -146,7 +158,9 @@ export async function onSettled(
   message: ReleasedMessage,
 ): Promise<void> {
   const record = await steps.from(ctx, message, "upstream");
-  if (record?.claimed) await settleClaim(ctx, record, message.released);
+  if (record?.claimed) {
+    await settleClaim(ctx, record, boundRelease(ctx, record, message.released, steps.limits));
+  }
 }
 
 /**

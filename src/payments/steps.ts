@@ -11,7 +11,7 @@ import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
 import { knownReason, reasonText } from "../wire/reasons.ts";
-import { settleClaim, takeTerms } from "./deadlines.ts";
+import { boundRelease, settleClaim, takeTerms } from "./deadlines.ts";
 import {
   logPayment,
   sendAbort,
@@ -281,7 +281,9 @@ export class PaymentSteps {
     if (record === undefined) return;
     if (record.state === "finalizing" || record.state === "completed") {
       // After a claim, the upstream's finalize says what it released in the end.
-      if (record.claimed) await settleClaim(ctx, record, message.released);
+      if (record.claimed) {
+        await settleClaim(ctx, record, boundRelease(ctx, record, message.released, this.limits));
+      }
       return sendStep(ctx, ctx.peer, ServerCommand.Finalized, record);
     }
     if (record.state !== "committed") {
@@ -295,7 +297,8 @@ export class PaymentSteps {
       );
     }
     record.irrevocable = true;
-    await raiseReleased(ctx, record, "in", message.released);
+    const released = boundRelease(ctx, record, message.released, this.limits);
+    await raiseReleased(ctx, record, "in", released);
     await finalizeEdge(ctx, record, "in");
     await this.passFinalize(ctx, record);
     sendStep(ctx, ctx.peer, ServerCommand.Finalized, record);

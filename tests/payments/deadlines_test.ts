@@ -4,6 +4,7 @@ import type { Limits } from "../../src/core/config.ts";
 import { readPayment } from "../../src/payments/record.ts";
 import { readBooks } from "../../src/store/books.ts";
 import { Tx } from "../../src/store/tx.ts";
+import { releasedArgs } from "../../src/wire/arguments.ts";
 import { ServerCommand } from "../../src/wire/commands.ts";
 import type { AccountRef } from "../../src/wire/names.ts";
 import { Reason } from "../../src/wire/reasons.ts";
@@ -142,4 +143,24 @@ Deno.test("an irrevocable hop whose upstream never finalizes claims it at its cl
     -AMOUNT,
     AMOUNT,
   ]);
+});
+
+Deno.test("an upstream that says it released more than it could have by now is taken at the bound", async () => {
+  await using net = new LocalNetwork(SHORT);
+  const { accounts: [a, b, c], books, record } = await setUp(net);
+  // b's own finalize never reaches c; b's forged one says all of it was released, at once.
+  net.drop = (from, _to, bytes) => from === "s2.test" && bytes[0] === ServerCommand.Finalize;
+  const id = await pay(net, a, c);
+  await eventually(async () => (await record(c, id))?.irrevocable || undefined);
+  const cNode = net.servers.get(c.address)!.node;
+  const args = releasedArgs.encode({ id, amount: AMOUNT, released: AMOUNT });
+  await cNode.receive(await net.forge(b, c, ServerCommand.Finalize, args));
+  await cNode.store.barrier();
+  assert.equal((await record(c, id))?.state, "completed");
+  assert.equal(
+    (await books(c, b)).balance,
+    AMOUNT,
+    "c takes the whole amount: b released nothing yet",
+  );
+  assert.ok(net.servers.get(c.address)!.logs.some((l) => l.includes("release-above-bound")));
 });
