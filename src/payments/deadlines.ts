@@ -15,7 +15,7 @@ import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 /** The settings the deadlines run on. */
 export type DeadlineLimits = Pick<
   Limits,
-  "commitMarginMs" | "releasePeriodMs" | "releaseChunkMs" | "releaseGraceMs"
+  "commitMarginMs" | "releasePeriodMs" | "releaseChunkMs" | "releaseGraceMs" | "lockTimeoutMs"
 >;
 
 /**
@@ -57,12 +57,15 @@ export function releaseDue(record: PaymentRecord, now: number, limits: DeadlineL
 
 /**
  * The most an upstream may have released towards this account by `now`, by this account's
- * own clock: its deadline falls a margin before the upstream's, and one chunk of slack is
- * allowed for rounding and delivery.
+ * own clock: the upstream's deadline falls its wait after its commit, which came after the
+ * lock this account took; half a margin and one chunk of slack are allowed for delivery.
  */
 function releaseBound(record: PaymentRecord, now: number, limits: DeadlineLimits): bigint {
   if (record.deadline === 0 || record.releaseMs === 0) return 0n;
-  const start = record.deadline + limits.commitMarginMs / 2;
+  // Measured from the lock, which came before the upstream's commit whenever this account
+  // took the commit itself: a late commit (this server was down) does not move the bound.
+  const lockedAt = record.lockExpires - limits.lockTimeoutMs;
+  const start = lockedAt + (record.deadline - record.committedAt) + limits.commitMarginMs / 2;
   if (now < start) return 0n;
   const chunk = BigInt(Math.min(limits.releaseChunkMs, record.releaseMs));
   const elapsed = BigInt(Math.max(0, Math.floor(now - start)));
