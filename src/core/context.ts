@@ -71,6 +71,13 @@ export interface Feature {
    * whose features ask for nothing has no work left.
    */
   wake?(ctx: Context): Promise<void>;
+  /** Server commands whose delivery to the peer's server this feature wants to record. */
+  readonly deliveries?: ReadonlySet<number>;
+  /**
+   * One of {@linkcode Feature.deliveries} was taken by the peer's server: `to` is the peer,
+   * `args` what was sent. Runs under the account's lock, in a change set of its own.
+   */
+  delivered?(ctx: Context, to: AccountRef, command: number, args: Uint8Array): Promise<void>;
 }
 
 /** Declares a client command with its argument types inferred from the layout. */

@@ -7,15 +7,27 @@ import type { Limits } from "../core/config.ts";
 import type { Context, ServerContext } from "../core/context.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { Reason } from "../wire/reasons.ts";
-import { finalizeEdge, type PaymentRecord, raiseReleased, writePayment } from "./record.ts";
+import { toHex } from "../auth/keys.ts";
+import {
+  finalizeEdge,
+  type PaymentRecord,
+  raiseReleased,
+  readPayment,
+  writePayment,
+} from "./record.ts";
 import { sendClaim, sendReleased, sendStep } from "./messages.ts";
 import type { PaymentSteps, ReleasedMessage } from "./steps.ts";
-import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 
 /** The settings the deadlines run on. */
 export type DeadlineLimits = Pick<
   Limits,
-  "commitMarginMs" | "releasePeriodMs" | "releaseChunkMs" | "releaseGraceMs" | "lockTimeoutMs"
+  | "commitDeadlineMs"
+  | "commitMarginMs"
+  | "releasePeriodMs"
+  | "releaseChunkMs"
+  | "releaseGraceMs"
+  | "lockTimeoutMs"
 >;
 
 /**
@@ -38,6 +50,38 @@ export function takeTerms(
 }
 
 /**
+ * Gives a committed record from before the deadlines (no terms stored) the terms this server
+ * would carry itself, counted from its commit; other records are left as they are.
+ */
+export function ensureTerms(record: PaymentRecord, limits: DeadlineLimits): PaymentRecord {
+  const committed = record.state === "committed" || record.state === "finalizing";
+  if (committed && record.deadline === 0 && record.committedAt > 0) {
+    const wait = limits.commitDeadlineMs;
+    takeTerms(record, record.committedAt, limits, { waitMs: wait, claimMs: wait / 2 });
+  }
+  return record;
+}
+
+/** The shortest release period a commit may carry. */
+const MIN_RELEASE_MS = 1_000;
+
+/**
+ * Whether this account takes a commit's terms: a hop needs room between its deadline and
+ * the next account's claim time (two margins); and no account holds a payment for longer
+ * than twice what it would ask itself, nor releases in less than a second (§9).
+ */
+export function termsAcceptable(
+  terms: { waitMs: number; claimMs: number; releaseMs: number },
+  role: "buyer" | "seller" | "hop",
+  limits: Pick<Limits, "commitDeadlineMs" | "commitMarginMs" | "releasePeriodMs">,
+): boolean {
+  const room = role === "seller" ? 0 : 2 * limits.commitMarginMs;
+  return terms.waitMs - terms.claimMs >= room && terms.claimMs >= 0 &&
+    terms.waitMs <= 2 * limits.commitDeadlineMs &&
+    terms.releaseMs >= MIN_RELEASE_MS && terms.releaseMs <= 2 * limits.releasePeriodMs;
+}
+
+/**
  * How much of the amount is released towards a silent downstream at `now`: nothing before
  * the deadline, then in steps of one chunk period, all of it from deadline + release period.
  *
@@ -49,9 +93,9 @@ export function takeTerms(
 export function releaseDue(record: PaymentRecord, now: number, limits: DeadlineLimits): bigint {
   if (now < record.deadline) return 0n;
   const period = Math.max(1, record.releaseMs);
+  if (now - record.deadline >= period) return record.amount;
   const chunk = Math.max(1, Math.min(limits.releaseChunkMs, period));
   const elapsed = Math.floor((now - record.deadline) / chunk) * chunk;
-  if (elapsed >= period) return record.amount;
   return record.amount * BigInt(elapsed) / BigInt(period);
 }
 
@@ -83,7 +127,12 @@ export function boundRelease(
   released: bigint,
   limits: DeadlineLimits,
 ): bigint {
-  const bound = releaseBound(record, ctx.now, limits);
+  // Once the upstream's server has taken this account's claim, what the upstream could have
+  // released by then is all it can still say it released: a late answer cannot take the
+  // claim back. A claim not known to have arrived leaves the upstream's releases standing.
+  const delivered = record.claimed && record.claimDelivered > 0;
+  const at = delivered ? Math.min(ctx.now, record.claimDelivered + limits.commitMarginMs) : ctx.now;
+  const bound = releaseBound(record, at, limits);
   if (released <= bound) return released;
   ctx.log.warn("release-above-bound", {
     account: ctx.username,
@@ -107,8 +156,33 @@ export async function onRelease(
   const open = record?.state === "committed" && record.inEdge === "locked";
   if (record === undefined || (!open && !record.claimed)) return;
   await raiseReleased(ctx, record, "in", boundRelease(ctx, record, message.released, steps.limits));
+  if (open && (await passReleaseOn(steps, ctx, record))) return;
   await writePayment(ctx, record);
   if (record.claimed) sendClaim(ctx, record);
+}
+
+/**
+ * A hop that waits on its downstream never lets its upstream's release get ahead of its own
+ * towards the downstream, whatever their chunks and timers (and a hostile upstream's slack
+ * within the bound): it releases as much, at once. Not in the grace after a restart: then
+ * the hop itself was the silent one. True if that ended the payment.
+ */
+async function passReleaseOn(
+  steps: PaymentSteps,
+  ctx: Context,
+  record: PaymentRecord,
+): Promise<boolean> {
+  const waiting = record.role === "hop" && !record.irrevocable;
+  const inGrace = ctx.now < steps.bootedAt(ctx.now) + steps.limits.releaseGraceMs;
+  if (!waiting || inGrace || record.releasedOut >= record.releasedIn) return false;
+  await raiseReleased(ctx, record, "out", record.releasedIn);
+  if (record.releasedOut === record.amount) {
+    await steps.fail(ctx, record, Reason.Released);
+    return true;
+  }
+  await writePayment(ctx, record);
+  sendReleased(ctx, record, "release");
+  return false;
 }
 
 /** A claim (144) from the downstream: the payment is irrevocable and the out-edge was taken. */
@@ -195,7 +269,8 @@ export async function releaseSilent(
   const graceEnds = steps.bootedAt(ctx.now) + limits.releaseGraceMs;
   if (ctx.now < record.deadline) return record.deadline;
   if (ctx.now < graceEnds) return graceEnds;
-  const due = releaseDue(record, ctx.now, limits);
+  const own = releaseDue(record, ctx.now, limits);
+  const due = own > record.releasedIn ? own : record.releasedIn;
   if (due > record.releasedOut) {
     await raiseReleased(ctx, record, "out", due);
     ctx.log.warn("payment-released", {
@@ -229,6 +304,7 @@ export async function claimIfDue(
   if (ctx.now < record.claimAt) return record.claimAt;
   await finalizeEdge(ctx, record, "in");
   record.claimed = true;
+  record.claimedAt = ctx.now;
   ctx.log.warn("payment-claimed", {
     account: ctx.username,
     payment: record.idHex.slice(0, 16),
@@ -238,6 +314,8 @@ export async function claimIfDue(
   });
   sendClaim(ctx, record);
   await steps.passFinalize(ctx, record);
+  // The claim is resent until it is answered (resendClaim), whatever passFinalize asked for.
+  steps.retryLater(ctx, record, false, true);
   return null;
 }
 
@@ -286,4 +364,40 @@ export function waitOf(record: PaymentRecord, now: number): Wait | null {
     released: record.releasedIn,
     endsBy: record.claimAt,
   };
+}
+
+/**
+ * The timer of a claim whose answer has not come: resend it, backing off, until the upstream
+ * has had its whole release period; then give up waiting (the upstream gets it again
+ * whenever it next writes).
+ */
+export async function resendClaim(
+  steps: PaymentSteps,
+  ctx: Context,
+  record: PaymentRecord,
+): Promise<void> {
+  // By then the upstream has had its deadline (a margin after ours) and its whole release.
+  const lastWord = Math.max(record.claimedAt, record.deadline) + record.releaseMs +
+    2 * steps.limits.commitMarginMs;
+  if (ctx.now >= lastWord) {
+    record.claimed = false;
+    await writePayment(ctx, record);
+    return;
+  }
+  sendClaim(ctx, record);
+  steps.retryLater(ctx, record, false, true);
+}
+
+/** The upstream's server took this account's claim: from then on it is bound by it. */
+export async function claimDelivered(
+  ctx: Context,
+  upstream: AccountRef,
+  message: { id: Uint8Array; amount: bigint },
+): Promise<void> {
+  const record = await readPayment(ctx.tx, ctx.username, toHex(message.id));
+  if (!record?.claimed || record.claimDelivered > 0 || !sameAccount(record.upstream, upstream)) {
+    return;
+  }
+  record.claimDelivered = ctx.now;
+  await writePayment(ctx, record);
 }

@@ -43,7 +43,7 @@ import {
   type Role,
   writePayment,
 } from "./record.ts";
-import { onClaim, onRelease, onSettled, waitOf } from "./deadlines.ts";
+import { claimDelivered, onClaim, onRelease, onSettled, waitOf } from "./deadlines.ts";
 import { PaymentSteps } from "./steps.ts";
 import { runPaymentTimers } from "./timers.ts";
 
@@ -334,6 +334,8 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     engine,
     clientCommands,
     serverCommands,
+    deliveries: new Set([ServerCommand.Claim]),
+    delivered: (ctx, to, _command, args) => claimDelivered(ctx, to, releasedArgs.decode(args)),
     async wake(ctx) {
       for (const outcome of await engine.wake(ctx)) await conclude(ctx, outcome);
       await runPaymentTimers(ctx, steps);

@@ -3,7 +3,7 @@
 import { fromHex, toHex } from "../auth/keys.ts";
 import type { Context } from "../core/context.ts";
 import { addToBooks } from "../store/books.ts";
-import { paymentPath, paymentsDir } from "../store/paths.ts";
+import { paymentPath, paymentsDir, peerPath } from "../store/paths.ts";
 import type { Tx } from "../store/tx.ts";
 import { type AccountRef, formatAccountRef, parseAccountRef, sameAccount } from "../wire/names.ts";
 import { Reason, type ReasonCode } from "../wire/reasons.ts";
@@ -63,6 +63,13 @@ export interface PaymentRecord {
   releasedIn: bigint;
   /** The in-edge was taken by a claim; the upstream's settled answer is awaited. */
   claimed: boolean;
+  /** When the claim was made. */
+  claimedAt: number;
+  /**
+   * When the upstream's server first took the claim (0: not known to have): what the
+   * upstream had released by then is all it can still settle (docs/protocol.md §9).
+   */
+  claimDelivered: number;
   reason: ReasonCode;
   createdAt: number;
   updatedAt: number;
@@ -102,28 +109,57 @@ export async function listPayments(tx: Tx, username: string, ended: boolean): Pr
  */
 export async function writePayment(ctx: Context, record: PaymentRecord): Promise<void> {
   record.updatedAt = ctx.now;
-  const ended = isEnded(record.state);
+  const ended = isSettled(record);
   ctx.tx.set(paymentPath(ctx.username, record.idHex, ended), formatRecord(record));
   if (ended) ctx.tx.set(paymentPath(ctx.username, record.idHex), null);
   const counted = inFlightWith(record);
   for (const peer of record.counted) {
     if (!counted.some((n) => sameAccount(n, peer))) {
-      await addToBooks(ctx.tx, ctx.username, peer, "in_flight", -1n);
+      await countInFlight(ctx, peer, -1n);
     }
   }
   for (const peer of counted) {
     if (!record.counted.some((n) => sameAccount(n, peer))) {
-      await addToBooks(ctx.tx, ctx.username, peer, "in_flight", 1n);
+      await countInFlight(ctx, peer, 1n);
     }
   }
   record.counted = counted;
 }
 
-/** The neighbours a record counts as a payment in flight with: none once it has ended. */
+/** Whether nothing is left to do: ended, and no claim of it waits for its answer (§9). */
+export function isSettled(record: PaymentRecord): boolean {
+  return isEnded(record.state) && !record.claimed;
+}
+
+/**
+ * Counts a payment in flight with `peer`, never below zero: a record written before the
+ * counts existed was never counted (docs/protocol.md §8).
+ */
+async function countInFlight(ctx: Context, peer: AccountRef, delta: bigint): Promise<void> {
+  const path = peerPath(ctx.username, peer, "in_flight.txt");
+  const count = await ctx.tx.getBigint(path) + delta;
+  ctx.tx.setNumber(path, count < 0n ? 0n : count);
+}
+
+/**
+ * The neighbours a record counts as a payment in flight with (§8): before the commit both
+ * of its neighbours; after it only the one it waits on (the downstream for its answer or
+ * its finalized, the upstream for its finalize or the answer to a claim), so that a
+ * neighbour which stalls uses up its own count and not that of the edge the payment came by.
+ */
 export function inFlightWith(record: PaymentRecord): AccountRef[] {
-  if (isEnded(record.state)) return [];
+  const waitsOn: (AccountRef | null)[] = [];
+  if (record.state === "committed") {
+    const answer = !record.irrevocable && record.role !== "seller";
+    waitsOn.push(answer ? record.downstream : record.inEdge === "locked" ? record.upstream : null);
+  } else if (record.state === "finalizing") {
+    waitsOn.push(record.downstream);
+  } else if (!isEnded(record.state)) {
+    waitsOn.push(record.upstream, record.downstream);
+  }
+  if (record.claimed) waitsOn.push(record.upstream);
   const neighbours: AccountRef[] = [];
-  for (const n of [record.upstream, record.downstream]) {
+  for (const n of waitsOn) {
     if (n !== null && !neighbours.some((m) => sameAccount(m, n))) neighbours.push(n);
   }
   return neighbours;
@@ -154,6 +190,8 @@ export function newPayment(
     releasedOut: 0n,
     releasedIn: 0n,
     claimed: false,
+    claimedAt: 0,
+    claimDelivered: 0,
     reason: Reason.None,
     createdAt: ctx.now,
     updatedAt: ctx.now,
@@ -271,6 +309,8 @@ const FIELDS = [
   "released_out",
   "released_in",
   "claimed",
+  "claimed_at",
+  "claim_delivered",
   "reason",
   "created",
   "updated",
@@ -299,6 +339,8 @@ export function formatRecord(record: PaymentRecord): string {
     released_out: String(record.releasedOut),
     released_in: String(record.releasedIn),
     claimed: record.claimed ? "1" : "0",
+    claimed_at: String(record.claimedAt),
+    claim_delivered: String(record.claimDelivered),
     reason: String(record.reason),
     created: String(record.createdAt),
     updated: String(record.updatedAt),
@@ -343,6 +385,8 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
     releasedOut: BigInt(later("released_out")),
     releasedIn: BigInt(later("released_in")),
     claimed: later("claimed") === "1",
+    claimedAt: Number(later("claimed_at")),
+    claimDelivered: Number(later("claim_delivered")),
     reason: Number(get("reason")) as ReasonCode,
     createdAt: Number(get("created")),
     updatedAt: Number(get("updated")),

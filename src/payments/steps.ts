@@ -11,7 +11,7 @@ import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
 import { knownReason, reasonText } from "../wire/reasons.ts";
-import { boundRelease, settleClaim, takeTerms } from "./deadlines.ts";
+import { boundRelease, ensureTerms, settleClaim, takeTerms, termsAcceptable } from "./deadlines.ts";
 import {
   logPayment,
   sendAbort,
@@ -215,9 +215,7 @@ export class PaymentSteps {
     if (record.state === "failed") return sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state !== "locked") return this.#answerIrrevocable(ctx, record);
     if (ctx.now >= record.lockExpires) return this.fail(ctx, record, Reason.LockExpired);
-    // A hop needs room between its deadline and the next account's claim time.
-    const room = record.role === "seller" ? 0 : 2 * this.limits.commitMarginMs;
-    if (message.waitMs - message.claimMs < room) {
+    if (!termsAcceptable(message, record.role, this.limits)) {
       return this.fail(ctx, record, Reason.DeadlineTooShort);
     }
     takeTerms(record, ctx.now, this.limits, message);
@@ -286,17 +284,14 @@ export class PaymentSteps {
       }
       return sendStep(ctx, ctx.peer, ServerCommand.Finalized, record);
     }
-    if (record.state !== "committed") {
-      return logPayment(
-        ctx.log,
-        "finalize-refused",
-        ctx,
-        record.idHex,
-        { state: record.state },
-        "warn",
-      );
+    // Only an account that knows the seller holds the commit finalizes: an upstream's
+    // finalize before that would make it pay a downstream that may never have committed.
+    if (record.state !== "committed" || !record.irrevocable) {
+      return logPayment(ctx.log, "finalize-refused", ctx, record.idHex, {
+        state: record.state,
+        irrevocable: record.irrevocable ? 1 : 0,
+      }, "warn");
     }
-    record.irrevocable = true;
     const released = boundRelease(ctx, record, message.released, this.limits);
     await raiseReleased(ctx, record, "in", released);
     await finalizeEdge(ctx, record, "in");
@@ -372,12 +367,13 @@ export class PaymentSteps {
     record.reason = reason;
     await writePayment(ctx, record);
     this.#attempts.delete(key(ctx, record));
-    for (const neighbour of [record.upstream, record.downstream]) {
+    for (
+      const [side, neighbour] of [["up", record.upstream], ["down", record.downstream]] as const
+    ) {
       if (neighbour === null || sameAccount(neighbour, except)) continue;
       // A silent downstream after a commit is told it is owed nothing, not that it aborted.
-      if (reason === Reason.Released && neighbour === record.downstream) {
-        sendReleased(ctx, record, "release");
-      } else sendAbort(ctx, neighbour, record, reason);
+      if (reason === Reason.Released && side === "down") sendReleased(ctx, record, "release");
+      else sendAbort(ctx, neighbour, record, reason);
     }
     logPayment(ctx.log, "payment-failed", ctx, record.idHex, {
       role: record.role,
@@ -440,7 +436,7 @@ export class PaymentSteps {
       }, "warn");
       return undefined;
     }
-    return { record, side };
+    return { record: ensureTerms(record, this.limits), side };
   }
 }
 

@@ -2,9 +2,9 @@
 
 import type { Context } from "../core/context.ts";
 import { ServerCommand } from "../wire/commands.ts";
-import { claimIfDue, releaseSilent } from "./deadlines.ts";
+import { claimIfDue, ensureTerms, releaseSilent, resendClaim } from "./deadlines.ts";
 import { listPayments, type PaymentRecord, readPayment, Reason, writePayment } from "./record.ts";
-import { sendCommit, sendReleased, sendStep } from "./messages.ts";
+import { sendClaim, sendCommit, sendReleased, sendStep } from "./messages.ts";
 import type { PaymentSteps } from "./steps.ts";
 
 /**
@@ -14,7 +14,7 @@ import type { PaymentSteps } from "./steps.ts";
 export async function runPaymentTimers(ctx: Context, steps: PaymentSteps): Promise<void> {
   for (const idHex of await listPayments(ctx.tx, ctx.username, false)) {
     const record = await readPayment(ctx.tx, ctx.username, idHex);
-    if (record !== undefined) await runTimer(ctx, steps, record);
+    if (record !== undefined) await runTimer(ctx, steps, ensureTerms(record, steps.limits));
   }
 }
 
@@ -57,11 +57,17 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       if (release < ask) ctx.wakeAt(release);
       return;
     }
+    case "completed":
+      // Still in flight only while a claim of it waits for its answer.
+      if (record.claimed) await resendClaim(steps, ctx, record);
+      return;
     case "finalizing":
+      if (record.claimed) sendClaim(ctx, record);
       // By the downstream's claim time it has taken its in-edge itself, or will on contact.
       if (ctx.now >= record.committedAt + record.passClaim + steps.limits.commitMarginMs) {
         record.state = "completed";
         await writePayment(ctx, record);
+        if (record.claimed) await resendClaim(steps, ctx, record);
         return;
       }
       sendReleased(ctx, record, "finalize");

@@ -22,7 +22,7 @@ import type { SearchEngine } from "../paths/search.ts";
 import { BusyError, LockManager } from "./lock_manager.ts";
 import { Run } from "./run.ts";
 import { Scheduler } from "./scheduler.ts";
-import { Sender } from "./sender.ts";
+import { type Outbound, Sender } from "./sender.ts";
 import type { Transport } from "./transport.ts";
 
 /** Everything a node runs on; all but the file system, datadir, address and transport have defaults. */
@@ -105,6 +105,7 @@ export class Node {
       address: options.address,
       logger: this.#log,
       maxQueue: this.limits.outboxPerPeer,
+      onDelivered: (from, message) => this.#delivered(from, message),
     });
     this.#scheduler = new Scheduler(this.#clock, (username) => this.#wake(username), 16);
     const features = createFeatures({
@@ -184,6 +185,8 @@ export class Node {
     await this.#scheduler.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     await this.#sender.close();
+    // Deliveries noticed while the last sends went out are recorded before the store closes.
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     await this.store.close();
     this.#log.info("node-closed", { address: this.address });
   }
@@ -280,6 +283,21 @@ export class Node {
     }
     this.#log.error("datagram-failed", { ...fields, error: describe(error) });
     return fromClient ? unsigned(Status.InternalError, "internal error") : null;
+  }
+
+  /** A datagram some feature wants to know was delivered: let it record so, durably. */
+  #delivered(username: string, message: Outbound): void {
+    const listening = this.#features.filter((f) => f.deliveries?.has(message.command));
+    if (listening.length === 0) return;
+    const work = this.#locks.run(username, async () => {
+      const run = new Run(username, this.#clock.now(), new Tx(this.store), this.#log, null);
+      for (const feature of listening) {
+        await feature.delivered!(run, message.to, message.command, message.args);
+      }
+      return { run, durable: this.#commit(run, false) } as Reply;
+    });
+    // Best effort: a lost notice only leaves the record as if the datagram had not arrived.
+    this.#track(work.then((reply) => this.#deliver(reply)).catch(() => {}));
   }
 
   async #wake(username: string): Promise<void> {

@@ -29,6 +29,8 @@ export interface SenderOptions {
   logger: Logger;
   /** Datagrams waiting per peer pair; beyond it new ones are dropped. */
   maxQueue: number;
+  /** Called once the peer's server has taken a datagram (not when it failed to). */
+  onDelivered?: (from: string, message: Outbound) => void;
 }
 
 interface Lane {
@@ -106,6 +108,7 @@ export class Sender {
         }
         await this.#options.transport.send(message.to.address, bytes);
         log.debug("sent", fields);
+        this.#options.onDelivered?.(lane.from, message);
       } catch (error) {
         log.info("send-failed", {
           ...fields,

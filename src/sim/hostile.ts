@@ -109,6 +109,14 @@ interface Sent {
 }
 
 const RECENT = 256;
+
+/**
+ * What the node hears of a datagram its attacker keeps back: that it did not get through, as
+ * a server whose network is cut would.
+ */
+function silence(): Promise<void> {
+  return Promise.reject(new Error("kept back by the attacker"));
+}
 const mac = new SyncMac();
 
 /**
@@ -163,11 +171,11 @@ export class HostileServer {
     if (command < ServerCommand.Search) return this.#reseal(to, fields);
     const idHex = toHex(fields.arguments.subarray(0, 32));
     if (this.#attackIds.has(idHex) && command === ServerCommand.Commit) {
-      return this.#count("flood-locks", Promise.resolve());
+      return this.#count("flood-locks", silence());
     }
     const fate = this.#fate(idHex);
     const step = command >= ServerCommand.Lock && command !== ServerCommand.SearchEnd;
-    if (fate.kind === "stall-lock" && step) return this.#count("stall-lock", Promise.resolve());
+    if (fate.kind === "stall-lock" && step) return this.#count("stall-lock", silence());
     const passing = fate.kind === "stall-commit" && fate.passCommit &&
       command === ServerCommand.Commit;
     if (fate.kind === "stall-commit" && command >= ServerCommand.Commit && step && !passing) {
@@ -175,7 +183,7 @@ export class HostileServer {
       fate.until ??= now + fate.forMs;
       if (now < fate.until) {
         const behaviour = fate.forMs === Infinity ? "stall-commit-forever" : "stall-commit";
-        return this.#count(behaviour, Promise.resolve());
+        return this.#count(behaviour, silence());
       }
     }
     if (fate.kind === "slow") {

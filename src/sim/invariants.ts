@@ -244,9 +244,15 @@ export async function checkQuiet(
   }
 
   for (const account of accounts) {
-    const inFlight = await listPayments(new Tx(node(account)!.store), account.ref.username, false);
-    for (const idHex of inFlight) {
-      world.violate("payment-unfinished", `${account.name}: ${idHex.slice(0, 12)}`);
+    const tx = new Tx(node(account)!.store);
+    for (const idHex of await listPayments(tx, account.ref.username, false)) {
+      const record = await readPayment(tx, account.ref.username, idHex);
+      world.violate(
+        "payment-unfinished",
+        `${account.name}: ${idHex.slice(0, 12)} (${record?.role} ${record?.state}${
+          record?.claimed ? ", claimed" : ""
+        })`,
+      );
     }
   }
   const expected = accounts.map(() => 0n);

@@ -149,7 +149,12 @@ export class Strangers {
           ? record.claimAt + slack
           : record.deadline + limits.releasePeriodMs + slack;
       case "finalizing":
-        return record.committedAt + record.passClaim + limits.commitMarginMs + slack;
+        return record.committedAt + record.passClaim + limits.commitMarginMs + slack +
+          (record.claimed ? limits.releasePeriodMs : 0);
+      // Ended, but its claim still waits for the upstream's answer.
+      case "completed":
+        return Math.max(record.claimedAt, record.deadline) + limits.releasePeriodMs +
+          2 * limits.commitMarginMs + slack;
       default:
         return record.createdAt + limits.searchTimeoutMs + slack;
     }

@@ -52,6 +52,8 @@ function inFlight(idHex: string): PaymentRecord {
     releasedOut: 0n,
     releasedIn: 0n,
     claimed: false,
+    claimedAt: 0,
+    claimDelivered: 0,
     reason: 0,
     createdAt: 0,
     updatedAt: 0,
