@@ -761,7 +761,7 @@ var REASON_TEXT = {
   [Reason.PeerPaymentsLimit]: "a neighbour on the path is at its limit for payments in flight",
   [Reason.PeerCreditLimit]: "an account on the path already holds as much credit in locks with a neighbour as it allows",
   [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
-  [Reason.DeadlineTooShort]: "the deadline carried with the commit is too short for this path",
+  [Reason.DeadlineTooShort]: "the deadlines carried with the commit do not suit an account on the path (too short for the path, or longer than it accepts)",
   [Reason.Released]: "the next account did not answer within the deadline, so the payment was released"
 };
 function reasonText(reason) {
