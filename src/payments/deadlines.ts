@@ -366,19 +366,28 @@ export function waitOf(record: PaymentRecord, now: number): Wait | null {
   };
 }
 
+/** When an account stops resending a claim nobody answered (§9). */
+export function claimGivenUpAt(
+  record: PaymentRecord,
+  limits: Pick<Limits, "commitMarginMs">,
+): number {
+  return Math.max(record.claimedAt, record.deadline) + 2 * record.releaseMs +
+    2 * limits.commitMarginMs;
+}
+
 /**
  * The timer of a claim whose answer has not come: resend it, backing off, until the upstream
- * has had its whole release period; then give up waiting (the upstream gets it again
- * whenever it next writes).
+ * has had its whole release period and one more; then give up waiting (the upstream gets it
+ * again whenever it next writes).
  */
 export async function resendClaim(
   steps: PaymentSteps,
   ctx: Context,
   record: PaymentRecord,
 ): Promise<void> {
-  // By then the upstream has had its deadline (a margin after ours) and its whole release.
-  const lastWord = Math.max(record.claimedAt, record.deadline) + record.releaseMs +
-    2 * steps.limits.commitMarginMs;
+  // The upstream has had its deadline (a margin after ours) and its whole release, and then
+  // a release period more to answer what it finds waiting when it comes back.
+  const lastWord = claimGivenUpAt(record, steps.limits);
   if (ctx.now >= lastWord) {
     record.claimed = false;
     await writePayment(ctx, record);

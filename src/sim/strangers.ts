@@ -8,6 +8,7 @@ import { listPayments, type PaymentRecord, readPayment } from "../payments/recor
 import { lockCap, readBooks } from "../store/books.ts";
 import { Tx } from "../store/tx.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import { claimGivenUpAt } from "../payments/deadlines.ts";
 import { type HostileAccount, type HostileOptions, HostileServer } from "./hostile.ts";
 import type { SimPayment } from "./invariants.ts";
 import type { Random } from "./random.ts";
@@ -149,12 +150,12 @@ export class Strangers {
           ? record.claimAt + slack
           : record.deadline + limits.releasePeriodMs + slack;
       case "finalizing":
-        return record.committedAt + record.passClaim + limits.commitMarginMs + slack +
-          (record.claimed ? limits.releasePeriodMs : 0);
+        return record.claimed
+          ? claimGivenUpAt(record, limits) + slack
+          : record.committedAt + record.passClaim + limits.commitMarginMs + slack;
       // Ended, but its claim still waits for the upstream's answer.
       case "completed":
-        return Math.max(record.claimedAt, record.deadline) + limits.releasePeriodMs +
-          2 * limits.commitMarginMs + slack;
+        return claimGivenUpAt(record, limits) + slack;
       default:
         return record.createdAt + limits.searchTimeoutMs + slack;
     }
