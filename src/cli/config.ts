@@ -128,6 +128,24 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     max: 10,
     help: "search probe resends before a neighbour is left out",
   },
+  label_trees: {
+    field: "labelTrees",
+    min: 0,
+    max: 3,
+    help: "spanning trees of the routing labels (0: no directed walk, the flood alone)",
+  },
+  walk_budget: {
+    field: "walkBudget",
+    min: 1,
+    max: 1_000,
+    help: "accounts a directed walk may try before the flood takes over",
+  },
+  walk_wait_ms: {
+    field: "walkWaitMs",
+    min: 0,
+    max: 30_000,
+    help: "how long a seller waits for the buyer's walk before its own flood",
+  },
   lock_timeout_ms: {
     field: "lockTimeoutMs",
     min: 100,

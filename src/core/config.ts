@@ -31,6 +31,13 @@ export interface Limits {
   probeTimeoutMs: number;
   /** Resends before a silent neighbour is left out of a search round. */
   probeRetries: number;
+  // The directed walk (docs/protocol.md §5.2).
+  /** Spanning trees whose coordinates make up an account's routing label; 0 turns the walk off. */
+  labelTrees: number;
+  /** Accounts one walk may try, dead ends included, before the buyer falls back to the flood. */
+  walkBudget: number;
+  /** How long the seller waits for the buyer's walk before it starts its own flood. */
+  walkWaitMs: number;
   /** How long a payment lock holds before step 2 (commit); any account may let it go after. */
   lockTimeoutMs: number;
   /** After committing, how long an account resends the commit before asking whether it arrived. */
@@ -94,6 +101,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   maxSearchesPerAccount: 64,
   probeTimeoutMs: 1_000,
   probeRetries: 2,
+  labelTrees: 3,
+  walkBudget: 48,
+  walkWaitMs: 500,
   lockTimeoutMs: 15_000,
   commitQueryMs: 5_000,
   stepRetryBaseMs: 250,

@@ -32,6 +32,9 @@ export type SearchLimits = Pick<
   | "maxSearchesPerAccount"
   | "probeTimeoutMs"
   | "probeRetries"
+  | "labelTrees"
+  | "walkBudget"
+  | "walkWaitMs"
   | "ownSearchesReserved"
   | keyof PeerLimits
   | "peerOverrides"
@@ -44,8 +47,11 @@ export type Outcome =
     kind: "failed";
     idHex: string;
     front: FrontId;
-    /** `capped`: nothing left to explore but what a per-neighbour limit refused. */
-    reason: "no-path" | "capped" | "timeout";
+    /**
+     * `capped`: nothing left to explore but what a per-neighbour limit refused; `depth`:
+     * nothing met within the hop limit.
+     */
+    reason: "no-path" | "capped" | "depth" | "timeout";
   };
 
 /** A search message's arguments. */
@@ -78,6 +84,9 @@ const STATUS_OF: Record<number, ChildStatus> = {
   [Report.Capped]: "capped",
   [Report.Found]: "found",
 };
+
+/** The least a depth-limited buyer waits for the seller's front, whatever its own took. */
+const MIN_SETTLE_MS = 200;
 
 const NO_ROOM_WORDS: Record<NoRoom, string> = {
   full: "searches at this account",
@@ -273,11 +282,14 @@ export class SearchEngine {
     const outcomes: Outcome[] = [];
     for (const state of this.table.of(ctx.username)) {
       if (ctx.now >= state.expiresAt) {
-        // Every account of the search reaches its own time limit: nobody needs telling.
-        this.table.delete(ctx.username, state.idHex);
+        // Every account of the search reaches its own time limit: nobody needs telling. A
+        // buyer that ends early, at its hop limit, tells the accounts it reached.
+        if (state.depthLimited) this.end(ctx, state.idHex, []);
+        else this.table.delete(ctx.username, state.idHex);
         for (const front of [Front.Out, Front.In] as const) {
           if (state.fronts[front]?.parent === null && !state.ended) {
-            outcomes.push({ kind: "failed", idHex: state.idHex, front, reason: "timeout" });
+            const reason = state.depthLimited && front === Front.Out ? "depth" : "timeout";
+            outcomes.push({ kind: "failed", idHex: state.idHex, front, reason });
           }
         }
         continue;
@@ -311,6 +323,8 @@ export class SearchEngine {
       downstream: null,
       ended: false,
       opener,
+      floodStartedAt: ctx.now,
+      depthLimited: false,
     };
     this.table.set(ctx.username, state);
     ctx.wakeAt(state.expiresAt);
@@ -440,9 +454,8 @@ export class SearchEngine {
     if (status === Report.Alive && mine.round < this.#limits.maxDepth) {
       return await this.#probe(ctx, state, front, mine.round + 1);
     }
-    // The buyer's front found nothing anywhere: no path can exist, so it ends at once. A
-    // front stopped by the depth limit, and the seller's front (the buyer may not have
-    // started yet), wait for the other front until the time limit.
+    // The buyer's front found nothing anywhere: no path can exist, so it ends at once. The
+    // seller's front (the buyer may not have started yet) waits until the time limit.
     if (
       (status === Report.Done || status === Report.Capped) && front === Front.Out && !state.ended
     ) {
@@ -450,6 +463,16 @@ export class SearchEngine {
       this.end(ctx, state.idHex, []);
       const reason = status === Report.Done ? "no-path" : "capped";
       return { kind: "failed", idHex: state.idHex, front, reason };
+    }
+    // The buyer's front reached its depth limit without meeting the seller's. The seller's
+    // front started first and deepens at the same pace: once it has had as long again as
+    // ours took (and its own deferral, §5.2), a meeting within the hop limit would have
+    // been reported, so the buyer ends then instead of at the time limit.
+    if (front === Front.Out && !state.ended && !state.depthLimited) {
+      state.depthLimited = true;
+      const settle = ctx.now - state.floodStartedAt + this.#limits.walkWaitMs;
+      state.expiresAt = Math.min(state.expiresAt, ctx.now + Math.max(settle, MIN_SETTLE_MS));
+      ctx.wakeAt(state.expiresAt);
     }
     return null;
   }

@@ -71,6 +71,13 @@ export interface SearchState {
   ended: boolean;
   /** The neighbour whose probe made this account hold the search; null for its own payment. */
   opener: AccountRef | null;
+  /** At the buyer: when its flood started (the seller's front is given as long again). */
+  floodStartedAt: number;
+  /**
+   * At the buyer: its flood has explored everything within its depth limit without meeting
+   * the seller's front, and the search ends at `expiresAt` as "no path within the hop limit".
+   */
+  depthLimited: boolean;
 }
 
 /** Why an account cannot hold one more search. */

@@ -77,6 +77,7 @@ function duration(ms: bigint): number {
 const FAILED_SEARCH = {
   "no-path": Reason.NoPath,
   capped: Reason.PeerLimits,
+  depth: Reason.NoPathWithinHops,
   timeout: Reason.SearchTimeout,
 } as const;
 

@@ -53,6 +53,14 @@ export interface PaymentTraffic {
 }
 
 const CLIENT_TIMEOUT_MS = 10_000;
+/** The datagrams that count as a payment's search: probes, reports, ends, walks. */
+const SEARCH_COMMANDS = new Set<number>([
+  ServerCommand.Search,
+  ServerCommand.SearchReport,
+  ServerCommand.SearchEnd,
+  ServerCommand.Walk,
+  ServerCommand.WalkReport,
+]);
 
 /** What the network needs of the world around it. */
 export interface NetworkOptions {
@@ -82,6 +90,8 @@ export class SimNetwork {
   };
   /** Server datagrams sent per payment id (hex), by kind. */
   readonly traffic = new Map<string, PaymentTraffic>();
+  /** Routing-label datagrams (server 150) sent so far. */
+  labelDatagrams = 0;
   #clock: SimClock;
   #random: Random;
   #servers: ReadonlyMap<string, SimServer>;
@@ -173,10 +183,11 @@ export class SimNetwork {
    */
   #checkCounter(from: string, to: string, bytes: Uint8Array): void {
     const { command, username, peerUsername, counter, arguments: args } = decodeDatagram(bytes);
-    if (command >= ServerCommand.Search) {
+    if (command === ServerCommand.Label) this.labelDatagrams++;
+    else if (command >= ServerCommand.Search) {
       const id = toHex(args.subarray(0, 32));
       const traffic = this.traffic.get(id) ?? { search: 0, payment: 0 };
-      if (command <= ServerCommand.SearchReport) traffic.search++;
+      if (SEARCH_COMMANDS.has(command)) traffic.search++;
       else traffic.payment++;
       this.traffic.set(id, traffic);
     }

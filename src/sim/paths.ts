@@ -6,7 +6,7 @@
 import { toHex } from "../auth/keys.ts";
 import * as api from "../client/commands.ts";
 import { DEFAULT_LIMITS, type Limits } from "../core/config.ts";
-import { readPayment } from "../payments/record.ts";
+import { readPayment, Reason } from "../payments/record.ts";
 import {
   payable,
   readBooks,
@@ -42,8 +42,10 @@ export interface PathTrial {
   found: number | null;
   /** Failure reason byte at the buyer (0 when completed). */
   reason: number;
-  /** Search datagrams (probes and reports) sent for this payment id. */
+  /** Search datagrams (probes, reports, walks and ends) sent for this payment id. */
   searchDatagrams: number;
+  /** Simulated time from the buyer's pay to its payment's end (completed or failed). */
+  endedAfterMs: number;
 }
 
 /** The study's figures. */
@@ -55,9 +57,18 @@ export interface PathStudy {
   successRatio: number;
   /** Pairs where the servers completed a payment that breadth-first search found no path for. */
   unexpected: number;
+  /** Pairs without a path, and those of them that ended within 2 s with a no-path reason. */
+  noPath: { pairs: number; endedPromptly: number };
 }
 
 const AMOUNT = 10n;
+/** What a pair without a path should be told: no path, none within the limits or the hop limit. */
+const NO_PATH_REASONS = new Set<number>([
+  Reason.NoPath,
+  Reason.PeerLimits,
+  Reason.NoPathWithinHops,
+]);
+const PROMPT_MS = 2_000;
 const PAYMENT_WITHIN_MS = 120_000;
 
 /** Runs the study. Trustlines are written to the disks as if synced long ago. */
@@ -110,6 +121,13 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
       ? 1
       : reachable.filter((t) => t.found !== null).length / reachable.length,
     unexpected: trials.filter((t) => t.shortest === null && t.found !== null).length,
+    noPath: {
+      pairs: trials.filter((t) => t.shortest === null).length,
+      endedPromptly:
+        trials.filter((t) =>
+          t.shortest === null && NO_PATH_REASONS.has(t.reason) && t.endedAfterMs <= PROMPT_MS
+        ).length,
+    },
   };
 }
 
@@ -122,8 +140,10 @@ async function pay(
 ): Promise<PathTrial> {
   const [b, s] = [topology.accounts[buyer], topology.accounts[seller]];
   const buyerClient = world.client(b.ref, b.key);
+  let paidAt = 0;
   const paying = (async () => {
     await api.newPaymentIn(world.client(s.ref, s.key), b.ref, id, AMOUNT);
+    paidAt = world.clock.now();
     await api.newPaymentOut(buyerClient, s.ref, id, AMOUNT);
   })();
   await world.runUntil(paying, PAYMENT_WITHIN_MS);
@@ -150,6 +170,7 @@ async function pay(
     found,
     reason: record?.reason ?? -1,
     searchDatagrams: world.traffic.get(idHex)?.search ?? 0,
+    endedAfterMs: (record?.updatedAt ?? Infinity) - paidAt,
   };
 }
 

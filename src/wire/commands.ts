@@ -14,6 +14,7 @@ export const ClientCommand = {
   ListPeers: 9,
   ListPayments: 10,
   ServerInfo: 11,
+  GetLabel: 20,
 } as const;
 
 /** Server commands, sent between peer accounts' servers; see docs/protocol.md. */
@@ -36,6 +37,9 @@ export const ServerCommand = {
   Release: 143,
   Claim: 144,
   Settled: 145,
+  Label: 150,
+  Walk: 151,
+  WalkReport: 152,
 } as const;
 
 const NAMES = new Map<number, string>([

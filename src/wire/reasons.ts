@@ -16,6 +16,7 @@ export const Reason = {
   PeerLimits: 11,
   DeadlineTooShort: 12,
   Released: 13,
+  NoPathWithinHops: 20,
 } as const;
 
 /** A failure {@linkcode Reason} code. */
@@ -43,6 +44,8 @@ const REASON_TEXT: Record<number, string> = {
     "the deadlines carried with the commit do not suit an account on the path (too short for the path, or longer than it accepts)",
   [Reason.Released]:
     "the next account did not answer within the deadline, so the payment was released",
+  [Reason.NoPathWithinHops]:
+    "no path with enough credit within the search's hop limit (twice max_depth): the buyer's side explored everything that near without meeting the seller's",
 };
 
 /**

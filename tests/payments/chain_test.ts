@@ -56,6 +56,24 @@ Deno.test("a payment larger than one trustline on the chain finds no path", asyn
   assert.equal((await api.getPayment(net.client(a), id)).reason, 1);
 });
 
+Deno.test("a path longer than the search's hop limit ends at once with the hop-limit reason, not as timed out", async () => {
+  // maxDepth 1: each front explores one hop, so the four hops of this chain are out of
+  // reach; the walk is off, so this is the flood alone.
+  await using net = new LocalNetwork({
+    ...FAST_LIMITS,
+    maxDepth: 1,
+    labelTrees: 0,
+    searchTimeoutMs: 30_000,
+  });
+  const [a, , , , e] = await chain(net, [100n, 100n, 100n, 100n]);
+  const id = crypto.getRandomValues(new Uint8Array(32));
+  await api.newPaymentIn(net.client(e), a, id, 10n);
+  await api.newPaymentOut(net.client(a), e, id, 10n);
+  // Waiting out the 30 s time limit would have failed the payment with reason 2.
+  assert.equal(await settled(net.client(a), id), FAILED);
+  assert.equal((await api.getPayment(net.client(a), id)).reason, 20);
+});
+
 Deno.test("a payment refused as busy leaves no record, and its id can be used later", async () => {
   await using net = new LocalNetwork({ ...FAST_LIMITS, maxSearchesPerAccount: 1 });
   const [a, , , d] = await chain(net, [100n, 100n, 100n]);

@@ -565,7 +565,8 @@ var ClientCommand = {
   GetBalance: 8,
   ListPeers: 9,
   ListPayments: 10,
-  ServerInfo: 11
+  ServerInfo: 11,
+  GetLabel: 20
 };
 var ServerCommand = {
   SetTrustline: 128,
@@ -585,7 +586,10 @@ var ServerCommand = {
   SearchEnd: 142,
   Release: 143,
   Claim: 144,
-  Settled: 145
+  Settled: 145,
+  Label: 150,
+  Walk: 151,
+  WalkReport: 152
 };
 var NAMES = new Map([
   ...Object.entries(ClientCommand).map(([name, n]) => [
@@ -745,7 +749,8 @@ var Reason = {
   PeerCreditLimit: 10,
   PeerLimits: 11,
   DeadlineTooShort: 12,
-  Released: 13
+  Released: 13,
+  NoPathWithinHops: 20
 };
 var REASON_TEXT = {
   [Reason.None]: "",
@@ -762,7 +767,8 @@ var REASON_TEXT = {
   [Reason.PeerCreditLimit]: "an account on the path already holds as much credit in locks with a neighbour as it allows",
   [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
   [Reason.DeadlineTooShort]: "the deadlines carried with the commit do not suit an account on the path (too short for the path, or longer than it accepts)",
-  [Reason.Released]: "the next account did not answer within the deadline, so the payment was released"
+  [Reason.Released]: "the next account did not answer within the deadline, so the payment was released",
+  [Reason.NoPathWithinHops]: "no path with enough credit within the search's hop limit (twice max_depth): the buyer's side explored everything that near without meeting the seller's"
 };
 function reasonText(reason) {
   return REASON_TEXT[reason] ?? `reason ${reason}`;
