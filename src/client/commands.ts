@@ -3,6 +3,7 @@
 import {
   amountArgs,
   balanceBody,
+  labelBody,
   noArgs,
   pageArgs,
   pageHeader,
@@ -10,13 +11,14 @@ import {
   paymentBody,
   paymentEntry,
   paymentIdArgs,
+  paymentOutArgs,
   peerEntry,
   serverInfoBody,
   trustlineInBody,
   trustlineOutBody,
 } from "../wire/arguments.ts";
 import { DatagramError } from "../wire/datagram.ts";
-import type { Layout } from "../wire/layout.ts";
+import { LABEL_SIZE, type Layout } from "../wire/layout.ts";
 import { ClientCommand } from "../wire/commands.ts";
 import type { AccountRef } from "../wire/names.ts";
 import type { DisplayUnit } from "./amounts.ts";
@@ -113,8 +115,22 @@ export async function newPaymentOut(
   seller: AccountRef,
   id: Uint8Array,
   amount: bigint,
+  label: Uint8Array = new Uint8Array(LABEL_SIZE),
 ): Promise<void> {
-  await client.call(ClientCommand.NewPaymentOut, seller, paymentArgs.encode({ id, amount }));
+  await client.call(
+    ClientCommand.NewPaymentOut,
+    seller,
+    paymentOutArgs.encode({ id, amount, label }),
+  );
+}
+
+/**
+ * Client command 20: the account's routing label, for the seller to hand to the buyer with
+ * the payment id, so the buyer's server can walk towards it (docs/protocol.md §5.2).
+ */
+export async function getLabel(client: Client): Promise<Uint8Array> {
+  return labelBody.decode(await client.call(ClientCommand.GetLabel, null, noArgs.encode({})))
+    .label;
 }
 
 /** Client command 6: expect `amount` from `buyer` under a payment id (the seller's side). */

@@ -8,9 +8,24 @@ import { type Limits, type PeerLimits, peerLimitsFor } from "../core/config.ts";
 import type { Context } from "../core/context.ts";
 import { payable, readBooks, receivable, transitLimit } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
-import { searchArgs, searchEndArgs, searchReportArgs } from "../wire/arguments.ts";
+import {
+  searchArgs,
+  searchEndArgs,
+  searchReportArgs,
+  walkArgs,
+  walkReportArgs,
+} from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
+import {
+  decodeLabel,
+  encodeLabel,
+  hasLabel,
+  type Label,
+  labelDistance,
+  LabelTable,
+} from "./labels.ts";
+import { ALL_TREES } from "./labels.ts";
 import {
   type ChildStatus,
   Front,
@@ -22,6 +37,8 @@ import {
   Report,
   type SearchState,
   SearchTable,
+  type WalkState,
+  WalkStatus,
 } from "./search_table.ts";
 
 /** Limits of the search; see {@linkcode Limits} for each. */
@@ -35,6 +52,8 @@ export type SearchLimits = Pick<
   | "labelTrees"
   | "walkBudget"
   | "walkWaitMs"
+  | "commitDeadlineMs"
+  | "commitMarginMs"
   | "ownSearchesReserved"
   | keyof PeerLimits
   | "peerOverrides"
@@ -100,10 +119,18 @@ const NO_ROOM_WORDS: Record<NoRoom, string> = {
  */
 export class SearchEngine {
   readonly table: SearchTable;
+  readonly labels: LabelTable;
   #limits: SearchLimits;
+  /** The longest walk: each hop shortens the commit deadline by a margin (§9), so a walk stops while a quarter of it is left. */
+  readonly maxWalkHops: number;
 
-  constructor(limits: SearchLimits) {
+  constructor(limits: SearchLimits, labels?: LabelTable) {
     this.#limits = limits;
+    this.labels = labels ?? new LabelTable(0, "");
+    this.maxWalkHops = Math.min(
+      255,
+      Math.floor(limits.commitDeadlineMs / (4 * Math.max(1, limits.commitMarginMs))),
+    );
     this.table = new SearchTable({
       maxPerAccount: limits.maxSearchesPerAccount,
       ownReserved: limits.ownSearchesReserved,
@@ -119,6 +146,7 @@ export class SearchEngine {
     idHex: string,
     amount: bigint,
     front: FrontId,
+    target: Label = [],
   ): Promise<Outcome | null> {
     let state = this.table.get(ctx.username, idHex);
     if (state !== undefined && (state.amount !== amount || state.fronts[front] !== undefined)) {
@@ -133,9 +161,181 @@ export class SearchEngine {
       }
       state = this.#create(ctx, id, idHex, amount, null);
     }
-    state.fronts[front] = newFront(null, 0);
+    const walking = this.labels.trees > 0 && this.maxWalkHops > 0;
+    if (front === Front.Out && walking && hasLabel(target)) {
+      const budget = this.#limits.walkBudget;
+      state.walk = newWalk(null, target, ALL_TREES, 0, budget);
+      return await this.#walkOn(ctx, state);
+    }
+    const root = state.fronts[front] = newFront(null, 0);
     if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
+    if (front === Front.In && walking && this.#limits.walkWaitMs > 0) {
+      // The buyer's walk usually arrives first and makes the seller's flood needless.
+      root.deferred = true;
+      root.deadline = ctx.now + this.#limits.walkWaitMs;
+      ctx.wakeAt(root.deadline);
+      return null;
+    }
     return await this.#probe(ctx, state, front, 1);
+  }
+
+  /** A walk from `from` towards the seller's label. */
+  async onWalk(
+    ctx: Context,
+    from: AccountRef,
+    message: {
+      id: Uint8Array;
+      amount: bigint;
+      hops: number;
+      budget: number;
+      tree: number;
+      target: Uint8Array;
+    },
+  ): Promise<Outcome | null> {
+    const idHex = toHex(message.id);
+    const dead = () => (this.#walkReport(ctx, from, message, WalkStatus.Dead, 1), null);
+    let state = this.table.get(ctx.username, idHex);
+    if (message.budget === 0 || (state !== undefined && state.amount !== message.amount)) {
+      return dead();
+    }
+    if (state?.walk !== undefined) {
+      if (!sameAccount(state.walk.parent, from)) return dead();
+      if (state.walk.found) this.#walkReport(ctx, from, message, WalkStatus.Found, 0);
+      return null;
+    }
+    if (state === undefined && this.table.noRoom(ctx.username, from) !== null) return dead();
+    if ((await this.#edge(ctx, state, from, Front.Out, message.amount, true)) !== "open") {
+      return dead();
+    }
+    state ??= this.#create(ctx, message.id, idHex, message.amount, from);
+    const walk = state.walk = newWalk(
+      from,
+      decodeLabel(message.target),
+      message.tree,
+      message.hops,
+      message.budget,
+    );
+    const inward = state.fronts[Front.In];
+    if (inward !== undefined) {
+      // The seller, or an account its flood reached: the path runs on along that front.
+      walk.found = true;
+      walk.child = inward.parent;
+      this.#walkReport(ctx, from, message, WalkStatus.Found, 0);
+      if (inward.parent !== null || inward.found) return null;
+      inward.found = true;
+      inward.deadline = Infinity;
+      return this.#rootFound(state, Front.In);
+    }
+    return await this.#walkOn(ctx, state);
+  }
+
+  /** A report from the account this one's walk went to. */
+  async onWalkReport(
+    ctx: Context,
+    from: AccountRef,
+    message: { id: Uint8Array; amount: bigint; status: number; spent: number },
+  ): Promise<Outcome | null> {
+    const state = this.table.get(ctx.username, toHex(message.id));
+    const walk = state?.walk;
+    if (
+      state === undefined || walk === undefined || walk.found || walk.dead ||
+      state.amount !== message.amount || !sameAccount(walk.child, from)
+    ) return null;
+    if (message.status === WalkStatus.Found) {
+      walk.found = true;
+      walk.deadline = Infinity;
+      if (walk.parent !== null) {
+        this.#walkReport(ctx, walk.parent, state, WalkStatus.Found, 0);
+        return null;
+      }
+      state.downstream = from;
+      return this.#rootFound(state, Front.Out);
+    }
+    walk.child = null;
+    walk.left -= Math.min(walk.left, Math.max(1, message.spent));
+    return await this.#walkOn(ctx, state);
+  }
+
+  /**
+   * Sends the walk on to the untried peer nearest the seller by the labels, if it is
+   * nearer than this account and the edge can carry the amount; else the walk is dead
+   * here: reported back, or at the buyer, the flood takes over.
+   */
+  async #walkOn(ctx: Context, state: SearchState): Promise<Outcome | null> {
+    const walk = state.walk!;
+    if (walk.hops < this.maxWalkHops && walk.left > 0) {
+      const here = labelDistance(this.labels.label(ctx.username), walk.target, walk.tree);
+      let best: { peer: AccountRef; distance: number } | null = null;
+      for (const peer of await listPeers(ctx.tx, ctx.username)) {
+        if (sameAccount(peer, walk.parent) || walk.tried.has(refKey(peer))) continue;
+        const neighbour = this.labels.neighbour(ctx.username, peer);
+        const distance = labelDistance(neighbour, walk.target, walk.tree);
+        if (distance > here || (best !== null && distance >= best.distance)) continue;
+        if ((await this.#edge(ctx, state, peer, Front.Out, state.amount, false)) !== "open") {
+          walk.tried.add(refKey(peer));
+          continue;
+        }
+        best = { peer, distance };
+      }
+      if (best !== null) {
+        walk.tried.add(refKey(best.peer));
+        walk.child = best.peer;
+        walk.attempts = 0;
+        this.#sendWalk(ctx, state);
+        return null;
+      }
+    }
+    walk.dead = true;
+    walk.deadline = Infinity;
+    if (walk.parent === null) {
+      // The walk found no way: the buyer tries each tree alone, then falls back to the flood.
+      const next = walk.tree === ALL_TREES ? 0 : walk.tree + 1;
+      if (next < this.labels.trees) {
+        state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget);
+        return await this.#walkOn(ctx, state);
+      }
+      state.floodStartedAt = ctx.now;
+      state.fronts[Front.Out] = newFront(null, 0);
+      return await this.#probe(ctx, state, Front.Out, 1);
+    }
+    this.#walkReport(ctx, walk.parent, state, WalkStatus.Dead, walk.received - walk.left);
+    state.walk = undefined;
+    if (state.fronts[Front.Out] === undefined && state.fronts[Front.In] === undefined) {
+      this.table.delete(ctx.username, state.idHex);
+    }
+    return null;
+  }
+
+  #sendWalk(ctx: Context, state: SearchState): void {
+    const walk = state.walk!;
+    ctx.send(
+      walk.child!,
+      ServerCommand.Walk,
+      walkArgs.encode({
+        id: state.id,
+        amount: state.amount,
+        hops: walk.hops + 1,
+        budget: walk.left,
+        tree: walk.tree,
+        target: encodeLabel(walk.target),
+      }),
+    );
+    walk.deadline = ctx.now + this.#limits.probeTimeoutMs * 2 ** walk.attempts;
+    ctx.wakeAt(walk.deadline);
+  }
+
+  #walkReport(
+    ctx: Context,
+    to: AccountRef,
+    state: { id: Uint8Array; amount: bigint },
+    status: number,
+    spent: number,
+  ): void {
+    ctx.send(
+      to,
+      ServerCommand.WalkReport,
+      walkReportArgs.encode({ id: state.id, amount: state.amount, status, spent }),
+    );
   }
 
   /** A probe from `from`. */
@@ -229,6 +429,10 @@ export class SearchEngine {
   route(username: string, idHex: string, from: AccountRef): AccountRef | null | undefined {
     const state = this.table.get(username, idHex);
     if (state === undefined) return undefined;
+    const walk = state.walk;
+    if (walk?.found && walk.parent !== null && sameAccount(walk.parent, from)) {
+      return walk.child ?? undefined;
+    }
     const [out, inward] = state.fronts;
     if (out?.found && sameAccount(out.parent, from) && state.downstream !== null) {
       return state.downstream;
@@ -249,12 +453,30 @@ export class SearchEngine {
     for (const front of [Front.Out, Front.In] as const) {
       this.#endChildren(ctx, state, front, keep);
     }
+    const next = state.walk?.child;
+    if (next && !state.walk!.dead && !keep.some((ref) => sameAccount(ref, next))) {
+      const args = searchEndArgs.encode({ id: state.id, amount: state.amount, front: Front.Walk });
+      ctx.send(next, ServerCommand.SearchEnd, args);
+    }
   }
 
   /** A parent's word that its part of a front is over: drop ours and pass it on. */
   onEnd(ctx: Context, from: AccountRef, message: Omit<SearchMessage, "round">): void {
-    const front = message.front as FrontId;
     const state = this.table.get(ctx.username, toHex(message.id));
+    if (message.front === Front.Walk) {
+      const walk = state?.walk;
+      if (walk === undefined || !sameAccount(walk.parent, from)) return;
+      if (state!.amount !== message.amount) return;
+      if (walk.child !== null && !walk.dead && state!.fronts[Front.In] === undefined) {
+        ctx.send(walk.child, ServerCommand.SearchEnd, searchEndArgs.encode(message));
+      }
+      state!.walk = undefined;
+      if (state!.fronts[0] === undefined && state!.fronts[1] === undefined) {
+        this.table.delete(ctx.username, state!.idHex);
+      }
+      return;
+    }
+    const front = message.front as FrontId;
     const mine = state?.fronts[front];
     if (state === undefined || mine === undefined || !sameAccount(mine.parent, from)) return;
     if (state.amount !== message.amount) return;
@@ -294,15 +516,40 @@ export class SearchEngine {
         }
         continue;
       }
+      const walk = state.walk;
+      if (walk !== undefined && !walk.found && !walk.dead && ctx.now >= walk.deadline) {
+        if (walk.attempts < this.#limits.probeRetries) {
+          walk.attempts++;
+          this.#sendWalk(ctx, state);
+        } else {
+          // A silent account counts as a dead end.
+          walk.child = null;
+          walk.left -= Math.min(walk.left, 1);
+          const outcome = await this.#walkOn(ctx, state);
+          if (outcome) outcomes.push(outcome);
+        }
+      }
       for (const front of [Front.Out, Front.In] as const) {
         const mine = state.fronts[front];
         if (mine === undefined || ctx.now < mine.deadline) continue;
+        if (mine.deferred) {
+          mine.deferred = false;
+          const outcome = await this.#probe(ctx, state, front, 1);
+          if (outcome) outcomes.push(outcome);
+          continue;
+        }
         const outcome = mine.attempts < this.#limits.probeRetries
           ? this.#resendProbes(ctx, state, front)
           : await this.#giveUpSilent(ctx, state, front);
         if (outcome) outcomes.push(outcome);
       }
-      ctx.wakeAt(Math.min(state.expiresAt, ...state.fronts.map((f) => f?.deadline ?? Infinity)));
+      ctx.wakeAt(
+        Math.min(
+          state.expiresAt,
+          state.walk?.deadline ?? Infinity,
+          ...state.fronts.map((f) => f?.deadline ?? Infinity),
+        ),
+      );
     }
     return outcomes;
   }
@@ -352,6 +599,7 @@ export class SearchEngine {
     const weArePaying = (front === Front.Out) !== fromPeer;
     if ((weArePaying ? payable(books) : receivable(books)) < amount) return "closed";
     if (state?.fronts[weArePaying ? Front.Out : Front.In]?.parent === null) return "open";
+    if (weArePaying && state?.walk?.parent === null) return "open";
     const limits = peerLimitsFor(this.#limits, ctx.username, formatAccountRef(peer));
     const side = weArePaying ? "out" : "in";
     const limited = await transitLimit(ctx.tx, ctx.username, peer, books, side, amount, limits);
@@ -531,4 +779,28 @@ export class SearchEngine {
       searchReportArgs.encode({ id: state.id, amount: state.amount, front, round, status }),
     );
   }
+}
+
+/** A walk's state at an account given `budget` accounts (itself included). */
+function newWalk(
+  parent: AccountRef | null,
+  target: Label,
+  tree: number,
+  hops: number,
+  budget: number,
+): WalkState {
+  return {
+    parent,
+    target,
+    tree,
+    hops,
+    received: budget,
+    left: budget - 1,
+    tried: new Set(),
+    child: null,
+    found: false,
+    dead: false,
+    deadline: Infinity,
+    attempts: 0,
+  };
 }

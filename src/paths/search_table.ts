@@ -1,9 +1,13 @@
 /** The in-memory state of path searches, per account and payment id, bounded and with time limits. */
 
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import type { Label } from "./labels.ts";
 
-/** Front 0 grows from the buyer along the direction of payment; front 1 from the seller against it. */
-export const Front = { Out: 0, In: 1 } as const;
+/**
+ * Front 0 grows from the buyer along the direction of payment; front 1 from the seller
+ * against it. "Front" 2 names the directed walk in search end (server 142).
+ */
+export const Front = { Out: 0, In: 1, Walk: 2 } as const;
 /** One of the two {@linkcode Front}s. */
 export type FrontId = 0 | 1;
 
@@ -56,6 +60,37 @@ export interface FrontState {
   found: boolean;
   /** Whether a per-neighbour limit closed one of this account's own edges in this front. */
   capped: boolean;
+  /** At the seller: its flood waits until `deadline` for the buyer's walk (§5.2). */
+  deferred: boolean;
+}
+
+/** What a directed walk reports to the account it came from. */
+export const WalkStatus = {
+  /** A path to the seller runs through the sender. */
+  Found: 1,
+  /** Nothing closer to the seller with room could be reached from the sender. */
+  Dead: 2,
+} as const;
+
+/** This account's part in a directed walk towards the seller (docs/protocol.md §5.2). */
+export interface WalkState {
+  /** The account the walk came from; null at the buyer. */
+  parent: AccountRef | null;
+  target: Label;
+  /** The tree whose distance the walk follows ({@linkcode ALL_TREES}: the least over all). */
+  tree: number;
+  hops: number;
+  /** Accounts this part of the walk was given, itself included, and those not yet used. */
+  received: number;
+  left: number;
+  /** Peers already tried, by refKey. */
+  tried: Set<string>;
+  /** The peer being tried, then, once found, the next account on the path. */
+  child: AccountRef | null;
+  found: boolean;
+  dead: boolean;
+  deadline: number;
+  attempts: number;
 }
 
 /** Everything one account knows about one search. */
@@ -71,6 +106,8 @@ export interface SearchState {
   ended: boolean;
   /** The neighbour whose probe made this account hold the search; null for its own payment. */
   opener: AccountRef | null;
+  /** This account's part in the directed walk, if it is on one. */
+  walk?: WalkState;
   /** At the buyer: when its flood started (the seller's front is given as long again). */
   floodStartedAt: number;
   /**
@@ -112,6 +149,7 @@ export function newFront(parent: AccountRef | null, depth: number): FrontState {
     reported: null,
     found: false,
     capped: false,
+    deferred: false,
   };
 }
 

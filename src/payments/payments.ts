@@ -9,6 +9,7 @@ import {
   serverCommand,
 } from "../core/context.ts";
 import { type Outcome, SearchEngine, SearchRefused } from "../paths/search.ts";
+import { decodeLabel, type LabelTable } from "../paths/labels.ts";
 import { Front } from "../paths/search_table.ts";
 import { sameAccount } from "../wire/names.ts";
 import { readBooks } from "../store/books.ts";
@@ -24,10 +25,13 @@ import {
   paymentBody,
   paymentEntry,
   paymentIdArgs,
+  paymentOutArgs,
   releasedArgs,
   searchArgs,
   searchEndArgs,
   searchReportArgs,
+  walkArgs,
+  walkReportArgs,
 } from "../wire/arguments.ts";
 import { ClientCommand, ServerCommand } from "../wire/commands.ts";
 import { concatBytes } from "../wire/layout.ts";
@@ -53,6 +57,8 @@ export interface PaymentOptions {
   random: () => number;
   /** This server's canonical address, to refuse a payment to oneself. */
   address: string;
+  /** The accounts' routing labels, for the directed walk. */
+  labels?: LabelTable;
 }
 
 /** The state byte of get payment (client command 7). */
@@ -102,7 +108,7 @@ const MISMATCH_HINT = {
  * ```
  */
 export function createPayments(options: PaymentOptions): Feature & { engine: SearchEngine } {
-  const engine = new SearchEngine(options.limits);
+  const engine = new SearchEngine(options.limits, options.labels);
   const steps = new PaymentSteps(engine, options.limits, options.random);
 
   /** Acts on the end of a search at a root: lock (buyer), wait for the lock (seller), or fail. */
@@ -124,62 +130,65 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     ctx.wakeAt(record.lockExpires);
   };
 
-  const start =
-    (role: "buyer" | "seller") =>
-    async (ctx: ClientContext, { id, amount }: { id: Uint8Array; amount: bigint }) => {
-      const refuse = (
-        message: string,
-        status: typeof Status.Refused | typeof Status.Busy = Status.Refused,
-      ) => ({
-        status,
-        body: encoder.encode(message),
-      });
-      if (amount === 0n) return refuse("the amount must be greater than zero");
-      if (sameAccount(ctx.peer, { username: ctx.username, address: options.address })) {
-        return refuse("an account cannot pay itself");
-      }
-      const idHex = toHex(id);
-      if ((await readPayment(ctx.tx, ctx.username, idHex)) !== undefined) {
-        return refuse("this payment id was already used");
-      }
-      const record = newPayment(ctx, id, {
-        role,
-        state: "searching",
+  const start = (role: "buyer" | "seller") =>
+  async (
+    ctx: ClientContext,
+    { id, amount, label }: { id: Uint8Array; amount: bigint; label?: Uint8Array },
+  ) => {
+    const refuse = (
+      message: string,
+      status: typeof Status.Refused | typeof Status.Busy = Status.Refused,
+    ) => ({
+      status,
+      body: encoder.encode(message),
+    });
+    if (amount === 0n) return refuse("the amount must be greater than zero");
+    if (sameAccount(ctx.peer, { username: ctx.username, address: options.address })) {
+      return refuse("an account cannot pay itself");
+    }
+    const idHex = toHex(id);
+    if ((await readPayment(ctx.tx, ctx.username, idHex)) !== undefined) {
+      return refuse("this payment id was already used");
+    }
+    const record = newPayment(ctx, id, {
+      role,
+      state: "searching",
+      amount,
+      counterpart: ctx.peer,
+    });
+    let outcome;
+    try {
+      outcome = await engine.start(
+        ctx,
+        id,
+        idHex,
         amount,
-        counterpart: ctx.peer,
-      });
-      let outcome;
-      try {
-        outcome = await engine.start(
-          ctx,
-          id,
-          idHex,
-          amount,
-          role === "buyer" ? Front.Out : Front.In,
-        );
-      } catch (error) {
-        if (error instanceof SearchRefused && error.busy) return refuse(error.message, Status.Busy);
-        // The other end's search reached this account first, for another amount: retrying cannot help.
-        if (error instanceof SearchRefused) {
-          return refuse(`${error.message}: ${MISMATCH_HINT[role]}`);
-        }
-        throw error;
+        role === "buyer" ? Front.Out : Front.In,
+        label === undefined ? [] : decodeLabel(label),
+      );
+    } catch (error) {
+      if (error instanceof SearchRefused && error.busy) return refuse(error.message, Status.Busy);
+      // The other end's search reached this account first, for another amount: retrying cannot help.
+      if (error instanceof SearchRefused) {
+        return refuse(`${error.message}: ${MISMATCH_HINT[role]}`);
       }
-      // Written only once the search is under way, so that a busy answer leaves nothing behind.
-      await writePayment(ctx, record);
-      ctx.log.info("payment-started", {
-        account: ctx.username,
-        payment: idHex.slice(0, 16),
-        role,
-        amount,
-      });
-      await conclude(ctx, outcome);
-      return { status: Status.Ok };
-    };
+      throw error;
+    }
+    // Written only once the search is under way, so that a busy answer leaves nothing behind.
+    await writePayment(ctx, record);
+    ctx.log.info("payment-started", {
+      account: ctx.username,
+      payment: idHex.slice(0, 16),
+      role,
+      amount,
+    });
+    await conclude(ctx, outcome);
+    return { status: Status.Ok };
+  };
 
   const clientCommands = {
     [ClientCommand.NewPaymentOut]: clientCommand({
-      args: paymentArgs,
+      args: paymentOutArgs,
       peer: "any",
       handle: start("buyer"),
     }),
@@ -275,8 +284,20 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     [ServerCommand.SearchEnd]: serverCommand({
       args: searchEndArgs,
       handle(ctx, message) {
-        if (message.front <= 1) engine.onEnd(ctx, ctx.peer, message);
+        if (message.front <= Front.Walk) engine.onEnd(ctx, ctx.peer, message);
         return Promise.resolve();
+      },
+    }),
+    [ServerCommand.Walk]: serverCommand({
+      args: walkArgs,
+      async handle(ctx, message) {
+        await conclude(ctx, await engine.onWalk(ctx, ctx.peer, message));
+      },
+    }),
+    [ServerCommand.WalkReport]: serverCommand({
+      args: walkReportArgs,
+      async handle(ctx, message) {
+        await conclude(ctx, await engine.onWalkReport(ctx, ctx.peer, message));
       },
     }),
     [ServerCommand.Lock]: serverCommand({

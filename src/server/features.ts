@@ -3,6 +3,7 @@
 import type { DisplayUnit, Limits } from "../core/config.ts";
 import type { Feature } from "../core/context.ts";
 import { createServerInfo } from "../info/server_info.ts";
+import { createLabels } from "../paths/labels.ts";
 import { createPayments } from "../payments/payments.ts";
 import type { SearchEngine } from "../paths/search.ts";
 import { createTrustlines } from "../trustlines/trustlines.ts";
@@ -25,9 +26,10 @@ export interface Features {
 
 /** Builds the features in the order their timers run. */
 export function createFeatures(options: FeatureOptions): Features {
-  const payments = createPayments(options);
+  const labels = createLabels({ trees: options.limits.labelTrees, address: options.address });
+  const payments = createPayments({ ...options, labels: labels.table });
   return {
-    list: [createTrustlines(options), payments, createServerInfo(options)],
+    list: [createTrustlines(options), labels, payments, createServerInfo(options)],
     search: payments.engine,
   };
 }

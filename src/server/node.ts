@@ -9,7 +9,7 @@ import { DEFAULT_DISPLAY, DEFAULT_LIMITS, type DisplayUnit, type Limits } from "
 import type { Feature } from "../core/context.ts";
 import { type Logger, silentLogger } from "../core/log.ts";
 import type { FileSystem } from "../store/fs.ts";
-import { PENDING_DIR, pendingPath } from "../store/paths.ts";
+import { ACCOUNTS_DIR, PENDING_DIR, pendingPath } from "../store/paths.ts";
 import { DiskFullError, Store, type StoreOptions } from "../store/store.ts";
 import { Tx } from "../store/tx.ts";
 import { commandName } from "../wire/commands.ts";
@@ -136,6 +136,12 @@ export class Node {
       if (!isUsername(username)) continue;
       node.#pending.set(username, { durable: true, generation: store.generation });
       node.#scheduler.schedule(username, now);
+    }
+    // Routing labels live in memory: every account greets its peers again after a start.
+    if (node.limits.labelTrees > 0) {
+      for (const username of await store.list(ACCOUNTS_DIR)) {
+        if (isUsername(username)) node.#scheduler.schedule(username, now);
+      }
     }
     node.#log.info("node-opened", { address: options.address, pending: node.#pending.size });
     return node;

@@ -344,6 +344,8 @@ function pathSummary(study: Awaited<ReturnType<typeof runPathStudy>>, realMs: nu
     `${mean(study.trials.map((t) => t.searchDatagrams)).toFixed(0)} search datagrams per ` +
     `payment; hops found ${mean(completed.map((t) => t.found!)).toFixed(2)} vs shortest ` +
     `${mean(completed.map((t) => t.shortest!)).toFixed(2)} (${longer} longer); ` +
+    `fallback to the flood ${study.trials.filter((t) => t.flooded).length}; ` +
+    `label datagrams per account at start ${study.labelsPerAccount.toFixed(1)}; ` +
     `pairs without a path ${study.noPath.pairs}, ended within 2 s with a no-path reason ` +
     `${study.noPath.endedPromptly}; ` +
     `${study.violations.length} violations; ${(realMs / 1000).toFixed(1)} s`;

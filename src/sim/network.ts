@@ -50,6 +50,8 @@ export interface NetworkStats {
 export interface PaymentTraffic {
   search: number;
   payment: number;
+  /** Flood probes (server 132) among the search datagrams: the walk needed the fallback. */
+  flood: number;
 }
 
 const CLIENT_TIMEOUT_MS = 10_000;
@@ -186,8 +188,9 @@ export class SimNetwork {
     if (command === ServerCommand.Label) this.labelDatagrams++;
     else if (command >= ServerCommand.Search) {
       const id = toHex(args.subarray(0, 32));
-      const traffic = this.traffic.get(id) ?? { search: 0, payment: 0 };
+      const traffic = this.traffic.get(id) ?? { search: 0, payment: 0, flood: 0 };
       if (SEARCH_COMMANDS.has(command)) traffic.search++;
+      if (command === ServerCommand.Search) traffic.flood++;
       else traffic.payment++;
       this.traffic.set(id, traffic);
     }

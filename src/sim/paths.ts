@@ -46,6 +46,8 @@ export interface PathTrial {
   searchDatagrams: number;
   /** Simulated time from the buyer's pay to its payment's end (completed or failed). */
   endedAfterMs: number;
+  /** Whether any flood probe was sent: the seller's or the buyer's fallback from the walk. */
+  flooded: boolean;
 }
 
 /** The study's figures. */
@@ -59,6 +61,8 @@ export interface PathStudy {
   unexpected: number;
   /** Pairs without a path, and those of them that ended within 2 s with a no-path reason. */
   noPath: { pairs: number; endedPromptly: number };
+  /** Routing-label datagrams until the labels settled after the servers started, per account. */
+  labelsPerAccount: number;
 }
 
 const AMOUNT = 10n;
@@ -69,6 +73,7 @@ const NO_PATH_REASONS = new Set<number>([
   Reason.NoPathWithinHops,
 ]);
 const PROMPT_MS = 2_000;
+const LABELS_SETTLE_MS = 20_000;
 const PAYMENT_WITHIN_MS = 120_000;
 
 /** Runs the study. Trustlines are written to the disks as if synced long ago. */
@@ -92,6 +97,9 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
     }
   }
   for (const address of topology.addresses) await world.start(address);
+  // The servers build the routing labels among themselves before the first payment.
+  await world.runUntilQuiet(LABELS_SETTLE_MS);
+  const labelsPerAccount = world.network.labelDatagrams / topology.accounts.length;
   const live = new LiveChecks(world, topology);
   const maxHops = 2 * (options.limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
   const trials: PathTrial[] = [];
@@ -121,6 +129,7 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
       ? 1
       : reachable.filter((t) => t.found !== null).length / reachable.length,
     unexpected: trials.filter((t) => t.shortest === null && t.found !== null).length,
+    labelsPerAccount,
     noPath: {
       pairs: trials.filter((t) => t.shortest === null).length,
       endedPromptly:
@@ -142,9 +151,11 @@ async function pay(
   const buyerClient = world.client(b.ref, b.key);
   let paidAt = 0;
   const paying = (async () => {
-    await api.newPaymentIn(world.client(s.ref, s.key), b.ref, id, AMOUNT);
+    const sellerClient = world.client(s.ref, s.key);
+    await api.newPaymentIn(sellerClient, b.ref, id, AMOUNT);
+    const label = await api.getLabel(sellerClient);
     paidAt = world.clock.now();
-    await api.newPaymentOut(buyerClient, s.ref, id, AMOUNT);
+    await api.newPaymentOut(buyerClient, s.ref, id, AMOUNT, label);
   })();
   await world.runUntil(paying, PAYMENT_WITHIN_MS);
   // Let the payment run to its end (and the other searches to their time limits).
@@ -171,6 +182,7 @@ async function pay(
     reason: record?.reason ?? -1,
     searchDatagrams: world.traffic.get(idHex)?.search ?? 0,
     endedAfterMs: (record?.updatedAt ?? Infinity) - paidAt,
+    flooded: (world.traffic.get(idHex)?.flood ?? 0) > 0,
   };
 }
 

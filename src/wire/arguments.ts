@@ -9,6 +9,35 @@ export const noArgs = layout({});
 export const amountArgs = layout({ amount: "u64" });
 /** Client 5 new payment out, 6 new payment in; server payment steps. */
 export const paymentArgs = layout({ id: "id", amount: "u64" });
+/** Client 5 new payment out: the seller's routing label from its invoice (zeros: none, flood only). */
+export const paymentOutArgs = layout({ id: "id", amount: "u64", label: "label" });
+/** Client 20 get label: the account's routing label, to hand to a buyer with the payment id. */
+export const labelBody = layout({ label: "label" }, "exact");
+/**
+ * Server 150 label: the sender's routing label, the coordinate index it gives the receiver
+ * in each tree, and whether it holds no label of the receiver (so asks for one).
+ */
+export const labelArgs = layout({
+  label: "label",
+  index0: "u32",
+  index1: "u32",
+  index2: "u32",
+  ask: "u8",
+});
+/**
+ * Server 151 walk: a directed walk towards the seller's label, with what is left of its
+ * budget and the tree it measures by (255: the least over all).
+ */
+export const walkArgs = layout({
+  id: "id",
+  amount: "u64",
+  hops: "u8",
+  budget: "u32",
+  tree: "u8",
+  target: "label",
+});
+/** Server 152 walk report: found (a path through the sender) or dead (with accounts spent). */
+export const walkReportArgs = layout({ id: "id", amount: "u64", status: "u8", spent: "u32" });
 /** Client 7 get payment. */
 export const paymentIdArgs = layout({ id: "id" });
 /** Client 9 list peers, 10 list payments: where the page starts. */

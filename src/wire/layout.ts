@@ -2,18 +2,32 @@
 
 import { ARGUMENTS_SIZE, DatagramError, decodeNameField } from "./datagram.ts";
 
-/** Field types: big-endian integers, 32-byte identifiers, and 32-byte zero-padded ASCII names. */
-export type FieldType = "u8" | "u32" | "u64" | "i64" | "id" | "name";
+/**
+ * Field types: big-endian integers, 32-byte identifiers, 32-byte zero-padded ASCII names,
+ * and routing labels ({@linkcode LABEL_SIZE} bytes, laid out by src/paths/labels.ts).
+ */
+export type FieldType = "u8" | "u32" | "u64" | "i64" | "id" | "name" | "label";
+
+/** Bytes of a routing label field: three trees of a root (u32), a length (u8) and 32 u16s. */
+export const LABEL_SIZE = 3 * (4 + 1 + 2 * 32);
 
 type FieldValue<T extends FieldType> = T extends "u64" | "i64" ? bigint
-  : T extends "id" ? Uint8Array
+  : T extends "id" | "label" ? Uint8Array
   : T extends "name" ? string
   : number;
 
 /** The decoded value of a layout's fields. */
 export type Values<F extends Record<string, FieldType>> = { [K in keyof F]: FieldValue<F[K]> };
 
-const SIZES: Record<FieldType, number> = { u8: 1, u32: 4, u64: 8, i64: 8, id: 32, name: 32 };
+const SIZES: Record<FieldType, number> = {
+  u8: 1,
+  u32: 4,
+  u64: 8,
+  i64: 8,
+  id: 32,
+  name: 32,
+  label: LABEL_SIZE,
+};
 const MAX_U64 = (1n << 64n) - 1n;
 const MIN_I64 = -(1n << 63n);
 const MAX_I64 = (1n << 63n) - 1n;
@@ -65,10 +79,12 @@ function encodeFields<F extends Record<string, FieldType>>(
   let at = 0;
   for (const [name, type] of entries) {
     const value = values[name];
-    if (type === "id") {
-      const id = value as Uint8Array;
-      if (id.length !== 32) throw new DatagramError(`${name} must be 32 bytes`);
-      bytes.set(id, at);
+    if (type === "id" || type === "label") {
+      const field = value as Uint8Array;
+      if (field.length !== SIZES[type]) {
+        throw new DatagramError(`${name} must be ${SIZES[type]} bytes`);
+      }
+      bytes.set(field, at);
     } else if (type === "name") {
       const text = value as string;
       if (text.length > 32 || !/^[\x21-\x7e]*$/.test(text)) {
@@ -111,7 +127,7 @@ function decodeFields<F extends Record<string, FieldType>>(
   const values = {} as Record<string, unknown>;
   let at = 0;
   for (const [name, type] of entries) {
-    if (type === "id") values[name] = bytes.slice(at, at + 32);
+    if (type === "id" || type === "label") values[name] = bytes.slice(at, at + SIZES[type]);
     else if (type === "name") values[name] = decodeNameField(bytes.subarray(at, at + 32), name);
     else if (type === "u64") values[name] = view.getBigUint64(at);
     else if (type === "i64") values[name] = view.getBigInt64(at);

@@ -3,13 +3,21 @@
 import assert from "node:assert/strict";
 import * as layouts from "../../src/wire/arguments.ts";
 import { DatagramError } from "../../src/wire/datagram.ts";
-import type { FieldType, Layout, Values } from "../../src/wire/layout.ts";
+import { type FieldType, LABEL_SIZE, type Layout, type Values } from "../../src/wire/layout.ts";
 import { bytesOf, counter, fc, refusedOnlyWith } from "./_fuzz.ts";
 
 type AnyLayout = Layout<Record<string, FieldType>>;
 type AnyValues = Values<Record<string, FieldType>>;
 
-const SIZES: Record<FieldType, number> = { u8: 1, u32: 4, u64: 8, i64: 8, id: 32, name: 32 };
+const SIZES: Record<FieldType, number> = {
+  u8: 1,
+  u32: 4,
+  u64: 8,
+  i64: 8,
+  id: 32,
+  name: 32,
+  label: LABEL_SIZE,
+};
 const PRINTABLE = Array.from({ length: 0x7e - 0x20 }, (_, i) => String.fromCharCode(0x21 + i));
 
 /** Every layout src/wire/arguments.ts exports, so a new one is fuzzed without editing this file. */
@@ -39,7 +47,7 @@ function fieldsOf(layout: AnyLayout): [string, FieldType][] {
     const type: FieldType = typeof value === "bigint"
       ? (value < 0n ? "i64" : "u64")
       : value instanceof Uint8Array
-      ? "id"
+      ? (value.length === LABEL_SIZE ? "label" : "id")
       : typeof value === "string"
       ? "name"
       : value === 0x80
@@ -58,6 +66,7 @@ const VALID: Record<FieldType, fc.Arbitrary<AnyValues[string]>> = {
   u64: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
   i64: fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
   id: bytesOf(32),
+  label: bytesOf(LABEL_SIZE),
   name: fc.string({ unit: fc.constantFrom(...PRINTABLE), maxLength: 32 }),
 };
 
@@ -71,6 +80,7 @@ const WILD: Record<FieldType, fc.Arbitrary<AnyValues[string]>> = {
   u64: fc.oneof(VALID.u64, fc.bigInt({ min: -(1n << 65n), max: 1n << 65n })),
   i64: fc.oneof(VALID.i64, fc.bigInt({ min: -(1n << 65n), max: 1n << 65n })),
   id: fc.oneof(VALID.id, fc.uint8Array({ maxLength: 40 })),
+  label: fc.oneof(VALID.label, fc.uint8Array({ maxLength: 40 })),
   name: fc.oneof(VALID.name, fc.string({ unit: "binary", maxLength: 40 })),
 };
 

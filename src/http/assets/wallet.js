@@ -211,13 +211,15 @@ async function hmacVerify(key, signature, data) {
 }
 
 // src/wire/layout.ts
+var LABEL_SIZE = 3 * (4 + 1 + 2 * 32);
 var SIZES = {
   u8: 1,
   u32: 4,
   u64: 8,
   i64: 8,
   id: 32,
-  name: 32
+  name: 32,
+  label: LABEL_SIZE
 };
 var MAX_U64 = (1n << 64n) - 1n;
 var MIN_I64 = -(1n << 63n);
@@ -239,10 +241,12 @@ function encodeFields(entries, values, total) {
   let at = 0;
   for (const [name, type] of entries) {
     const value = values[name];
-    if (type === "id") {
-      const id = value;
-      if (id.length !== 32) throw new DatagramError(`${name} must be 32 bytes`);
-      bytes.set(id, at);
+    if (type === "id" || type === "label") {
+      const field = value;
+      if (field.length !== SIZES[type]) {
+        throw new DatagramError(`${name} must be ${SIZES[type]} bytes`);
+      }
+      bytes.set(field, at);
     } else if (type === "name") {
       const text = value;
       if (text.length > 32 || !/^[\x21-\x7e]*$/.test(text)) {
@@ -285,7 +289,7 @@ function decodeFields(entries, size, total, bytes) {
   const values = {};
   let at = 0;
   for (const [name, type] of entries) {
-    if (type === "id") values[name] = bytes.slice(at, at + 32);
+    if (type === "id" || type === "label") values[name] = bytes.slice(at, at + SIZES[type]);
     else if (type === "name") values[name] = decodeNameField(bytes.subarray(at, at + 32), name);
     else if (type === "u64") values[name] = view.getBigUint64(at);
     else if (type === "i64") values[name] = view.getBigInt64(at);
@@ -304,6 +308,35 @@ var amountArgs = layout({
 var paymentArgs = layout({
   id: "id",
   amount: "u64"
+});
+var paymentOutArgs = layout({
+  id: "id",
+  amount: "u64",
+  label: "label"
+});
+var labelBody = layout({
+  label: "label"
+}, "exact");
+var labelArgs = layout({
+  label: "label",
+  index0: "u32",
+  index1: "u32",
+  index2: "u32",
+  ask: "u8"
+});
+var walkArgs = layout({
+  id: "id",
+  amount: "u64",
+  hops: "u8",
+  budget: "u32",
+  tree: "u8",
+  target: "label"
+});
+var walkReportArgs = layout({
+  id: "id",
+  amount: "u64",
+  status: "u8",
+  spent: "u32"
 });
 var paymentIdArgs = layout({
   id: "id"
@@ -614,10 +647,11 @@ async function setTrustline(client, peer, amount) {
 async function getTrustlineOut(client, peer) {
   return trustlineOutBody.decode(await client.call(ClientCommand.GetTrustlineOut, peer, noArgs.encode({})));
 }
-async function newPaymentOut(client, seller, id, amount) {
-  await client.call(ClientCommand.NewPaymentOut, seller, paymentArgs.encode({
+async function newPaymentOut(client, seller, id, amount, label = new Uint8Array(LABEL_SIZE)) {
+  await client.call(ClientCommand.NewPaymentOut, seller, paymentOutArgs.encode({
     id,
-    amount
+    amount,
+    label
   }));
 }
 async function newPaymentIn(client, buyer, id, amount) {

@@ -1,0 +1,325 @@
+/**
+ * Routing labels: each account's coordinates in a few spanning trees, built and repaired by
+ * neighbours alone (server 150), so that a walk can head for the seller (docs/protocol.md §5.2).
+ */
+
+import { clientCommand, type Context, type Feature, serverCommand } from "../core/context.ts";
+import { listPeers } from "../store/paths.ts";
+import { labelArgs, labelBody, noArgs } from "../wire/arguments.ts";
+import { ClientCommand, ServerCommand } from "../wire/commands.ts";
+import { LABEL_SIZE } from "../wire/layout.ts";
+import { type AccountRef, formatAccountRef } from "../wire/names.ts";
+import { Status } from "../wire/response.ts";
+
+/** An account's place in one tree: the tree's root (a hash, never 0) and the path of indexes from it. */
+export interface TreeCoordinate {
+  root: number;
+  coordinate: number[];
+}
+
+/** One coordinate per tree; null where the account has none (a label from an older server). */
+export type Label = (TreeCoordinate | null)[];
+
+/** Trees a label has room for. */
+export const MAX_TREES = 3;
+/** Deepest coordinate a label carries; an account further from every root has none in that tree. */
+export const MAX_LABEL_DEPTH = 32;
+const TREE_SIZE = LABEL_SIZE / MAX_TREES;
+/** A walk's metric: the least distance over all trees, or one tree's (0, 1, 2). */
+export const ALL_TREES = 255;
+
+/**
+ * The label's bytes: per tree a root u32 (0: none), a length u8 and that many u16s.
+ *
+ * @example
+ * ```ts
+ * import { decodeLabel, encodeLabel } from "./labels.ts";
+ * decodeLabel(encodeLabel([{ root: 7, coordinate: [3, 9] }]))[0]; // { root: 7, coordinate: [3, 9] }
+ * ```
+ */
+export function encodeLabel(label: Label): Uint8Array {
+  const bytes = new Uint8Array(LABEL_SIZE);
+  const view = new DataView(bytes.buffer);
+  label.slice(0, MAX_TREES).forEach((tree, t) => {
+    if (tree === null || tree.coordinate.length > MAX_LABEL_DEPTH) return;
+    const at = t * TREE_SIZE;
+    view.setUint32(at, tree.root);
+    view.setUint8(at + 4, tree.coordinate.length);
+    tree.coordinate.forEach((index, i) => view.setUint16(at + 5 + 2 * i, index));
+  });
+  return bytes;
+}
+
+/** Reads {@linkcode encodeLabel}'s bytes; a tree with root 0 or a length past the limit is none. */
+export function decodeLabel(bytes: Uint8Array): Label {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const label: Label = [];
+  for (let t = 0; t < MAX_TREES; t++) {
+    const at = t * TREE_SIZE;
+    const root = view.getUint32(at);
+    const length = view.getUint8(at + 4);
+    if (root === 0 || length > MAX_LABEL_DEPTH) {
+      label.push(null);
+      continue;
+    }
+    const coordinate = Array.from({ length }, (_, i) => view.getUint16(at + 5 + 2 * i));
+    label.push({ root, coordinate });
+  }
+  return label;
+}
+
+/** Whether a label names any tree. */
+export function hasLabel(label: Label): boolean {
+  return label.some((tree) => tree !== null);
+}
+
+/**
+ * The distance between two accounts by their labels: in each tree both are in, the hops up
+ * to their deepest common ancestor and down again; the least over the trees (Infinity if none).
+ *
+ * @example
+ * ```ts
+ * import { labelDistance } from "./labels.ts";
+ * labelDistance([{ root: 1, coordinate: [4, 2] }], [{ root: 1, coordinate: [4, 5, 1] }]); // 3
+ * ```
+ */
+export function labelDistance(a: Label, b: Label, tree = ALL_TREES): number {
+  let best = Infinity;
+  for (let t = 0; t < Math.min(a.length, b.length); t++) {
+    if (tree !== ALL_TREES && t !== tree) continue;
+    const [x, y] = [a[t], b[t]];
+    if (x === null || y === null || x.root !== y.root) continue;
+    let common = 0;
+    const n = Math.min(x.coordinate.length, y.coordinate.length);
+    while (common < n && x.coordinate[common] === y.coordinate[common]) common++;
+    best = Math.min(best, x.coordinate.length + y.coordinate.length - 2 * common);
+  }
+  return best;
+}
+
+/** FNV-1a over text, 32 bits. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** An account's bid to be the root of tree `t`: the least bid anywhere wins the tree. */
+function rootBid(t: number, self: string): number {
+  return hash32(`root ${t} ${self}`) || 1;
+}
+
+/** The index an account gives a neighbour in tree `t`: what follows its coordinate in the neighbour's. */
+function childIndex(t: number, self: string, neighbour: string): number {
+  return hash32(`child ${t} ${self} ${neighbour}`) & 0xffff;
+}
+
+/** A neighbour's last label, and the indexes it gives this account. */
+interface NeighbourLabel {
+  label: Label;
+  indexes: number[];
+}
+
+/** What one account knows: its label, its parent per tree, its neighbours' labels. */
+interface AccountLabels {
+  own: Label;
+  parents: (string | null)[];
+  neighbours: Map<string, NeighbourLabel>;
+  /** Peers this account's current label went to. */
+  told: Set<string>;
+  /** Peers that asked for a label or must hear our next one. */
+  owed: Set<string>;
+  /** When the owed labels go out (changes are gathered for a moment, so a burst costs one). */
+  sendAt: number;
+}
+
+/** How long an account gathers changes to its label before telling its peers. */
+const LABEL_SETTLE_MS = 50;
+
+/**
+ * The labels of every account of a server, in memory: after a restart an account starts as
+ * the root of its own trees and asks its peers again.
+ */
+export class LabelTable {
+  readonly trees: number;
+  readonly address: string;
+  #accounts = new Map<string, AccountLabels>();
+
+  constructor(trees: number, address: string) {
+    this.trees = Math.min(trees, MAX_TREES);
+    this.address = address;
+  }
+
+  /** The account's label (its own trees only, until its neighbours are heard). */
+  label(username: string): Label {
+    return this.#get(username).own;
+  }
+
+  /** The last label a neighbour sent this account; empty if none. */
+  neighbour(username: string, peer: AccountRef): Label {
+    return this.#accounts.get(username)?.neighbours.get(formatAccountRef(peer))?.label ?? [];
+  }
+
+  /** A neighbour's label arrived: keep it, and answer or pass on what changes here. */
+  heard(ctx: Context, from: AccountRef, label: Label, indexes: number[], ask: boolean): void {
+    const account = this.#get(ctx.username);
+    const key = formatAccountRef(from);
+    account.neighbours.set(key, { label, indexes });
+    if (ask || !account.told.has(key)) account.owed.add(key);
+    this.#recompute(ctx.username, account);
+    this.#schedule(ctx, account);
+  }
+
+  /** A timer run: greets new peers, forgets gone ones, and sends the labels owed. */
+  async wake(ctx: Context): Promise<void> {
+    if (this.trees === 0) return;
+    const account = this.#get(ctx.username);
+    const peers = await listPeers(ctx.tx, ctx.username);
+    const keys = new Set(peers.map(formatAccountRef));
+    let changed = false;
+    for (const key of account.neighbours.keys()) {
+      if (!keys.has(key)) changed = account.neighbours.delete(key) || changed;
+    }
+    for (const key of keys) if (!account.told.has(key)) account.owed.add(key);
+    if (changed) this.#recompute(ctx.username, account);
+    if (account.owed.size === 0) return;
+    if (ctx.now < account.sendAt) return ctx.wakeAt(account.sendAt);
+    const self = `${ctx.username}@${this.address}`;
+    const label = encodeLabel(account.own);
+    for (const peer of peers) {
+      const key = formatAccountRef(peer);
+      if (!account.owed.has(key)) continue;
+      const index = (t: number) => t < this.trees ? childIndex(t, self, key) : 0;
+      ctx.send(
+        peer,
+        ServerCommand.Label,
+        labelArgs.encode({
+          label,
+          index0: index(0),
+          index1: index(1),
+          index2: index(2),
+          ask: account.neighbours.has(key) ? 0 : 1,
+        }),
+      );
+      account.told.add(key);
+    }
+    account.owed.clear();
+  }
+
+  #get(username: string): AccountLabels {
+    let account = this.#accounts.get(username);
+    if (account === undefined) {
+      const self = `${username}@${this.address}`;
+      account = {
+        own: Array.from({ length: this.trees }, (_, t) => ({
+          root: rootBid(t, self),
+          coordinate: [],
+        })),
+        parents: Array.from({ length: this.trees }, () => null),
+        neighbours: new Map(),
+        told: new Set(),
+        owed: new Set(),
+        sendAt: 0,
+      };
+      this.#accounts.set(username, account);
+    }
+    return account;
+  }
+
+  /**
+   * Each tree's parent is the neighbour with the least root, then the shortest coordinate
+   * (a breadth-first tree from the root), leaving out neighbours below this account in the
+   * tree (their coordinate starts with ours), so that no loop forms. When it changes, every
+   * peer is owed the new label.
+   */
+  #recompute(username: string, account: AccountLabels): void {
+    const self = `${username}@${this.address}`;
+    let changed = false;
+    for (let t = 0; t < this.trees; t++) {
+      const mine = account.own[t]!;
+      let best: TreeCoordinate = { root: rootBid(t, self), coordinate: [] };
+      let parent: string | null = null;
+      for (const [key, { label, indexes }] of account.neighbours) {
+        const theirs = label[t];
+        if (theirs === null || theirs === undefined) continue;
+        if (theirs.coordinate.length >= MAX_LABEL_DEPTH) continue;
+        const below = theirs.root === mine.root &&
+          mine.coordinate.every((index, i) => theirs.coordinate[i] === index);
+        if (below) continue;
+        const better = theirs.root < best.root ||
+          (theirs.root === best.root &&
+            (theirs.coordinate.length + 1 < best.coordinate.length ||
+              (theirs.coordinate.length + 1 === best.coordinate.length && parent !== null &&
+                key < parent)));
+        if (!better) continue;
+        best = { root: theirs.root, coordinate: [...theirs.coordinate, indexes[t] ?? 0] };
+        parent = key;
+      }
+      if (
+        best.root !== mine.root || best.coordinate.length !== mine.coordinate.length ||
+        best.coordinate.some((index, i) => index !== mine.coordinate[i])
+      ) {
+        account.own[t] = best;
+        changed = true;
+      }
+      account.parents[t] = parent;
+    }
+    if (!changed) return;
+    account.told.clear();
+    for (const key of account.neighbours.keys()) account.owed.add(key);
+  }
+
+  #schedule(ctx: Context, account: AccountLabels): void {
+    if (account.owed.size === 0) return;
+    if (account.sendAt <= ctx.now) account.sendAt = ctx.now + LABEL_SETTLE_MS;
+    ctx.wakeAt(account.sendAt);
+  }
+}
+
+/**
+ * The labels feature: server 150 between peers, client 20 for the seller's invoice, and
+ * the timer that greets new peers.
+ *
+ * @example
+ * ```ts
+ * import { createLabels } from "./labels.ts";
+ * const labels = createLabels({ trees: 3, address: "127.0.0.2" });
+ * labels.table.label("alice").length; // 3
+ * ```
+ */
+export function createLabels(options: { trees: number; address: string }): Feature & {
+  table: LabelTable;
+} {
+  const table = new LabelTable(options.trees, options.address);
+  return {
+    table,
+    clientCommands: {
+      [ClientCommand.GetLabel]: clientCommand({
+        args: noArgs,
+        peer: "none",
+        handle: (ctx) =>
+          Promise.resolve({
+            status: Status.Ok,
+            body: labelBody.encode({
+              label: encodeLabel(table.trees === 0 ? [] : table.label(ctx.username)),
+            }),
+          }),
+      }),
+    },
+    serverCommands: {
+      [ServerCommand.Label]: serverCommand({
+        args: labelArgs,
+        handle(ctx, message) {
+          if (table.trees === 0) return Promise.resolve();
+          const indexes = [message.index0, message.index1, message.index2];
+          table.heard(ctx, ctx.peer, decodeLabel(message.label), indexes, message.ask === 1);
+          return Promise.resolve();
+        },
+      }),
+    },
+    wake: (ctx) => table.wake(ctx),
+  };
+}
