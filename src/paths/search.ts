@@ -216,8 +216,9 @@ export class SearchEngine {
       message.budget,
     );
     const inward = state.fronts[Front.In];
-    if (inward !== undefined) {
-      // The seller, or an account its flood reached: the path runs on along that front.
+    // The seller, or an account its flood reached, if the whole path stays within the hop
+    // limit (the deadlines of §9 refuse a longer one).
+    if (inward !== undefined && message.hops + inward.depth <= this.maxWalkHops) {
       walk.found = true;
       walk.child = inward.parent;
       this.#walkReport(ctx, from, message, WalkStatus.Found, 0);

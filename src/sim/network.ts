@@ -50,7 +50,7 @@ export interface NetworkStats {
 export interface PaymentTraffic {
   search: number;
   payment: number;
-  /** Flood probes (server 132) among the search datagrams: the walk needed the fallback. */
+  /** The buyer's flood probes (server 132, front 0): the walk needed the fallback. */
   flood: number;
 }
 
@@ -190,7 +190,8 @@ export class SimNetwork {
       const id = toHex(args.subarray(0, 32));
       const traffic = this.traffic.get(id) ?? { search: 0, payment: 0, flood: 0 };
       if (SEARCH_COMMANDS.has(command)) traffic.search++;
-      if (command === ServerCommand.Search) traffic.flood++;
+      // Byte 40 of a probe is its front: 0 is the buyer's, the walk's fallback.
+      if (command === ServerCommand.Search && args[40] === 0) traffic.flood++;
       else traffic.payment++;
       this.traffic.set(id, traffic);
     }

@@ -46,7 +46,7 @@ export interface PathTrial {
   searchDatagrams: number;
   /** Simulated time from the buyer's pay to its payment's end (completed or failed). */
   endedAfterMs: number;
-  /** Whether any flood probe was sent: the seller's or the buyer's fallback from the walk. */
+  /** Whether the buyer flooded: no walk, or the walk's fallback. */
   flooded: boolean;
 }
 
