@@ -61,6 +61,7 @@ const OPTIONS = {
   "counter-file": { type: "string" },
   json: { type: "boolean" },
   id: { type: "string" },
+  label: { type: "string" },
   wait: { type: "boolean" },
   timeout: { type: "string" },
   offset: { type: "string" },
@@ -106,6 +107,7 @@ async function runSubcommand(parsed: Parsed, subcommand: Subcommand, args: strin
     },
     options: {
       id: stringOption(parsed, "id"),
+      label: stringOption(parsed, "label"),
       wait: parsed.values.wait === true,
       timeoutMs: timeout * 1000,
       offset,

@@ -10,6 +10,8 @@ import type { Printer } from "./client_output.ts";
 /** Options of a subcommand beyond its positional arguments. */
 export interface SubcommandOptions {
   id?: string;
+  /** The seller's routing label (pay). */
+  label?: string;
   wait: boolean;
   timeoutMs: number;
   offset: number;

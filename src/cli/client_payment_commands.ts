@@ -4,6 +4,7 @@ import { toHex } from "../auth/keys.ts";
 import { type DisplayUnit, formatAmount, formatDecimal } from "../client/amounts.ts";
 import type { Client } from "../client/client.ts";
 import * as api from "../client/commands.ts";
+import { formatLabel, InvoiceError, parseLabel } from "../client/invoice.ts";
 import { formatAccountRef } from "../wire/names.ts";
 import { UsageError } from "./args.ts";
 import {
@@ -23,7 +24,9 @@ export const PAYMENT_COMMANDS: Record<string, Subcommand> = {
     help: `Announces that this account (the seller) expects AMOUNT from BUYER (NAME@ADDRESS) and
 starts its side of the path search. Prints the payment id alone on standard output (the
 words around it go to standard error), so ID=$(ripple client receive ...) keeps it; give
-it to the buyer, who pays under it. Run it before the buyer's pay.
+it to the buyer, who pays under it, with the routing label printed beside it (--label: the
+buyer's server then walks towards this account instead of flooding). Run it before the
+buyer's pay.
 
 Options:
   --id ID     use this payment id (64 hex characters) instead of a random one
@@ -41,14 +44,19 @@ Example:
         ? crypto.getRandomValues(new Uint8Array(32))
         : idArg(options.id);
       await api.newPaymentIn(client, buyer, id, amount);
+      const label = formatLabel(await api.getLabel(client));
       const expecting = `Expecting ${formatAmount(amount, unit)} from ${formatAccountRef(buyer)}.`;
       if (options.wait) {
-        note(`${expecting} Give the buyer this payment id, ${toHex(id)}; waiting for the payment.`);
+        note(
+          `${expecting} Give the buyer this payment id, ${toHex(id)}, and --label ${label}; ` +
+            "waiting for the payment.",
+        );
         return await waitAndPrint(client, id, unit, print, options);
       }
-      note(`${expecting} Give the buyer this payment id:`);
+      note(`${expecting} Give the buyer this payment id (and --label ${label}):`);
       print(toHex(id), {
         id: toHex(id),
+        label,
         amount: formatDecimal(amount, unit.decimals),
         buyer: formatAccountRef(buyer),
       });
@@ -56,13 +64,15 @@ Example:
     },
   },
   pay: {
-    usage: "pay SELLER AMOUNT --id ID [--wait]",
+    usage: "pay SELLER AMOUNT --id ID [--label LABEL] [--wait]",
     summary: "pay AMOUNT to SELLER under the id SELLER's receive printed",
     help: `Pays AMOUNT to SELLER (NAME@ADDRESS) under the payment id the seller's receive printed.
 The servers search a path of trustlines with enough credit and commit it in three steps.
 
 Options:
   --id ID              the payment id (required)
+  --label LABEL        the seller's routing label, as its receive printed it (without it the
+                       servers search by the flood alone)
   --wait               wait until the payment is completed or failed (exit status 1 if failed)
   --timeout SECONDS    how long --wait waits (default 60)
 
@@ -80,7 +90,8 @@ Example:
       const id = idArg(options.id);
       const unit = await display();
       const amount = amountArg(amountText, unit, true);
-      await api.newPaymentOut(client, seller, id, amount);
+      const label = options.label === undefined ? undefined : labelArg(options.label);
+      await api.newPaymentOut(client, seller, id, amount, label);
       if (options.wait) return await waitAndPrint(client, id, unit, print, options);
       print(
         `Paying ${formatAmount(amount, unit)} to ${
@@ -141,4 +152,15 @@ async function waitAndPrint(
 ): Promise<boolean> {
   const status = await api.waitForPayment(client, id, { timeoutMs: options.timeoutMs });
   return printPayment(id, status, unit, print);
+}
+
+function labelArg(text: string): Uint8Array {
+  try {
+    return parseLabel(text);
+  } catch (error) {
+    if (error instanceof InvoiceError) {
+      throw new UsageError(`--label: ${error.message}`, "client pay");
+    }
+    throw error;
+  }
 }

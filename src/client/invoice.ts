@@ -1,6 +1,7 @@
 /** Invoices: what a seller hands a buyer in one piece of text (who to pay, how much, under which payment id). */
 
 import { fromHex, toHex } from "../auth/keys.ts";
+import { LABEL_SIZE } from "../wire/layout.ts";
 import { type AccountRef, formatAccountRef, parseAccountRef } from "../wire/names.ts";
 
 /** A payment a seller expects: the buyer pays `amount` to `seller` under `id`. */
@@ -10,6 +11,11 @@ export interface Invoice {
   amount: bigint;
   /** The 32-byte payment id. */
   id: Uint8Array;
+  /**
+   * The seller's routing label (client command 20), for the buyer's server to walk towards;
+   * absent from older invoices, whose buyers' servers search by the flood alone.
+   */
+  label?: Uint8Array;
 }
 
 /** Text that is not an invoice; the message says what is wrong. */
@@ -21,7 +27,8 @@ const SCHEME = "ripple:";
 const MAX_U64 = (1n << 64n) - 1n;
 
 /**
- * Writes an invoice as `ripple:SELLER?amount=AMOUNT&id=ID`.
+ * Writes an invoice as `ripple:SELLER?amount=AMOUNT&id=ID`, then `&label=LABEL` when it has
+ * one (base64url, without its trailing zero bytes).
  *
  * @example
  * ```ts
@@ -31,9 +38,45 @@ const MAX_U64 = (1n << 64n) - 1n;
  * ```
  */
 export function formatInvoice(invoice: Invoice): string {
+  const label = invoice.label === undefined ? "" : `&label=${formatLabel(invoice.label)}`;
   return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${
     toHex(invoice.id)
-  }`;
+  }${label}`;
+}
+
+/**
+ * A routing label as text (base64url without its trailing zero bytes), as invoices and
+ * `ripple client pay --label` carry it.
+ *
+ * @example
+ * ```ts
+ * import { formatLabel, parseLabel } from "./invoice.ts";
+ * parseLabel(formatLabel(new Uint8Array(207).fill(1, 0, 3)))[2]; // 1
+ * ```
+ */
+export function formatLabel(label: Uint8Array): string {
+  let end = label.length;
+  while (end > 0 && label[end - 1] === 0) end--;
+  let binary = "";
+  for (const byte of label.subarray(0, end)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Reads {@linkcode formatLabel}'s text; throws {@linkcode InvoiceError} on anything else. */
+export function parseLabel(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) {
+    throw new InvoiceError("the label is base64url (A-Z a-z 0-9 - _)");
+  }
+  let binary: string;
+  try {
+    binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    throw new InvoiceError("the label is not base64url");
+  }
+  if (binary.length > LABEL_SIZE) throw new InvoiceError("the label is too long");
+  const label = new Uint8Array(LABEL_SIZE);
+  for (let i = 0; i < binary.length; i++) label[i] = binary.charCodeAt(i);
+  return label;
 }
 
 /**
@@ -68,12 +111,17 @@ export function parseInvoice(text: string): Invoice {
   }
   const amountText = fields.get("amount") ?? "";
   const idText = fields.get("id") ?? "";
-  if (fields.size !== 2) throw new InvoiceError("an invoice has an amount and an id, nothing else");
+  const labelText = fields.get("label");
+  if (fields.size !== (labelText === undefined ? 2 : 3) || !fields.has("id")) {
+    throw new InvoiceError("an invoice has an amount, an id and maybe a label, nothing else");
+  }
   if (!/^[1-9][0-9]*$/.test(amountText) || BigInt(amountText) > MAX_U64) {
     throw new InvoiceError("the amount is a whole number above zero");
   }
   if (!/^[0-9a-f]{64}$/.test(idText)) {
     throw new InvoiceError("the payment id is 64 lower-case hex characters");
   }
-  return { seller, amount: BigInt(amountText), id: fromHex(idText) };
+  const invoice: Invoice = { seller, amount: BigInt(amountText), id: fromHex(idText) };
+  if (labelText !== undefined) invoice.label = parseLabel(labelText);
+  return invoice;
 }

@@ -3,6 +3,7 @@
 import { fromHex, toHex } from "../auth/keys.ts";
 import type { Client } from "../client/client.ts";
 import {
+  getLabel,
   getPayment,
   listPayments,
   newPaymentIn,
@@ -86,7 +87,8 @@ export function receivePage(wallet: Wallet): Page {
     const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
     const id = crypto.getRandomValues(new Uint8Array(32));
     await newPaymentIn(wallet.client, buyer, id, amount);
-    invoiceText.value = formatInvoice({ seller: wallet.me, amount, id });
+    const label = await getLabel(wallet.client);
+    invoiceText.value = formatInvoice({ seller: wallet.me, amount, id, label });
     byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;
     copied.textContent = "";
@@ -125,10 +127,20 @@ export function payPage(wallet: Wallet): Page {
   const amount = byId("pay-amount", HTMLInputElement);
   const idInput = byId("pay-id", HTMLInputElement);
   const error = byId("pay-error", HTMLParagraphElement);
+  // The seller's routing label, kept while the fields still say what the invoice said.
+  let pasted: { seller: string; id: string; label: Uint8Array } | null = null;
   invoice.addEventListener("input", () => {
+    pasted = null;
     if (invoice.value.trim() === "") return showError(error, null);
     try {
       const parsed = parseInvoice(invoice.value);
+      if (parsed.label !== undefined) {
+        pasted = {
+          seller: formatAccountRef(parsed.seller),
+          id: toHex(parsed.id),
+          label: parsed.label,
+        };
+      }
       seller.value = formatAccountRef(parsed.seller);
       amount.value = formatDecimal(parsed.amount, wallet.display.decimals);
       idInput.value = toHex(parsed.id);
@@ -144,7 +156,10 @@ export function payPage(wallet: Wallet): Page {
     if (!/^[0-9a-f]{64}$/.test(idText)) {
       throw new Error("the payment id is 64 lower-case hex characters, as the seller gave it");
     }
-    await newPaymentOut(wallet.client, to, fromHex(idText), value);
+    const label = pasted !== null && pasted.seller === formatAccountRef(to) && pasted.id === idText
+      ? pasted.label
+      : undefined;
+    await newPaymentOut(wallet.client, to, fromHex(idText), value, label);
     form.reset();
     location.hash = `#payment/${idText}`;
   });

@@ -42,3 +42,20 @@ Deno.test("anything that is not an invoice is refused, saying what is wrong", ()
     });
   }
 });
+
+Deno.test("an invoice may carry the seller's routing label, which reads back whole", () => {
+  const id = new Uint8Array(32).fill(7);
+  const label = new Uint8Array(207);
+  label.set([0, 0, 0, 9, 2, 0xff, 0xfe, 0x01, 0x02], 0);
+  const text = formatInvoice({ seller: carol, amount: 5n, id, label });
+  assert.match(text, /&label=[A-Za-z0-9_-]+$/);
+  assert.ok(text.length < 140, "trailing zero bytes are left out");
+  assert.deepEqual(parseInvoice(text), { seller: carol, amount: 5n, id, label });
+  for (const bad of ["a+b", "x".repeat(300)]) {
+    assert.throws(
+      () => parseInvoice(`ripple:carol@127.0.0.4?amount=1&id=${ID}&label=${bad}`),
+      InvoiceError,
+    );
+  }
+  assert.throws(() => parseInvoice(`ripple:carol@127.0.0.4?amount=1&label=AAAA`), /nothing else/);
+});

@@ -89,9 +89,15 @@ Deno.test("a member with profiles pays in hours and reads every answer in words"
 
   let id = "";
   await t.step("a payment; peers and payments say who owes whom, with whom and when", async () => {
-    id = ok(await client(["--profile", "bob", "receive", `alice@${alice.address}`, "25"])).trim();
+    const received = await client(["--profile", "bob", "receive", `alice@${alice.address}`, "25"]);
+    id = ok(received).trim();
     assert.match(id, /^[0-9a-f]{64}$/);
-    const paid = ok(await client(["pay", `bob@${bob.address}`, "25", "--id", id, "--wait"]));
+    // The routing label goes to the buyer beside the id, for a walk instead of a flood.
+    const label = received.stderr.match(/--label ([A-Za-z0-9_-]+)\)/)?.[1];
+    assert.ok(label !== undefined, received.stderr);
+    const paid = ok(
+      await client(["pay", `bob@${bob.address}`, "25", "--id", id, "--label", label, "--wait"]),
+    );
     assert.match(paid, /completed \(buyer, 25\.00 hours\)/);
     const peers = ok(await client(["peers"]));
     assert.match(

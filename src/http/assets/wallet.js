@@ -654,6 +654,9 @@ async function newPaymentOut(client, seller, id, amount, label = new Uint8Array(
     label
   }));
 }
+async function getLabel(client) {
+  return labelBody.decode(await client.call(ClientCommand.GetLabel, null, noArgs.encode({}))).label;
+}
 async function newPaymentIn(client, buyer, id, amount) {
   await client.call(ClientCommand.NewPaymentIn, buyer, paymentArgs.encode({
     id,
@@ -1047,7 +1050,30 @@ var InvoiceError = class extends Error {
 var SCHEME = "ripple:";
 var MAX_U642 = (1n << 64n) - 1n;
 function formatInvoice(invoice) {
-  return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${toHex(invoice.id)}`;
+  const label = invoice.label === void 0 ? "" : `&label=${formatLabel(invoice.label)}`;
+  return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${toHex(invoice.id)}${label}`;
+}
+function formatLabel(label) {
+  let end = label.length;
+  while (end > 0 && label[end - 1] === 0) end--;
+  let binary = "";
+  for (const byte of label.subarray(0, end)) binary += String.fromCharCode(byte);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+function parseLabel(text) {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) {
+    throw new InvoiceError("the label is base64url (A-Z a-z 0-9 - _)");
+  }
+  let binary;
+  try {
+    binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  } catch {
+    throw new InvoiceError("the label is not base64url");
+  }
+  if (binary.length > LABEL_SIZE) throw new InvoiceError("the label is too long");
+  const label = new Uint8Array(LABEL_SIZE);
+  for (let i = 0; i < binary.length; i++) label[i] = binary.charCodeAt(i);
+  return label;
 }
 function parseInvoice(text) {
   const trimmed = text.trim();
@@ -1071,18 +1097,23 @@ function parseInvoice(text) {
   }
   const amountText = fields.get("amount") ?? "";
   const idText = fields.get("id") ?? "";
-  if (fields.size !== 2) throw new InvoiceError("an invoice has an amount and an id, nothing else");
+  const labelText = fields.get("label");
+  if (fields.size !== (labelText === void 0 ? 2 : 3) || !fields.has("id")) {
+    throw new InvoiceError("an invoice has an amount, an id and maybe a label, nothing else");
+  }
   if (!/^[1-9][0-9]*$/.test(amountText) || BigInt(amountText) > MAX_U642) {
     throw new InvoiceError("the amount is a whole number above zero");
   }
   if (!/^[0-9a-f]{64}$/.test(idText)) {
     throw new InvoiceError("the payment id is 64 lower-case hex characters");
   }
-  return {
+  const invoice = {
     seller,
     amount: BigInt(amountText),
     id: fromHex(idText)
   };
+  if (labelText !== void 0) invoice.label = parseLabel(labelText);
+  return invoice;
 }
 
 // src/web/table_page.ts
@@ -1235,10 +1266,12 @@ function receivePage(wallet) {
     const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
     const id = crypto.getRandomValues(new Uint8Array(32));
     await newPaymentIn(wallet.client, buyer, id, amount);
+    const label = await getLabel(wallet.client);
     invoiceText.value = formatInvoice({
       seller: wallet.me,
       amount,
-      id
+      id,
+      label
     });
     byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;
@@ -1272,10 +1305,19 @@ function payPage(wallet) {
   const amount = byId("pay-amount", HTMLInputElement);
   const idInput = byId("pay-id", HTMLInputElement);
   const error = byId("pay-error", HTMLParagraphElement);
+  let pasted = null;
   invoice.addEventListener("input", () => {
+    pasted = null;
     if (invoice.value.trim() === "") return showError(error, null);
     try {
       const parsed = parseInvoice(invoice.value);
+      if (parsed.label !== void 0) {
+        pasted = {
+          seller: formatAccountRef(parsed.seller),
+          id: toHex(parsed.id),
+          label: parsed.label
+        };
+      }
       seller.value = formatAccountRef(parsed.seller);
       amount.value = formatDecimal(parsed.amount, wallet.display.decimals);
       idInput.value = toHex(parsed.id);
@@ -1291,7 +1333,8 @@ function payPage(wallet) {
     if (!/^[0-9a-f]{64}$/.test(idText)) {
       throw new Error("the payment id is 64 lower-case hex characters, as the seller gave it");
     }
-    await newPaymentOut(wallet.client, to, fromHex(idText), value);
+    const label = pasted !== null && pasted.seller === formatAccountRef(to) && pasted.id === idText ? pasted.label : void 0;
+    await newPaymentOut(wallet.client, to, fromHex(idText), value, label);
     form.reset();
     location.hash = `#payment/${idText}`;
   });
