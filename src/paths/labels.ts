@@ -134,7 +134,22 @@ interface AccountLabels {
   owed: Set<string>;
   /** When the owed labels go out (changes are gathered for a moment, so a burst costs one). */
   sendAt: number;
+  /**
+   * Until the first neighbour's label arrives after a start: the account asks its peers for
+   * theirs without sending its own, which it does not know yet (its old one was lost).
+   */
+  starting: boolean;
 }
+
+/** What server 150's `ask` byte says. */
+export const Ask = {
+  /** Nothing: the label is news. */
+  None: 0,
+  /** The sender holds no label of the receiver: answer with yours. */
+  Answer: 1,
+  /** The sender has just started: answer, and keep the label you hold of it. */
+  Started: 2,
+} as const;
 
 /** How long an account gathers changes to its label before telling its peers. */
 const LABEL_SETTLE_MS = 50;
@@ -164,11 +179,17 @@ export class LabelTable {
   }
 
   /** A neighbour's label arrived: keep it, and answer or pass on what changes here. */
-  heard(ctx: Context, from: AccountRef, label: Label, indexes: number[], ask: boolean): void {
+  heard(ctx: Context, from: AccountRef, label: Label, indexes: number[], ask: number): void {
     const account = this.#get(ctx.username);
     const key = formatAccountRef(from);
-    account.neighbours.set(key, { label, indexes });
-    if (ask || !account.told.has(key)) account.owed.add(key);
+    if (ask !== Ask.Started) account.neighbours.set(key, { label, indexes });
+    if (ask !== Ask.None || !account.told.has(key)) account.owed.add(key);
+    if (account.starting) {
+      // The first word since the start (an answer, or a peer starting too, which holds
+      // nothing of ours either): from now on every peer gets our label.
+      account.starting = false;
+      account.told.clear();
+    }
     this.#recompute(ctx.username, account);
     this.#schedule(ctx, account);
   }
@@ -188,7 +209,7 @@ export class LabelTable {
     if (account.owed.size === 0) return;
     if (ctx.now < account.sendAt) return ctx.wakeAt(account.sendAt);
     const self = `${ctx.username}@${this.address}`;
-    const label = encodeLabel(account.own);
+    const label = encodeLabel(account.starting ? [] : account.own);
     for (const peer of peers) {
       const key = formatAccountRef(peer);
       if (!account.owed.has(key)) continue;
@@ -201,9 +222,10 @@ export class LabelTable {
           index0: index(0),
           index1: index(1),
           index2: index(2),
-          ask: account.neighbours.has(key) ? 0 : 1,
+          ask: account.starting ? Ask.Started : account.neighbours.has(key) ? Ask.None : Ask.Answer,
         }),
       );
+      // While starting, `told` holds the peers asked, so each is asked once.
       account.told.add(key);
     }
     account.owed.clear();
@@ -223,6 +245,7 @@ export class LabelTable {
         told: new Set(),
         owed: new Set(),
         sendAt: 0,
+        starting: true,
       };
       this.#accounts.set(username, account);
     }
@@ -315,7 +338,7 @@ export function createLabels(options: { trees: number; address: string }): Featu
         handle(ctx, message) {
           if (table.trees === 0) return Promise.resolve();
           const indexes = [message.index0, message.index1, message.index2];
-          table.heard(ctx, ctx.peer, decodeLabel(message.label), indexes, message.ask === 1);
+          table.heard(ctx, ctx.peer, decodeLabel(message.label), indexes, message.ask);
           return Promise.resolve();
         },
       }),

@@ -271,7 +271,9 @@ export class SearchEngine {
         if (sameAccount(peer, walk.parent) || walk.tried.has(refKey(peer))) continue;
         const neighbour = this.labels.neighbour(ctx.username, peer);
         const distance = labelDistance(neighbour, walk.target, walk.tree);
-        if (distance > here || (best !== null && distance >= best.distance)) continue;
+        if (
+          distance === Infinity || distance > here || (best !== null && distance >= best.distance)
+        ) continue;
         if ((await this.#edge(ctx, state, peer, Front.Out, state.amount, false)) !== "open") {
           walk.tried.add(refKey(peer));
           continue;

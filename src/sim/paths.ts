@@ -14,11 +14,12 @@ import {
   transitPayable,
   transitReceivable,
 } from "../store/books.ts";
+import { addPeer } from "../store/accounts.ts";
 import { Tx } from "../store/tx.ts";
 import { LiveChecks } from "./invariants.ts";
 import { Random } from "./random.ts";
 import { generateTopology, type Topology, writeSyncedTrustline } from "./topology.ts";
-import { NO_FAULTS, SimWorld, type Violation } from "./world.ts";
+import { NO_FAULTS, SIM_DATADIR, SimWorld, type Violation } from "./world.ts";
 
 /** Sizes of a study. */
 export interface PathStudyOptions {
@@ -63,6 +64,12 @@ export interface PathStudy {
   noPath: { pairs: number; endedPromptly: number };
   /** Routing-label datagrams until the labels settled after the servers started, per account. */
   labelsPerAccount: number;
+  /**
+   * Routing-label datagrams per new peer pair with trustlines both ways: adding a peer needs
+   * both servers restarted (`ripple peer add` runs on a stopped server), whose accounts
+   * greet their peers again.
+   */
+  labelsPerNewPeer: number;
 }
 
 const AMOUNT = 10n;
@@ -74,6 +81,7 @@ const NO_PATH_REASONS = new Set<number>([
 ]);
 const PROMPT_MS = 2_000;
 const LABELS_SETTLE_MS = 20_000;
+const SIM_ROOT = `${SIM_DATADIR}/ripple`;
 const PAYMENT_WITHIN_MS = 120_000;
 
 /** Runs the study. Trustlines are written to the disks as if synced long ago. */
@@ -119,6 +127,7 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
     trials[trials.length - 1].shortest = shortest;
     await live.check();
   }
+  const labelsPerNewPeer = await newPeers(world, topology, random);
   await world.close();
   const reachable = trials.filter((t) => t.shortest !== null);
   return {
@@ -130,6 +139,7 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
       : reachable.filter((t) => t.found !== null).length / reachable.length,
     unexpected: trials.filter((t) => t.shortest === null && t.found !== null).length,
     labelsPerAccount,
+    labelsPerNewPeer,
     noPath: {
       pairs: trials.filter((t) => t.shortest === null).length,
       endedPromptly:
@@ -230,4 +240,35 @@ async function shortestPath(
     frontier = next;
   }
   return null;
+}
+
+const NEW_PEERS = 3;
+
+/**
+ * Adds peer pairs between accounts of two servers, each as an operator would: both servers
+ * stopped, the peer and its trustlines added, the servers started again; counts the label
+ * datagrams until they settle.
+ */
+async function newPeers(world: SimWorld, topology: Topology, random: Random): Promise<number> {
+  const before = world.network.labelDatagrams;
+  let added = 0;
+  for (let tries = 0; added < NEW_PEERS && tries < 100; tries++) {
+    const [a, b] = [random.int(topology.accounts.length), random.int(topology.accounts.length)];
+    const [x, y] = [topology.accounts[a], topology.accounts[b]];
+    if (x.ref.address === y.ref.address || x.peers.includes(b)) continue;
+    world.crash(x.ref.address);
+    world.crash(y.ref.address);
+    const key = random.bytes(32);
+    const disk = (account: typeof x) => world.servers.get(account.ref.address)!.disk.view();
+    await addPeer(disk(x), SIM_ROOT, x.ref.username, y.ref, key);
+    await addPeer(disk(y), SIM_ROOT, y.ref.username, x.ref, key);
+    await writeSyncedTrustline(world, x, y, 100n);
+    await writeSyncedTrustline(world, y, x, 100n);
+    x.peers.push(b);
+    y.peers.push(a);
+    // The crashed servers come back by themselves after their down time.
+    await world.runUntilQuiet(LABELS_SETTLE_MS);
+    added++;
+  }
+  return added === 0 ? 0 : (world.network.labelDatagrams - before) / added;
 }

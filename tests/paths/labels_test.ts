@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import type { Context } from "../../src/core/context.ts";
 import { silentLogger } from "../../src/core/log.ts";
-import { decodeLabel, encodeLabel, labelDistance, LabelTable } from "../../src/paths/labels.ts";
+import {
+  Ask,
+  decodeLabel,
+  encodeLabel,
+  labelDistance,
+  LabelTable,
+} from "../../src/paths/labels.ts";
 import type { Tx } from "../../src/store/tx.ts";
 
 function context(username: string): Context & { sent: number } {
@@ -27,15 +33,15 @@ Deno.test("an account takes the neighbour nearest the least root as its parent, 
   const mine = table.label("a")[0]!;
   // b is one hop from a root that bids lower than a's own: a becomes b's child.
   const root = Math.max(1, mine.root - 1);
-  table.heard(ctx, b, [{ root, coordinate: [5] }], [9], false);
+  table.heard(ctx, b, [{ root, coordinate: [5] }], [9], Ask.None);
   assert.deepEqual(table.label("a"), [{ root, coordinate: [5, 9] }]);
   // c is below a (its coordinate starts with a's). When b moves further from the root, c
   // offers the shorter way, but taking it would be a loop: a stays under b.
-  table.heard(ctx, c, [{ root, coordinate: [5, 9, 1] }], [2], false);
-  table.heard(ctx, b, [{ root, coordinate: [6, 3, 3, 3] }], [9], false);
+  table.heard(ctx, c, [{ root, coordinate: [5, 9, 1] }], [2], Ask.None);
+  table.heard(ctx, b, [{ root, coordinate: [6, 3, 3, 3] }], [9], Ask.None);
   assert.deepEqual(table.label("a"), [{ root, coordinate: [6, 3, 3, 3, 9] }]);
   // Once c is truly nearer the root, a moves under it.
-  table.heard(ctx, c, [{ root, coordinate: [] }], [4], false);
+  table.heard(ctx, c, [{ root, coordinate: [] }], [4], Ask.None);
   assert.deepEqual(table.label("a"), [{ root, coordinate: [4] }]);
 });
 
