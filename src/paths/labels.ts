@@ -25,8 +25,8 @@ export const MAX_TREES = 3;
 /** Deepest coordinate a label carries; an account further from every root has none in that tree. */
 export const MAX_LABEL_DEPTH = 32;
 const TREE_SIZE = LABEL_SIZE / MAX_TREES;
-/** A walk's metric: the least distance over all trees, or one tree's (0, 1, 2). */
-export const ALL_TREES = 255;
+/** A walk's metric: the least distance over the trees of a bit mask (bit t: tree t); all of them. */
+export const ALL_TREES = 0xff;
 
 /**
  * The label's bytes: per tree a root u32 (0: none), a length u8 and that many u16s.
@@ -83,10 +83,10 @@ export function hasLabel(label: Label): boolean {
  * labelDistance([{ root: 1, coordinate: [4, 2] }], [{ root: 1, coordinate: [4, 5, 1] }]); // 3
  * ```
  */
-export function labelDistance(a: Label, b: Label, tree = ALL_TREES): number {
+export function labelDistance(a: Label, b: Label, trees = ALL_TREES): number {
   let best = Infinity;
   for (let t = 0; t < Math.min(a.length, b.length); t++) {
-    if (tree !== ALL_TREES && t !== tree) continue;
+    if ((trees & (1 << t)) === 0) continue;
     const [x, y] = [a[t], b[t]];
     if (x === null || y === null || x.root !== y.root) continue;
     let common = 0;

@@ -107,6 +107,12 @@ const STATUS_OF: Record<number, ChildStatus> = {
 /** The least a depth-limited buyer waits for the seller's front, whatever its own took. */
 const MIN_SETTLE_MS = 200;
 
+/**
+ * The tree masks a buyer walks by in turn before the flood: all trees, each alone, each
+ * pair. Each measures distance differently, so leads another way round a dead end.
+ */
+const WALKS = [ALL_TREES, 0b001, 0b010, 0b100, 0b011, 0b101, 0b110];
+
 const NO_ROOM_WORDS: Record<NoRoom, string> = {
   full: "searches at this account",
   neighbour: "searches from one neighbour",
@@ -292,8 +298,13 @@ export class SearchEngine {
     walk.deadline = Infinity;
     if (walk.parent === null) {
       // The walk found no way: the buyer tries each tree alone, then falls back to the flood.
-      const next = walk.tree === ALL_TREES ? 0 : walk.tree + 1;
-      if (next < this.labels.trees) {
+      const all = (1 << this.labels.trees) - 1;
+      const next = WALKS.slice(WALKS.indexOf(walk.tree) + 1).find((trees) =>
+        (trees & all) === trees && trees !== all
+      );
+      // Once the seller's flood has started (walk_wait_ms), meeting it is quicker than walking.
+      const sellerWaits = ctx.now - state.startedAt < this.#limits.walkWaitMs;
+      if (next !== undefined && sellerWaits) {
         state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget);
         return await this.#walkOn(ctx, state);
       }
@@ -573,6 +584,7 @@ export class SearchEngine {
       downstream: null,
       ended: false,
       opener,
+      startedAt: ctx.now,
       floodStartedAt: ctx.now,
       depthLimited: false,
     };
@@ -721,8 +733,11 @@ export class SearchEngine {
     // been reported, so the buyer ends then instead of at the time limit.
     if (front === Front.Out && !state.ended && !state.depthLimited) {
       state.depthLimited = true;
-      const settle = ctx.now - state.floodStartedAt + this.#limits.walkWaitMs;
-      state.expiresAt = Math.min(state.expiresAt, ctx.now + Math.max(settle, MIN_SETTLE_MS));
+      // The seller's flood started by our start plus its deferral at the latest, and
+      // takes about as long as ours did.
+      const took = Math.max(ctx.now - state.floodStartedAt, MIN_SETTLE_MS);
+      const sellerFlooding = state.startedAt + this.#limits.walkWaitMs;
+      state.expiresAt = Math.min(state.expiresAt, Math.max(ctx.now, sellerFlooding) + took);
       ctx.wakeAt(state.expiresAt);
     }
     return null;

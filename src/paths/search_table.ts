@@ -108,6 +108,8 @@ export interface SearchState {
   opener: AccountRef | null;
   /** This account's part in the directed walk, if it is on one. */
   walk?: WalkState;
+  /** When this account took the search up. */
+  startedAt: number;
   /** At the buyer: when its flood started (the seller's front is given as long again). */
   floodStartedAt: number;
   /**

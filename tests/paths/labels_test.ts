@@ -50,8 +50,9 @@ Deno.test("labels survive their bytes, and distance counts hops through the deep
   assert.deepEqual(decodeLabel(encodeLabel(label)), label);
   assert.equal(labelDistance(label, [{ root: 7, coordinate: [1, 5] }]), 3);
   assert.equal(labelDistance(label, [{ root: 8, coordinate: [1, 2, 3] }]), Infinity);
-  // The least over the trees, or one tree alone.
+  // The least over the trees, or over those of a mask (bit t: tree t).
   const other = [{ root: 7, coordinate: [4] }, null, { root: 9, coordinate: [6] }];
   assert.equal(labelDistance(label, other), 1);
-  assert.equal(labelDistance(label, other, 0), 4);
+  assert.equal(labelDistance(label, other, 0b001), 4);
+  assert.equal(labelDistance(label, other, 0b010), Infinity);
 });
