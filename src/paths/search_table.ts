@@ -77,7 +77,7 @@ export interface WalkState {
   /** The account the walk came from; null at the buyer. */
   parent: AccountRef | null;
   target: Label;
-  /** The tree whose distance the walk follows ({@linkcode ALL_TREES}: the least over all). */
+  /** The trees whose least distance the walk follows, as a bit mask (bit t: tree t). */
   tree: number;
   hops: number;
   /** Accounts this part of the walk was given, itself included, and those not yet used. */

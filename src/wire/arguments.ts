@@ -26,7 +26,7 @@ export const labelArgs = layout({
 });
 /**
  * Server 151 walk: a directed walk towards the seller's label, with what is left of its
- * budget and the tree it measures by (255: the least over all).
+ * budget and the trees it measures by (a bit mask; 255: all).
  */
 export const walkArgs = layout({
   id: "id",
