@@ -310,6 +310,7 @@ export class SearchEngine {
       }
       state.floodStartedAt = ctx.now;
       state.fronts[Front.Out] = newFront(null, 0);
+      if (state.fronts[Front.In] !== undefined) return this.#meet(ctx, state);
       return await this.#probe(ctx, state, Front.Out, 1);
     }
     this.#walkReport(ctx, walk.parent, state, WalkStatus.Dead, walk.received - walk.left);
@@ -385,6 +386,10 @@ export class SearchEngine {
       state ??= this.#create(ctx, message.id, idHex, message.amount, from);
       const joined = newFront(from, message.round);
       state.fronts[front] = joined;
+      // The seller's front reached the buyer while it walks: the path is that front's.
+      if (front === Front.In && state.walk?.parent === null) {
+        state.fronts[Front.Out] = newFront(null, 0);
+      }
       // The other front was here first: the path runs through this account, and #meet
       // tells both parents, the one this probe came from included.
       if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
@@ -444,10 +449,14 @@ export class SearchEngine {
     const state = this.table.get(username, idHex);
     if (state === undefined) return undefined;
     const walk = state.walk;
-    if (walk?.found && walk.parent !== null && sameAccount(walk.parent, from)) {
-      return walk.child ?? undefined;
-    }
     const [out, inward] = state.fronts;
+    if (walk?.found && walk.parent !== null && sameAccount(walk.parent, from)) {
+      // The seller's flood may have reached this account after the walk passed: the path
+      // on from the meeting account can then lead back here. Its front is then the way on
+      // that takes no account twice.
+      const shorter = inward !== undefined && walk.hops + inward.depth <= this.maxWalkHops;
+      return (shorter ? inward.parent : walk.child) ?? undefined;
+    }
     if (out?.found && sameAccount(out.parent, from) && state.downstream !== null) {
       return state.downstream;
     }
