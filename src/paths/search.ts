@@ -133,10 +133,7 @@ export class SearchEngine {
   constructor(limits: SearchLimits, labels?: LabelTable) {
     this.#limits = limits;
     this.labels = labels ?? new LabelTable(0, "");
-    this.maxWalkHops = Math.min(
-      255,
-      Math.floor(limits.commitDeadlineMs / (4 * Math.max(1, limits.commitMarginMs))),
-    );
+    this.maxWalkHops = walkHopLimit(limits);
     this.table = new SearchTable({
       maxPerAccount: limits.maxSearchesPerAccount,
       ownReserved: limits.ownSearchesReserved,
@@ -806,6 +803,23 @@ export class SearchEngine {
       searchReportArgs.encode({ id: state.id, amount: state.amount, front, round, status }),
     );
   }
+}
+
+/**
+ * The most hops a walk takes: §9 shortens the commit deadline by a margin at every hop, and a
+ * hop needs two margins of room, so a longer path would be refused at the commit.
+ *
+ * @example
+ * ```ts
+ * import { walkHopLimit } from "./search.ts";
+ * walkHopLimit({ commitDeadlineMs: 6 * 3_600_000, commitMarginMs: 300_000 }); // 18
+ * ```
+ */
+export function walkHopLimit(limits: Pick<Limits, "commitDeadlineMs" | "commitMarginMs">): number {
+  return Math.min(
+    255,
+    Math.floor(limits.commitDeadlineMs / (4 * Math.max(1, limits.commitMarginMs))),
+  );
 }
 
 /** A walk's state at an account given `budget` accounts (itself included). */

@@ -14,6 +14,7 @@ import {
   transitPayable,
   transitReceivable,
 } from "../store/books.ts";
+import { walkHopLimit } from "../paths/search.ts";
 import { addPeer } from "../store/accounts.ts";
 import { Tx } from "../store/tx.ts";
 import { LiveChecks } from "./invariants.ts";
@@ -37,7 +38,7 @@ export interface PathStudyOptions {
 
 /** One buyer and seller pair and what happened to its payment. */
 export interface PathTrial {
-  /** Hops of the shortest path with enough capacity within the depth limit; null if none. */
+  /** Hops of the shortest path with enough capacity within the servers' hop limit; null if none. */
   shortest: number | null;
   /** Hops of the path the servers used; null if the payment did not complete. */
   found: number | null;
@@ -109,7 +110,12 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
   await world.runUntilQuiet(LABELS_SETTLE_MS);
   const labelsPerAccount = world.network.labelDatagrams / topology.accounts.length;
   const live = new LiveChecks(world, topology);
-  const maxHops = 2 * (options.limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
+  // The servers find paths within the flood's hop limit, or the walk's, which is longer.
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const maxHops = Math.max(
+    2 * limits.maxDepth,
+    limits.labelTrees > 0 ? walkHopLimit(limits) : 0,
+  );
   const trials: PathTrial[] = [];
   for (let i = 0; i < options.pairs; i++) {
     const buyer = random.int(topology.accounts.length);
