@@ -50,6 +50,7 @@ ${DISK_HELP}
   --paths N           instead: a path-finding study of N buyer/seller pairs, each compared
                       with a breadth-first search over the same capacities
   --credit C          path study: trustlines of 0 to C, payments of 10 (default 100)
+  --label-trees N     routing-label trees, 0 to 3 (default 3; 0: no walk, the flood alone)
   --log               print every server's log lines, with simulated time and address
   --no-shrink         on a failure, do not look for fewer steps that still fail
   --json              one JSON report per seed
@@ -79,6 +80,7 @@ const OPTIONS = {
   "no-compare": { type: "boolean" },
   paths: { type: "string" },
   credit: { type: "string" },
+  "label-trees": { type: "string" },
   "no-shrink": { type: "boolean" },
   log: { type: "boolean" },
   json: { type: "boolean" },
@@ -171,6 +173,9 @@ export function parseSimArgs(
     attackEveryMs: Math.max(1, whole("attack-every-ms", NO_HOSTILE.attackEveryMs)),
   };
   options.compareHonest = parsed.values["no-compare"] !== true;
+  if (parsed.values["label-trees"] !== undefined) {
+    options.limits = { ...options.limits, labelTrees: Math.min(3, whole("label-trees", 3)) };
+  }
   if (parsed.values.log === true) {
     options.onLog = (address, line) => console.log(`${address} ${line}`);
   }
