@@ -30,6 +30,12 @@ export interface StoreOptions {
   deferMs?: number;
   /** Deferred change sets waiting at most: one more starts the journal write at once. */
   deferLimit?: number;
+  /**
+   * Files a checkpoint writes at a time; a stop waits for at most one such batch. A stop, or
+   * a start, with more files than this in the journal leaves them there (the next start
+   * replays them) and serves them from memory, instead of writing them all then.
+   */
+  batchFiles?: number;
   /** Replay the journal in memory and never write (for reading a datadir a server may be using). */
   readOnly?: boolean;
   /**
@@ -120,6 +126,7 @@ export class Store {
   #eager = 0;
   #deferredDue = false;
   #deferTimer: Timer | null = null;
+  #batchFiles: number;
 
   private constructor(fs: FileSystem, root: string, options: StoreOptions) {
     this.#fs = fs;
@@ -133,6 +140,7 @@ export class Store {
     this.#overlay = new Overlay(options.cacheEntries ?? 16_384);
     this.#deferMs = options.deferMs ?? 50;
     this.#deferLimit = options.deferLimit ?? 1024;
+    this.#batchFiles = options.batchFiles ?? 512;
     this.#segments = new Segments(fs, this.#abs(JOURNAL_DIR));
   }
 
@@ -286,9 +294,10 @@ export class Store {
   }
 
   /**
-   * Makes everything durable in the files themselves, removes the journal, and stops.
-   * On a full disk the journal stays instead, whole, for the next start to replay.
-   * Later commits fail.
+   * Makes everything durable and stops: in the files themselves, removing the journal, when
+   * the journal changed at most one batch of files (`batchFiles`); else, and on a full disk,
+   * the journal stays, whole, for the next start to replay. A checkpoint running stops after
+   * its current batch. Later commits fail.
    */
   async close(): Promise<void> {
     this.#closing = true;
@@ -301,7 +310,14 @@ export class Store {
       await this.flush();
       while (this.#checkpoint) await this.#checkpoint;
       await this.flush();
-      if (!(await this.#writeFiles(new Map(this.#overlay.journaled)))) {
+      if (this.#pending > this.#batchFiles) {
+        this.#log.info("journal-kept", {
+          reason: "the next start replays it",
+          files: this.#pending,
+        });
+        return;
+      }
+      if ((await this.#writeFiles(new Map(this.#overlay.journaled))) === "full") {
         this.#log.warn("journal-kept", { reason: "the disk is full", files: this.#pending });
         return;
       }
@@ -340,18 +356,28 @@ export class Store {
     if (this.#readOnly) return this.#overlay.replay(replayed);
     const journalDir = this.#abs(JOURNAL_DIR);
     await this.#fs.mkdir(journalDir);
-    const written = await this.#writeFiles(replayed);
+    // Many files are left to the checkpoints, in batches, so that a start stays quick.
+    const many = replayed.size > this.#batchFiles;
+    const written = !many && (await this.#writeFiles(replayed)) === "written";
     // Before any segment goes: a directory of these files, or the journal's own, may have
     // been created by a life that ended before it fsynced the directory's parent. The
     // datadir itself (the root's parent) must be a durable entry too.
-    const dirs = written ? [...replayed.keys()].map((path) => dirname(this.#abs(path))) : [];
+    const dirs = [...replayed.keys()].map((path) => dirname(this.#abs(path)));
     await syncAncestors(this.#fs, [journalDir, ...dirs], dirname(this.#root));
     if (!written) {
-      // Serve from the journal and write the files once there is room; the torn tail must
-      // go first, as the segment will no longer be the last.
+      // Serve from the journal and write the files in later checkpoints; the torn tail
+      // must go first, as the segment will no longer be the last.
       if (journal.torn !== null) await this.#segments.cut(journal.torn.segment, journal.torn.bytes);
       this.#overlay.replay(replayed);
-      this.#log.warn("journal-kept", { reason: "the disk is full", files: replayed.size });
+      if (many) {
+        this.#log.info("journal-replayed", {
+          records: journal.records.length,
+          files: replayed.size,
+          written: "by the next checkpoint",
+        });
+      } else {
+        this.#log.warn("journal-kept", { reason: "the disk is full", files: replayed.size });
+      }
       await this.#segments.open(journal.last + 1);
       this.#scheduleCheckpoint();
       return;
@@ -469,7 +495,10 @@ export class Store {
   /** Writes `snapshot` into the files, then removes the segments up to `upTo`, which it covers. */
   async #checkpointInto(upTo: number, snapshot: Map<string, string | null>): Promise<void> {
     try {
-      if (!(await this.#writeFiles(snapshot))) return this.#deferCheckpoint();
+      const outcome = await this.#writeFiles(snapshot);
+      if (outcome === "full") return this.#deferCheckpoint();
+      // Stopped between two batches: the journal keeps everything for the next start.
+      if (outcome === "stopped") return;
       // A failure elsewhere in the store stops everything at once, removals included.
       if (this.#failure) return;
       await this.#segments.removeUpTo(upTo);
@@ -495,24 +524,29 @@ export class Store {
     this.#scheduleCheckpoint();
   }
 
-  /** Writes files durably; false if the disk had no room (nothing is lost: the journal has them). */
-  async #writeFiles(files: Map<string, string | null>): Promise<boolean> {
-    if (files.size === 0) return true;
-    const absolute = [...files].map(([path, value]) =>
-      [this.#abs(path), value] as [string, string | null]
-    );
-    const modes = Object.fromEntries(
-      absolute.filter(([path]) => path.endsWith("/secretkey.txt")).map((
-        [path],
-      ) => [path, SECRET_MODE]),
-    );
-    try {
-      await writeDurableBatch(this.#fs, absolute, modes);
-      return true;
-    } catch (error) {
-      if (isDiskFull(error)) return false;
-      throw error;
+  /**
+   * Writes files durably, `batchFiles` at a time: "full" if the disk had no room, "stopped"
+   * if the store began closing between two batches (nothing is lost either way: the
+   * journal has them).
+   */
+  async #writeFiles(files: Map<string, string | null>): Promise<"written" | "full" | "stopped"> {
+    const all = [...files];
+    for (let from = 0; from < all.length; from += this.#batchFiles) {
+      if (from > 0 && this.#closing) return "stopped";
+      const batch = all.slice(from, from + this.#batchFiles).map(([path, value]) =>
+        [this.#abs(path), value] as [string, string | null]
+      );
+      const modes = Object.fromEntries(
+        batch.filter(([path]) => path.endsWith(SHARED_FILE)).map(([path]) => [path, SECRET_MODE]),
+      );
+      try {
+        await writeDurableBatch(this.#fs, batch, modes);
+      } catch (error) {
+        if (isDiskFull(error)) return "full";
+        throw error;
+      }
     }
+    return "written";
   }
 
   #fail(error: unknown, group: Queued[]): void {
