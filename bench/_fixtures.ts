@@ -3,12 +3,14 @@
  * library (what `ripple account add` and `ripple peer add` do, without a process each).
  */
 
-import { generateKey } from "../src/auth/keys.ts";
+import { generateKey, toHex } from "../src/auth/keys.ts";
 import { Client } from "../src/client/client.ts";
 import { MemoryCounterStore } from "../src/client/counter_store.ts";
 import { tcpExchange } from "../src/client/tcp_exchange.ts";
 import { addPeer, createAccount } from "../src/store/accounts.ts";
+import { SECRET_MODE } from "../src/store/durable.ts";
 import { DenoFileSystem } from "../src/store/fs.ts";
+import { accountDir, accountPath } from "../src/store/paths.ts";
 import type { AccountRef } from "../src/wire/names.ts";
 
 /** A server-to-be: its address (`host:port`) and its datadir. */
@@ -28,7 +30,9 @@ const fs = new DenoFileSystem();
 
 /**
  * Creates accounts `names` on `site`, `parallel` at a time (each creation fsyncs its
- * files; the disk merges concurrent flushes).
+ * files; the disk merges concurrent flushes). With `durable` false the files are written
+ * as they are (the same files, no fsync), for the tens of thousands the memory
+ * measurement needs.
  *
  * @example
  * ```ts ignore
@@ -39,6 +43,7 @@ export async function addAccounts(
   site: Site,
   names: string[],
   parallel = 32,
+  durable = true,
 ): Promise<BenchAccount[]> {
   const accounts = names.map((username) => ({
     site,
@@ -49,11 +54,28 @@ export async function addAccounts(
   const worker = async () => {
     while (next < accounts.length) {
       const account = accounts[next++];
-      await createAccount(fs, `${site.datadir}/ripple`, account.ref.username, account.key);
+      if (durable) {
+        await createAccount(fs, `${site.datadir}/ripple`, account.ref.username, account.key);
+      } else {
+        await writeAccount(site, account);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, accounts.length) }, worker));
   return accounts;
+}
+
+/** The files {@linkcode createAccount} writes, without its fsyncs. */
+async function writeAccount(site: Site, account: BenchAccount): Promise<void> {
+  const root = `${site.datadir}/ripple`;
+  const { username } = account.ref;
+  await Deno.mkdir(`${root}/${accountDir(username)}`, { recursive: true });
+  await Deno.writeTextFile(`${root}/${accountPath(username, "counter.txt")}`, "0\n");
+  await Deno.writeTextFile(
+    `${root}/${accountPath(username, "secretkey.txt")}`,
+    `${toHex(account.key)}\n`,
+    { mode: SECRET_MODE },
+  );
 }
 
 /** Makes `a` and `b` peers with a fresh shared key, on both sides. */
