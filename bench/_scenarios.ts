@@ -225,8 +225,13 @@ const BEFORE_SECOND_STOP_MS = 2_500;
  * every account, with the server's peak RSS after each; then the stop, a full journal
  * written into the datadir, a start that replays it and a stop soon after, each timed.
  */
-export async function manyAccounts(env: Env, count: number): Promise<ManyAccountsResult> {
-  const at = await site(env, "127.0.0.40");
+export async function manyAccounts(
+  env: Env,
+  count: number,
+  index: number,
+): Promise<ManyAccountsResult> {
+  // A host, and so a datadir, of its own for each size: 127.0.0.40, .39, …
+  const at = await site(env, `127.0.0.${40 - index}`);
   const label = `${count} accounts on disk`;
   env.progress(`${label}: writing them`);
   const names = Array.from({ length: count }, (_, i) => `a${i}`);

@@ -96,7 +96,9 @@ function parseOptions(argv: string[]) {
     seconds: positive("seconds"),
     concurrency: Math.ceil(positive("concurrency")),
     paymentConcurrency: Math.ceil(positive("payment-concurrency")),
-    accounts: values.accounts.split(",").map((n) => Math.ceil(check("accounts", Number(n)))),
+    accounts: values.accounts.split(",").slice(0, 4).map((n) =>
+      Math.ceil(check("accounts", Number(n)))
+    ),
     only,
     profile: values.profile,
     json: values.json,
@@ -332,7 +334,7 @@ async function run(env: Env, accounts: number[]): Promise<Row[]> {
   }
   if (env.only.has("accounts")) {
     const results: ManyAccountsResult[] = [];
-    for (const n of accounts) results.push(await manyAccounts(env, n));
+    for (const [i, n] of accounts.entries()) results.push(await manyAccounts(env, n, i));
     rows.push(...manyAccountRows(results, env.concurrency));
   }
   return rows;
