@@ -3,6 +3,8 @@
  * library (what `ripple account add` and `ripple peer add` do, without a process each).
  */
 
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Mac } from "../src/auth/hmac.ts";
 import { generateKey, toHex } from "../src/auth/keys.ts";
 import { Client } from "../src/client/client.ts";
 import { MemoryCounterStore } from "../src/client/counter_store.ts";
@@ -85,13 +87,34 @@ export async function addPeers(a: BenchAccount, b: BenchAccount): Promise<void> 
   await addPeer(fs, `${b.site.datadir}/ripple`, b.ref.username, a.ref, key);
 }
 
-/** The client library for `account`, counters in memory (the account is fresh). */
-export function clientOf(account: BenchAccount): Client {
+/**
+ * HMAC-SHA256 with node:crypto, synchronous: what the load client signs and checks with,
+ * so that its own cost (WebCrypto's thread hop on each side of every exchange) is not
+ * counted in the server's figures, as a load client in another language would not add it.
+ * The servers keep WebCrypto.
+ */
+export const loadMac: Mac = {
+  sign: (key, data) =>
+    Promise.resolve(new Uint8Array(createHmac("sha256", key).update(data).digest())),
+  verify(key, signature, data) {
+    const expected = createHmac("sha256", key).update(data).digest();
+    return Promise.resolve(
+      signature.length === expected.length && timingSafeEqual(signature, expected),
+    );
+  },
+};
+
+/**
+ * The client library for `account`, counters in memory (the account is fresh), signing
+ * with {@linkcode loadMac} unless `mac` is given (the client library's default is WebCrypto).
+ */
+export function clientOf(account: BenchAccount, mac: Mac = loadMac): Client {
   return new Client({
     server: account.site.address,
     account: account.ref.username,
     key: account.key,
     counters: new MemoryCounterStore(),
+    mac,
     exchange: tcpExchange(10_000),
   });
 }

@@ -3,6 +3,7 @@
  * each scenario starts its own servers and stops them when done.
  */
 
+import { WebCryptoMac } from "../src/auth/hmac.ts";
 import * as api from "../src/client/commands.ts";
 import type { Client } from "../src/client/client.ts";
 import { encodeRecord, segmentName, segmentNumber } from "../src/store/journal.ts";
@@ -121,6 +122,8 @@ export interface CommandResults {
   read?: Measured;
   /** The read with one client at a time. */
   readOne?: Measured;
+  /** The same with the client library's own WebCrypto HMAC in the load client. */
+  readOneWebCrypto?: Measured;
   write?: Measured;
   sync?: Measured;
   peaks: Peak[];
@@ -138,7 +141,7 @@ export async function clientCommands(env: Env): Promise<CommandResults> {
   const peers = await addAccounts(s2, Array.from({ length: n }, (_, i) => `v${i}`));
   for (let i = 0; i < n; i++) await addPeers(locals[i], peers[i]);
   const servers = [await start(env, s1), await start(env, s2)];
-  const clients = locals.map(clientOf);
+  const clients = locals.map((account) => clientOf(account));
   let amount = 0n;
   const results: CommandResults = { peaks: [] };
   const read = async (i: number) => {
@@ -156,6 +159,12 @@ export async function clientCommands(env: Env): Promise<CommandResults> {
   if (env.only.has("read")) {
     env.progress("client command 4 get trustline out, one client");
     results.readOne = await load(env, 1, servers, read);
+    env.progress("client command 4 get trustline out, one client signing with WebCrypto");
+    const webCrypto = clientOf(locals[0], new WebCryptoMac());
+    await api.getTrustlineOut(webCrypto, peers[0].ref).catch(() => {}); // moves past the counter
+    results.readOneWebCrypto = await load(env, 1, servers, async () => {
+      await api.getTrustlineOut(webCrypto, peers[0].ref);
+    });
     env.progress("client command 4 get trustline out");
     results.read = await load(env, n, servers, read);
   }
@@ -249,7 +258,7 @@ export async function manyAccounts(
   };
   const { server, seconds: startSeconds } = await timedStart();
   const peakAtStart = await server.peakRssKiB();
-  const clients = accounts.map(clientOf);
+  const clients = accounts.map((account) => clientOf(account));
   const id = new Uint8Array(32);
   const few = clients.slice(0, FEW);
   env.progress(`${label}: ${REQUESTS_EACH} requests to ${few.length}`);

@@ -243,7 +243,9 @@ async function limitRows(env: Env, rows: Row[]): Promise<LimitFigures> {
 
 async function commandRows(env: Env, rows: Row[], limit: LimitFigures) {
   if (!["read-unset", "read", "write", "sync"].some((name) => env.only.has(name))) return [];
-  const { readUnset, read, readOne, write, sync, peaks } = await clientCommands(env);
+  const { readUnset, read, readOne, readOneWebCrypto, write, sync, peaks } = await clientCommands(
+    env,
+  );
   const c = env.concurrency;
   const vsTcp = (name: string, rate: number) => ratio(name, rate, limit.tcp, "TCP");
   if (readUnset) {
@@ -267,6 +269,22 @@ async function commandRows(env: Env, rows: Row[], limit: LimitFigures) {
       ratios,
       target: "p50 ≤ 1.5× TCP p50",
       met: ratios[0] === undefined ? undefined : ratios[0].value <= 1.5,
+    });
+  }
+  if (readOneWebCrypto) {
+    rows.push({
+      ...timed(
+        "read_one_client_webcrypto",
+        "same, the load client signing and checking with WebCrypto (the client library's default)",
+        1,
+        readOneWebCrypto,
+      ),
+      ratios: ratio(
+        "read_one_client_webcrypto_p50_vs_tcp",
+        readOneWebCrypto.p50,
+        limit.tcpOneP50,
+        "TCP p50",
+      ),
     });
   }
   if (read) {

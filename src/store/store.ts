@@ -137,7 +137,7 @@ export class Store {
     this.#checkpointDelay = options.checkpointDelayMs ?? 2000;
     this.#readOnly = options.readOnly ?? false;
     this.#onFailure = options.onFailure;
-    this.#overlay = new Overlay(options.cacheEntries ?? 16_384);
+    this.#overlay = new Overlay(options.cacheEntries ?? 8_192);
     this.#deferMs = options.deferMs ?? 50;
     this.#deferLimit = options.deferLimit ?? 1024;
     this.#batchFiles = options.batchFiles ?? 512;
