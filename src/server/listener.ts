@@ -150,9 +150,8 @@ async function serveConnection(
   try {
     let bytes: Uint8Array;
     {
-      using deadline = deadlines.start();
-      const signal = AbortSignal.any([deadline.signal, slot.signal]);
-      bytes = await readUpTo(conn, DATAGRAM_SIZE, signal, () => slot.progressed());
+      using deadline = deadlines.start(slot.signal);
+      bytes = await readUpTo(conn, DATAGRAM_SIZE, deadline.signal, () => slot.progressed());
     }
     if (bytes.length === 0) {
       options.logger.debug("connection-empty", () => ({ remote: remote() }));

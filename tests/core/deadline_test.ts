@@ -18,6 +18,17 @@ Deno.test("deadlines expire in the order they started, and a disposed one never 
   assert.ok(second.signal.aborted);
 });
 
+Deno.test("a deadline aborts with the reason of a signal linked to it", () => {
+  using deadlines = new Deadlines(60_000);
+  const slot = new AbortController();
+  using entry = deadlines.start(slot.signal);
+  const evicted = new Error("evicted");
+  slot.abort(evicted);
+  assert.equal(entry.signal.reason, evicted);
+  using late = deadlines.start(slot.signal);
+  assert.equal(late.signal.reason, evicted, "already aborted when linked");
+});
+
 Deno.test("disposing the set leaves no timer behind", () => {
   const deadlines = new Deadlines(60_000);
   using entry = deadlines.start();
