@@ -42,7 +42,8 @@ const HELP = `Usage: deno task loadbench [OPTIONS]
   --only LIST               comma-separated subset of ${MEASUREMENTS.join(",")}
   --profile DIR             servers write --cpu-prof profiles into DIR (summarize them with
                             deno run --allow-read bench/cpuprofile_top.ts DIR/*.cpuprofile)
-  --json                    print every figure and ratio by name, as JSON, instead of the table`;
+  --json                    print every figure and ratio by name, as JSON (the table goes to
+                            stderr then)`;
 
 /** A ratio of two figures of the run, by name, for the table and for `--json`. */
 interface Ratio {
@@ -514,7 +515,13 @@ async function main(argv: string[]): Promise<number> {
       only: [...options.only],
       profile: options.profile !== undefined,
     };
-    console.log(options.json ? json(rows, settings) : table(rows));
+    if (options.json) {
+      // The table too, on stderr, so that one run gives both.
+      console.error(table(rows));
+      console.log(json(rows, settings));
+    } else {
+      console.log(table(rows));
+    }
     return 0;
   } catch (error) {
     if (!interrupted.signal.aborted) throw error;

@@ -61,8 +61,10 @@ export class Overlay {
   }
 
   /** Puts replayed journal contents back, for a journal kept on disk. */
-  replay(files: ReadonlyMap<string, string | null>): void {
-    for (const [path, value] of files) this.#journaled.set(path, value);
+  replay(files: Map<string, string | null>): void {
+    // At a start nothing is journaled yet: the replayed map is taken as it is, not copied.
+    if (this.#journaled.size === 0) this.#journaled = files;
+    else for (const [path, value] of files) this.#journaled.set(path, value);
   }
 
   /** Forgets every change set not in the journal: none of them will ever be. */
