@@ -97,8 +97,9 @@ export async function serveCommand(argv: string[]): Promise<void> {
       fatal = error;
       stopped.resolve();
     },
+    onOutOfFiles: () => listener?.outOfFiles(),
   });
-  let listener: Listener;
+  let listener: Listener | undefined;
   try {
     listener = Listener.start(node, {
       hostname: config.listen.host,

@@ -4,6 +4,11 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import type { Logger } from "../core/log.ts";
 import { ThrottledLog } from "../core/throttled_log.ts";
 
+/** Descriptors kept free for the files requests open, when running out lowers the cap: at least this many. */
+const MIN_FILE_HEADROOM = 16;
+/** The cap is lowered at most this often: evicted connections give their descriptors back only once closed. */
+const CAP_INTERVAL_MS = 1_000;
+
 /** Why a table took a slot back from its connection. */
 export type EvictionReason = "source-full" | "server-full" | "out-of-files" | "shutdown";
 
@@ -124,6 +129,9 @@ export class ConnectionSlots implements Disposable {
   #waiting = new Set<TableSlot>();
   #sources = new Map<string, SourceSlots>();
   #size = 0;
+  /** A cap below `maxConnections` learnt from running out of file descriptors. */
+  #ceiling = Infinity;
+  #cappedAt = -Infinity;
 
   constructor(options: ConnectionSlotsOptions) {
     this.#options = options;
@@ -134,6 +142,11 @@ export class ConnectionSlots implements Disposable {
   /** Connections in hand. */
   get size(): number {
     return this.#size;
+  }
+
+  /** The cap on connections in hand in force: `maxConnections`, or lower after {@linkcode outOfFiles}. */
+  get maxConnections(): number {
+    return Math.min(this.#options.maxConnections, this.#ceiling);
   }
 
   /** Connections in hand from the source of `hostname`. */
@@ -149,7 +162,7 @@ export class ConnectionSlots implements Disposable {
     const source = sourceOf(remote.hostname);
     const own = this.#sources.get(source);
     const sourceFull = own !== undefined && own.count >= this.#options.maxPerSource;
-    if (sourceFull || this.#size >= this.#options.maxConnections) {
+    if (sourceFull || this.#size >= this.maxConnections) {
       // A full source makes room among its own connections only.
       const reason = sourceFull ? "source-full" : "server-full";
       if (!this.#evictIdlest(sourceFull ? own.waiting : this.#waiting, reason)) {
@@ -175,11 +188,35 @@ export class ConnectionSlots implements Disposable {
   }
 
   /**
-   * Evicts the waiting connection idle longest, when something other than a cap needs
-   * its resources (the process is out of file descriptors); false if none is waiting.
+   * The process ran out of file descriptors (EMFILE, ENFILE) with these connections in hand:
+   * from now on the table holds at most as many less a headroom (a quarter of them, at least
+   * {@linkcode MIN_FILE_HEADROOM}) for the files that requests open, and evicts the idlest
+   * waiting connections down to that; it evicts one in any case, to give a descriptor back.
+   * The cap is lowered at most once per {@linkcode CAP_INTERVAL_MS}, and never raised again:
+   * the open-files limit does not change while a process runs. False if nothing was evicted.
    */
-  evictIdlest(reason: EvictionReason): boolean {
-    return this.#evictIdlest(this.#waiting, reason);
+  outOfFiles(): boolean {
+    const now = this.#clock.now();
+    const ceiling = Math.max(
+      1,
+      this.#size - Math.max(MIN_FILE_HEADROOM, Math.floor(this.#size / 4)),
+    );
+    if (now - this.#cappedAt >= CAP_INTERVAL_MS && ceiling < this.maxConnections) {
+      this.#ceiling = ceiling;
+      this.#cappedAt = now;
+      this.#options.logger.warn("connections-capped", {
+        listener: this.#options.listener,
+        max_connections: ceiling,
+        configured: this.#options.maxConnections,
+        reason: "out-of-files",
+        hint: "raise the open-files limit (ulimit -n, LimitNOFILE=)",
+      });
+    }
+    let evicted = this.#evictIdlest(this.#waiting, "out-of-files");
+    while (this.#size > this.maxConnections && this.#evictIdlest(this.#waiting, "out-of-files")) {
+      evicted = true;
+    }
+    return evicted;
   }
 
   /** Evicts every waiting connection (shutdown), without a line each; returns how many. */

@@ -5,6 +5,7 @@ import { Deadlines, readUpTo, writeAll } from "../core/deadline.ts";
 import type { Logger } from "../core/log.ts";
 import { ThrottledLog } from "../core/throttled_log.ts";
 import { DATAGRAM_SIZE, isServerCommand } from "../wire/datagram.ts";
+import { isOutOfFiles } from "../store/fs.ts";
 import { ConnectionSlots, EvictedError, type Slot } from "./connection_slots.ts";
 import type { Node } from "./node.ts";
 
@@ -66,6 +67,11 @@ export class Listener {
     return new Listener(node, options);
   }
 
+  /** The process is out of file descriptors: hold fewer connections (see {@linkcode ConnectionSlots.outOfFiles}). */
+  outOfFiles(): void {
+    this.#slots.outOfFiles();
+  }
+
   /**
    * Stops accepting, closes the connections still waiting for their datagram (nothing of
    * theirs was received, so their senders try again), and waits for the ones being served.
@@ -108,10 +114,9 @@ export class Listener {
       } catch (error) {
         if (this.#closing.signal.aborted) return;
         shared.floods.warn("accept-failed", "accept", { error: describe(error) });
-        // Out of file descriptors (EMFILE, ENFILE): closing an idle connection gives one
-        // back, once its handler has run; otherwise the error may last, so wait a little.
-        const outOfFiles = /os error 2[34]\b/.test(describe(error));
-        const freed = outOfFiles && this.#slots.evictIdlest("out-of-files");
+        // Out of file descriptors: closing idle connections gives some back, once their
+        // handlers have run; otherwise the error may last, so wait a little.
+        const freed = isOutOfFiles(error) && this.#slots.outOfFiles();
         await pause(freed ? 0 : ACCEPT_PAUSE_MS, this.#closing.signal);
         continue;
       }

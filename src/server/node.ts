@@ -8,7 +8,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { DEFAULT_DISPLAY, DEFAULT_LIMITS, type DisplayUnit, type Limits } from "../core/config.ts";
 import type { Feature } from "../core/context.ts";
 import { type Logger, silentLogger } from "../core/log.ts";
-import type { FileSystem } from "../store/fs.ts";
+import { type FileSystem, isOutOfFiles } from "../store/fs.ts";
 import { PENDING_DIR, pendingPath } from "../store/paths.ts";
 import { DiskFullError, Store, type StoreOptions } from "../store/store.ts";
 import { Tx } from "../store/tx.ts";
@@ -48,6 +48,8 @@ export interface NodeOptions {
    * starts it again, replaying the journal.
    */
   onFatal?: (error: Error) => void;
+  /** Called when a request found no file descriptor to open its files with. */
+  onOutOfFiles?: () => void;
 }
 
 const ZERO_MAC = new Uint8Array(32);
@@ -86,6 +88,7 @@ export class Node {
   #pending = new Map<string, Marker>();
   #inflight = new Set<Promise<unknown>>();
   #onFatal?: (error: Error) => void;
+  #onOutOfFiles?: () => void;
   #fatal: Error | null = null;
 
   private constructor(options: NodeOptions, store: Store) {
@@ -96,6 +99,7 @@ export class Node {
     this.#mac = options.mac ?? new WebCryptoMac();
     this.#log = options.logger ?? silentLogger;
     this.#onFatal = options.onFatal;
+    this.#onOutOfFiles = options.onOutOfFiles;
     const random = options.random ?? Math.random;
     this.#locks = new LockManager({ maxQueued: this.limits.queuePerAccount });
     this.#sender = new Sender({
@@ -290,6 +294,15 @@ export class Node {
       this.#log.warn("account-busy", fields);
       return fromClient ? unsigned(Status.Busy, "the account is busy, try again shortly") : null;
     }
+    if (isOutOfFiles(error)) {
+      // A file could not be opened, so nothing was applied: like a full disk, the client may
+      // try again and the peer's resend brings its datagram again.
+      this.#log.warn("out-of-files", { ...fields, error: describe(error) });
+      this.#onOutOfFiles?.();
+      return fromClient
+        ? unsigned(Status.Busy, "the server is out of file descriptors, try again shortly")
+        : null;
+    }
     this.#log.error("datagram-failed", { ...fields, error: describe(error) });
     return fromClient ? unsigned(Status.InternalError, "internal error") : null;
   }
@@ -318,7 +331,7 @@ export class Node {
     try {
       await this.#deliver(await work);
     } catch (error) {
-      if (error instanceof BusyError || error instanceof DiskFullError) {
+      if (error instanceof BusyError || error instanceof DiskFullError || isOutOfFiles(error)) {
         this.#scheduler.schedule(username, this.#clock.now() + this.limits.retryBaseMs);
       } else {
         this.#log.error("wake-failed", { account: username, error: describe(error) });

@@ -43,8 +43,8 @@ ${DISK_HELP}
   --hostile N         make N servers hostile (the seed chooses which); payments between
                       honest accounts avoiding them are compared with the same seed run
                       with those servers behaving (default 0)
-  --behaviours LIST   what hostile servers do, comma-separated (default all but
-                      stall-commit-forever): ${BEHAVIOURS.join(", ")}
+  --behaviours LIST   what hostile servers do, comma-separated (default all):
+                      ${BEHAVIOURS.join(", ")}
   --attack-every-ms T mean time between two attacks of each flood or replay (default ${NO_HOSTILE.attackEveryMs})
   --no-compare        with --hostile: skip the run without attacks
   --paths N           instead: a path-finding study of N buyer/seller pairs, each compared

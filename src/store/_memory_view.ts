@@ -19,12 +19,14 @@ export class SimulatedCrash extends Error {
 /** An error the disk returned, with its errno name in `code` as Deno's own errors carry it. */
 export class DiskError extends Error {
   override name = "DiskError";
-  readonly code: "EIO" | "ENOSPC";
+  readonly code: "EIO" | "ENOSPC" | "EMFILE";
 
-  constructor(code: "EIO" | "ENOSPC", operation: string, path: string) {
-    const words = code === "EIO"
-      ? "Input/output error (os error 5)"
-      : "No space left on device (os error 28)";
+  constructor(code: "EIO" | "ENOSPC" | "EMFILE", operation: string, path: string) {
+    const words = {
+      EIO: "Input/output error (os error 5)",
+      ENOSPC: "No space left on device (os error 28)",
+      EMFILE: "Too many open files (os error 24)",
+    }[code];
     super(`${words}: ${operation} ${path}`);
     this.code = code;
   }
@@ -41,7 +43,10 @@ export class MemoryView implements FileSystem {
   }
 
   read(path: string): Promise<Uint8Array | null> {
-    return this.#run(false, () => this.#disk.live.get(path)?.data.slice() ?? null);
+    return this.#run(false, () => {
+      if (this.#disk.outOfFiles) throw new DiskError("EMFILE", "open", path);
+      return this.#disk.live.get(path)?.data.slice() ?? null;
+    });
   }
 
   list(path: string): Promise<DirEntry[] | null> {

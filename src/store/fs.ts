@@ -155,6 +155,22 @@ export function isDiskFull(error: unknown): boolean {
   return code === "ENOSPC" || code === "EDQUOT";
 }
 
+/**
+ * Whether an error means the process is out of file descriptors (EMFILE, or ENFILE for the
+ * whole system): nothing was opened, and the same call may succeed once one is closed.
+ *
+ * @example
+ * ```ts
+ * import { isOutOfFiles } from "./fs.ts";
+ * isOutOfFiles(new Error("Too many open files (os error 24)")); // true
+ * ```
+ */
+export function isOutOfFiles(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "EMFILE" || code === "ENFILE") return true;
+  return error instanceof Error && /\(os error 2[34]\)/.test(error.message);
+}
+
 /** The directory part of a `/`-separated path (`.` for a bare name). */
 export function dirname(path: string): string {
   const slash = path.lastIndexOf("/");

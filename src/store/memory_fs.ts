@@ -60,6 +60,8 @@ export class MemoryFileSystem {
   eio: EioRates;
   /** The most bytes all files may hold; a write past it writes what fits, then fails with ENOSPC. */
   budget: number | null = null;
+  /** While true, opening a file to read it fails with EMFILE, as at the open-files limit. */
+  outOfFiles = false;
   /** Faults injected so far. */
   readonly injected = { eio: 0, enospc: 0 };
   /** Mutating operations performed since creation. */

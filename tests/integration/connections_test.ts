@@ -239,7 +239,7 @@ Deno.test("SIGTERM closes the connections still waiting for a datagram at once",
   }
 });
 
-Deno.test("a server out of file descriptors keeps accepting, closing idle connections to do so", async () => {
+Deno.test("a server out of file descriptors keeps accepting, and holds fewer connections from then on", async () => {
   await using peers = await tempDir();
   // About 30 descriptors go to the runtime and the store; the rest is not enough for the
   // flood below, which the caps alone would let in.
@@ -251,12 +251,21 @@ Deno.test("a server out of file descriptors keeps accepting, closing idle connec
   const { alice, bob } = await aliceWithPeer(server, peers.path);
   await using flood = IdleFlood.start({ address: server.address, from: ATTACKER, count: 300 });
   await flood.settled();
+  await waitForLog(server, ["warn accept-failed", "Too many open files"]);
+  await waitForLog(server, [
+    "warn connections-capped",
+    "listener=tcp",
+    "configured=512",
+    "reason=out-of-files",
+  ]);
   const answered = await commandsDuring(clientFor(alice), bob, Promise.resolve(), 20);
   assert.equal(answered, 20);
-  await waitForLog(server, ["warn accept-failed", "Too many open files"]);
   await waitForLog(server, [
     "warn connection-evicted",
     `source=${ATTACKER}`,
-    "reason=out-of-files",
+    "reason=server-full",
   ]);
+  const capped = server.logs().find((line) => line.includes("connections-capped"))!;
+  const ceiling = Number(/max_connections=(\d+)/.exec(capped)![1]);
+  assert.ok(ceiling > 0 && ceiling < 96, capped);
 });

@@ -149,10 +149,10 @@ Deno.test("out of file descriptors, the longest-idle waiting connection is close
   const old = slots.admit(A)!;
   clock.advance(1);
   const young = slots.admit(B)!;
-  assert.ok(slots.evictIdlest("out-of-files"));
+  assert.ok(slots.outOfFiles());
   assert.equal(reasonOf(old), "out-of-files");
   young.serving();
-  assert.ok(!slots.evictIdlest("out-of-files"), "nothing waits");
+  assert.ok(!slots.outOfFiles(), "nothing waits");
 });
 
 Deno.test("a flood of evictions is logged once per source and second, with counts", () => {
@@ -268,3 +268,36 @@ Deno.test("a source is an IPv4 address, or the /64 of an IPv6 address", () => {
 function disposable<T extends { slots: ConnectionSlots }>(fixture: T): T & Disposable {
   return { ...fixture, [Symbol.dispose]: () => fixture.slots[Symbol.dispose]() };
 }
+
+Deno.test("out of file descriptors, the table holds fewer connections from then on, lowered at most once a second", () => {
+  using fixture = disposable(table({ maxConnections: 1000, maxPerSource: 1000 }));
+  const { slots, clock, lines } = fixture;
+  const held = Array.from({ length: 80 }, (_, i) => slots.admit({ hostname: `10.0.0.${i}` })!);
+  held[79].serving();
+
+  assert.equal(slots.outOfFiles(), true);
+  assert.equal(slots.maxConnections, 60, "80 less a quarter");
+  assert.equal(slots.size, 60);
+  assert.ok(held.slice(0, 20).every((slot) => slot.signal.aborted), "the idlest went first");
+  assert.ok(!held[79].signal.aborted);
+
+  // Within the second, running out again frees one but keeps the cap: the evicted
+  // connections may not have closed yet.
+  clock.advance(500);
+  assert.equal(slots.outOfFiles(), true);
+  assert.equal(slots.maxConnections, 60);
+  assert.equal(slots.size, 59);
+
+  // The cap holds for new connections: one past it takes the idlest's slot.
+  assert.ok(slots.admit({ hostname: "10.0.1.1" }) !== null);
+  assert.ok(slots.admit({ hostname: "10.0.1.2" }) !== null);
+  assert.equal(slots.size, 60);
+
+  clock.advance(1_000);
+  slots.outOfFiles();
+  assert.equal(slots.maxConnections, 44, "60 less its headroom of 16");
+  assert.equal(
+    lines.filter((line) => /warn connections-capped .*reason=out-of-files/.test(line)).length,
+    2,
+  );
+});
