@@ -507,7 +507,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${message}`),
     }, options.accounts);
     const settings = {
-      date: new Date().toISOString(),
+      finished: new Date().toISOString(),
       seconds: options.seconds,
       concurrency: options.concurrency,
       paymentConcurrency: options.paymentConcurrency,
