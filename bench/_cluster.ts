@@ -4,7 +4,14 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { CHILD_ENV, freePort, MAIN, PERMISSIONS, REPO } from "../tests/integration/_server.ts";
+import {
+  CHILD_ENV,
+  freePort,
+  MAIN,
+  PERMISSIONS,
+  REPO,
+  V8_FLAGS,
+} from "../tests/integration/_server.ts";
 import { sleep } from "../tests/integration/_wait.ts";
 
 const ECHO = fileURLToPath(new URL("./_echo_server.ts", import.meta.url));
@@ -88,6 +95,7 @@ export class Cluster implements AsyncDisposable {
     ];
     const child = await this.#spawn(`ripple serve ${address}`, options.host, options.port, [
       "run",
+      ...V8_FLAGS,
       ...profile,
       ...PERMISSIONS,
       MAIN,

@@ -72,7 +72,7 @@ export async function idleFlood(env: Env): Promise<IdleFloodResults> {
     const at = await site(env, floodCase.host);
     const accounts = await addAccounts(at, Array.from({ length: n }, (_, i) => `u${i}`));
     const server = await start(env, at, floodCase.args);
-    const clients = accounts.map(clientOf);
+    const clients = accounts.map((account) => clientOf(account));
     const id = new Uint8Array(32);
     const command = async (i: number) => {
       await api.getPayment(clients[i], id);

@@ -126,6 +126,14 @@ export async function tcpExchangeRaw(host: string, port: number): Promise<void> 
   if (answer.length !== ANSWER_SIZE) throw new Error(`a ${answer.length}-byte answer`);
 }
 
+/**
+ * `exchanges` raw exchanges one after another, as a write costs the servers three: the
+ * client's, the datagram to the peer's server, and the confirmation that comes back.
+ */
+export async function tcpChainRaw(host: string, port: number, exchanges: number): Promise<void> {
+  for (let i = 0; i < exchanges; i++) await tcpExchangeRaw(host, port);
+}
+
 const fs = new DenoFileSystem();
 let written = 0;
 

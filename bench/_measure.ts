@@ -20,8 +20,6 @@ export interface Env {
   concurrency: number;
   /** Payments in flight at once in the concurrent payment measurements (one chain each). */
   paymentConcurrency: number;
-  /** Accounts on disk for the memory measurement. */
-  accountsOnDisk: number;
   signal: AbortSignal;
   /** The measurements to run (see `HELP` in loadbench.ts); the others are left out. */
   only: Set<string>;

@@ -41,7 +41,7 @@ export async function payments(env: Env): Promise<{ results: PaymentResult[]; pe
         accounts.push((await addAccounts(sites[s], [`h${hops}c${c}n${s}`]))[0]);
       }
       for (let s = 0; s < hops; s++) await addPeers(accounts[s], accounts[s + 1]);
-      list.push({ accounts, clients: accounts.map(clientOf) });
+      list.push({ accounts, clients: accounts.map((account) => clientOf(account)) });
     }
     chains.set(hops, list);
   }

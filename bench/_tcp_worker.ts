@@ -1,9 +1,9 @@
 /**
- * A second load thread for the raw TCP limit: runs {@linkcode tcpExchangeRaw} loops for one
+ * A second load thread for the raw TCP limits: runs {@linkcode tcpChainRaw} loops for one
  * measurement and posts the {@linkcode Measurement} back. Started by bench/_scenarios.ts.
  */
 
-import { runLoad, tcpExchangeRaw } from "./_load.ts";
+import { runLoad, tcpChainRaw } from "./_load.ts";
 
 /** What the thread is asked to run. */
 export interface TcpWork {
@@ -12,6 +12,8 @@ export interface TcpWork {
   seconds: number;
   warmupSeconds: number;
   concurrency: number;
+  /** Raw exchanges per operation, one after another. */
+  exchanges: number;
 }
 
 const self = globalThis as unknown as {
@@ -26,7 +28,7 @@ self.onmessage = async ({ data }) => {
     warmupSeconds: data.warmupSeconds,
     concurrency: data.concurrency,
     signal: new AbortController().signal,
-  }, () => tcpExchangeRaw(data.host, data.port));
+  }, () => tcpChainRaw(data.host, data.port, data.exchanges));
   self.postMessage(measurement);
   self.close();
 };

@@ -13,7 +13,7 @@ export interface Mac {
 }
 
 /** Keys imported at most this many at a time; the oldest is imported again when needed. */
-const KEY_CACHE_SIZE = 4096;
+const KEY_CACHE_SIZE = 1024;
 
 /**
  * HMAC-SHA256 with WebCrypto. Each raw key is imported once and the `CryptoKey` kept in a

@@ -31,6 +31,98 @@ export class Deadline implements Disposable {
   }
 }
 
+/** One deadline of a {@linkcode Deadlines} set: its signal, and disposal to cancel it. */
+export interface DeadlineEntry extends Disposable {
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Deadlines of one length for many operations, kept by one timer at a time instead of one
+ * each: entries expire in the order they were started, so the timer waits only for the
+ * oldest one still running. A server starts one per connection; disposing the set clears
+ * its timer and leaves the entries still running to their own disposal.
+ *
+ * @example
+ * ```ts
+ * import { Deadlines } from "./deadline.ts";
+ * using deadlines = new Deadlines(1000);
+ * using entry = deadlines.start();
+ * entry.signal.aborted; // false
+ * ```
+ */
+export class Deadlines implements Disposable {
+  readonly #ms: number;
+  /** Running entries, oldest first (a Set keeps insertion order). */
+  readonly #running = new Set<RunningDeadline>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #disposed = false;
+
+  constructor(ms: number) {
+    this.#ms = ms;
+  }
+
+  /**
+   * A deadline `ms` from now. Its signal aborts also when `linked` does, with its reason
+   * (cheaper than `AbortSignal.any`, which tracks its sources with weak references).
+   */
+  start(linked?: AbortSignal): DeadlineEntry {
+    const entry = new RunningDeadline(performance.now() + this.#ms, this.#running, linked);
+    this.#running.add(entry);
+    if (this.#timer === null && !this.#disposed) this.#arm(this.#ms);
+    return entry;
+  }
+
+  [Symbol.dispose](): void {
+    this.#disposed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #arm(delay: number): void {
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, delay));
+  }
+
+  #expire(): void {
+    this.#timer = null;
+    const now = performance.now();
+    for (const entry of this.#running) {
+      if (entry.at > now) return this.#arm(entry.at - now);
+      this.#running.delete(entry);
+      entry.abort(new Deno.errors.TimedOut(`no progress within ${this.#ms} ms`));
+    }
+  }
+}
+
+class RunningDeadline implements DeadlineEntry {
+  readonly at: number;
+  readonly #controller = new AbortController();
+  readonly #running: Set<RunningDeadline>;
+  readonly #linked?: AbortSignal;
+  readonly #onLinked = () => this.#controller.abort(this.#linked!.reason);
+
+  constructor(at: number, running: Set<RunningDeadline>, linked?: AbortSignal) {
+    this.at = at;
+    this.#running = running;
+    if (linked === undefined) return;
+    this.#linked = linked;
+    if (linked.aborted) this.#onLinked();
+    else linked.addEventListener("abort", this.#onLinked, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.#controller.abort(reason);
+  }
+
+  [Symbol.dispose](): void {
+    this.#running.delete(this);
+    this.#linked?.removeEventListener("abort", this.#onLinked);
+  }
+}
+
 /**
  * Races `promise` against `signal`. The caller closes the resource the promise waits on
  * when this throws, which ends the abandoned operation.

@@ -6,6 +6,12 @@ export type Level = "debug" | "info" | "warn" | "error";
 /** Values a log line can carry. */
 export type Fields = Record<string, string | number | bigint | boolean | undefined>;
 
+/**
+ * A line's fields, or a function giving them: a function runs only if the line is written,
+ * so a line that is off (debug, usually) costs nothing to build.
+ */
+export type LazyFields = Fields | (() => Fields);
+
 /** Writes one finished line somewhere. */
 export type Sink = (line: string, level: Level) => void;
 
@@ -45,37 +51,44 @@ const stderrSink: Sink = (line) => Deno.stderr.writeSync(encoder.encode(line + "
  * ```
  */
 export class Logger {
+  #options: LoggerOptions;
   #format: "text" | "json";
   #level: number;
   #sink: Sink;
   #now: () => number;
   #context: Fields;
+  /** Fields of {@linkcode with}, merged into the context only when a line is written. */
+  #added: Fields | undefined;
 
-  constructor(options: LoggerOptions = {}, context: Fields = {}) {
+  constructor(options: LoggerOptions = {}, context: Fields = {}, added?: Fields) {
+    this.#options = options;
     this.#format = options.format ?? "text";
     this.#level = RANK[options.level ?? "info"];
     this.#sink = options.sink ?? stderrSink;
     this.#now = options.now ?? Date.now;
     this.#context = context;
+    this.#added = added;
   }
 
-  /** A logger that adds `fields` to every line. */
+  /** A logger that adds `fields` to every line (cheap: one is made per datagram). */
   with(fields: Fields): Logger {
-    return new Logger(
-      { format: this.#format, level: levelOf(this.#level), sink: this.#sink, now: this.#now },
-      { ...this.#context, ...fields },
-    );
+    const context = this.#added === undefined
+      ? this.#context
+      : { ...this.#context, ...this.#added };
+    return new Logger(this.#options, context, fields);
   }
 
   /** A logger like this one whose lines wait for `flush`, or go with `discard`. */
   deferred(): DeferredLog {
     const held: [string, Level][] = [];
-    const logger = new Logger({
-      format: this.#format,
-      level: levelOf(this.#level),
-      sink: (line, level) => held.push([line, level]),
-      now: this.#now,
-    }, this.#context);
+    const logger = new Logger(
+      {
+        ...this.#options,
+        sink: (line, level) => held.push([line, level]),
+      },
+      this.#context,
+      this.#added,
+    );
     return {
       logger,
       flush: () => {
@@ -85,32 +98,32 @@ export class Logger {
     };
   }
 
-  debug(event: string, fields?: Fields): void {
+  debug(event: string, fields?: LazyFields): void {
     this.#write("debug", event, fields);
   }
-  info(event: string, fields?: Fields): void {
+  info(event: string, fields?: LazyFields): void {
     this.#write("info", event, fields);
   }
-  warn(event: string, fields?: Fields): void {
+  warn(event: string, fields?: LazyFields): void {
     this.#write("warn", event, fields);
   }
-  error(event: string, fields?: Fields): void {
+  error(event: string, fields?: LazyFields): void {
     this.#write("error", event, fields);
   }
 
-  #write(level: Level, event: string, fields: Fields = {}): void {
+  #write(level: Level, event: string, fields: LazyFields = {}): void {
     if (RANK[level] < this.#level) return;
     const time = new Date(this.#now()).toISOString();
-    const all = { ...this.#context, ...fields };
+    const all = {
+      ...this.#context,
+      ...this.#added,
+      ...(typeof fields === "function" ? fields() : fields),
+    };
     this.#sink(
       this.#format === "json" ? json(time, level, event, all) : text(time, level, event, all),
       level,
     );
   }
-}
-
-function levelOf(rank: number): Level {
-  return (Object.keys(RANK) as Level[]).find((level) => RANK[level] === rank)!;
 }
 
 function text(time: string, level: Level, event: string, fields: Fields): string {

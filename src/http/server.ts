@@ -126,12 +126,12 @@ export class HttpServer {
       return answer(refusal.status, null, { "Cache-Control": "no-store", ...refusal.headers });
     };
     using slot = this.#slots.admit({ hostname: source });
-    this.#options.logger.debug("http-request", {
+    this.#options.logger.debug("http-request", () => ({
       source,
       method: printable(request.method),
       path: printable(path),
       admitted: slot !== null,
-    });
+    }));
     if (slot === null) {
       // Logged by the slots table (connection-refused, listener=http).
       return refuse({ status: 503, reason: "refused", headers: RETRY, logged: true });

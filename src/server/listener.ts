@@ -1,7 +1,7 @@
 /** The TCP side of a server: accept, read one datagram under a deadline, answer clients, close. */
 
 import { setImmediate } from "node:timers";
-import { Deadline, readUpTo, writeAll } from "../core/deadline.ts";
+import { Deadlines, readUpTo, writeAll } from "../core/deadline.ts";
 import type { Logger } from "../core/log.ts";
 import { ThrottledLog } from "../core/throttled_log.ts";
 import { DATAGRAM_SIZE, isServerCommand } from "../wire/datagram.ts";
@@ -89,8 +89,10 @@ export class Listener {
   async #run(node: Node, options: ListenOptions): Promise<void> {
     // Events any stranger can cause once per connection: a line per source and second.
     using floods = new ThrottledLog({ logger: options.logger });
+    // One timer for the deadlines of every connection, not one per connection.
+    using deadlines = new Deadlines(options.readTimeoutMs);
     try {
-      await this.#acceptLoop(node, options, floods);
+      await this.#acceptLoop(node, options, { floods, deadlines });
     } finally {
       const waiting = this.#slots.closeWaiting();
       if (this.#connections.size > 0) {
@@ -104,14 +106,14 @@ export class Listener {
     }
   }
 
-  async #acceptLoop(node: Node, options: ListenOptions, floods: ThrottledLog): Promise<void> {
+  async #acceptLoop(node: Node, options: ListenOptions, shared: Shared): Promise<void> {
     while (!this.#closing.signal.aborted) {
       let conn: Deno.TcpConn;
       try {
         conn = await this.#listener.accept();
       } catch (error) {
         if (this.#closing.signal.aborted) return;
-        floods.warn("accept-failed", "accept", { error: describe(error) });
+        shared.floods.warn("accept-failed", "accept", { error: describe(error) });
         // Out of file descriptors: closing idle connections gives some back, once their
         // handlers have run; otherwise the error may last, so wait a little.
         const freed = isOutOfFiles(error) && this.#slots.outOfFiles();
@@ -127,7 +129,7 @@ export class Listener {
         conn.close();
         continue;
       }
-      const handled = serveConnection(node, conn, slot, options, floods).finally(() =>
+      const handled = serveConnection(node, conn, slot, options, shared).finally(() =>
         this.#connections.delete(handled)
       );
       this.#connections.add(handled);
@@ -135,24 +137,29 @@ export class Listener {
   }
 }
 
+/** What every connection of a listener shares: its throttled log and its deadlines. */
+interface Shared {
+  floods: ThrottledLog;
+  deadlines: Deadlines;
+}
+
 async function serveConnection(
   node: Node,
   conn: Deno.TcpConn,
   slot: Slot,
   options: ListenOptions,
-  floods: ThrottledLog,
+  { floods, deadlines }: Shared,
 ): Promise<void> {
-  const remote = `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
+  const remote = () => `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`;
   let phase = "read";
   try {
     let bytes: Uint8Array;
     {
-      using deadline = new Deadline(options.readTimeoutMs);
-      const signal = AbortSignal.any([deadline.signal, slot.signal]);
-      bytes = await readUpTo(conn, DATAGRAM_SIZE, signal, () => slot.progressed());
+      using deadline = deadlines.start(slot.signal);
+      bytes = await readUpTo(conn, DATAGRAM_SIZE, deadline.signal, () => slot.progressed());
     }
     if (bytes.length === 0) {
-      options.logger.debug("connection-empty", { remote });
+      options.logger.debug("connection-empty", () => ({ remote: remote() }));
       return;
     }
     slot.serving();
@@ -161,7 +168,7 @@ async function serveConnection(
     const response = await answer;
     if (response === null) return;
     phase = "write";
-    using deadline = new Deadline(options.readTimeoutMs);
+    using deadline = deadlines.start();
     await writeAll(conn, response, deadline.signal);
   } catch (error) {
     // An eviction is logged by the slots table, once per source and second.
@@ -169,7 +176,7 @@ async function serveConnection(
     const timedOut = error instanceof Deno.errors.TimedOut;
     floods.warn(timedOut ? "connection-timed-out" : "connection-failed", slot.source, {
       source: slot.source,
-      remote,
+      remote: remote(),
       phase,
       error: timedOut ? undefined : describe(error),
     });

@@ -212,8 +212,11 @@ export class Node {
   }
 
   /**
-   * Commits a run with its pending marker, schedules its wakes; resolves when durable. A
-   * read on a full disk is answered without storing its counter, which could not be stored.
+   * Commits a run with its pending marker, schedules its wakes; resolves when durable, or
+   * for a read (a run whose only change is its client counter) once what it read is
+   * durable: its counter may be acknowledged before it is (docs/protocol.md §1), so it
+   * reaches the journal deferred, in a batch. A read on a full disk is answered without
+   * storing its counter, which could not be stored.
    */
   #commit(run: Run, isWake: boolean, read = false): Promise<void> {
     const username = run.username;
@@ -233,6 +236,12 @@ export class Node {
     }
     if (run.tx.changes.size === 0 || (read && this.store.full)) {
       return this.store.barrier(run.tx.generation);
+    }
+    if (read) {
+      // The barrier is taken first: it waits for what the run read, not for the counter.
+      const readDurable = this.store.barrier(run.tx.generation);
+      this.store.commitDeferred(run.tx.changes, run.tx.generation);
+      return readDurable;
     }
     const durable = this.store.commit(run.tx.changes, run.tx.generation);
     if (marker) durable.then(() => marker.durable = true, () => {});

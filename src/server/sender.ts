@@ -95,11 +95,11 @@ export class Sender {
     const log = this.#options.logger;
     while (lane.queue.length > 0 && !this.#closed) {
       const message = lane.queue.shift()!;
-      const fields = {
+      const fields = () => ({
         account: lane.from,
         peer: formatAccountRef(lane.to),
         command: commandName(message.command),
-      };
+      });
       try {
         const bytes = await this.#seal(lane.from, message);
         if (bytes === null) {
@@ -110,10 +110,10 @@ export class Sender {
         log.debug("sent", fields);
         this.#options.onDelivered?.(lane.from, message);
       } catch (error) {
-        log.info("send-failed", {
-          ...fields,
+        log.info("send-failed", () => ({
+          ...fields(),
           error: error instanceof Error ? error.message : String(error),
-        });
+        }));
       }
     }
     lane.running = null;

@@ -67,7 +67,7 @@ export function decodeJournal(text: string): DecodedJournal {
   while (at < text.length) {
     const end = text.indexOf("\n", at);
     if (end === -1) break;
-    const record = decodeLine(text.slice(at, end));
+    const record = decodeLine(text, at, end);
     if (record === null) break;
     records.push(record);
     at = end + 1;
@@ -75,11 +75,13 @@ export function decodeJournal(text: string): DecodedJournal {
   return { records, droppedBytes: text.length - at };
 }
 
-function decodeLine(line: string): ChangeSet | null {
-  const space = line.indexOf(" ");
-  if (space !== 8) return null;
-  const json = line.slice(9);
-  if (parseInt(line.slice(0, 8), 16) !== crc32(json)) return null;
+/** The record in `text` from `at` to `end` (its newline), without copying the line first. */
+function decodeLine(text: string, at: number, end: number): ChangeSet | null {
+  if (end - at < 9 || text.charCodeAt(at + 8) !== 32 || text.lastIndexOf(" ", at + 7) >= at) {
+    return null;
+  }
+  const json = text.slice(at + 9, end);
+  if (parseInt(text.slice(at, at + 8), 16) !== crc32(json)) return null;
   try {
     const entries = JSON.parse(json);
     if (!Array.isArray(entries)) return null;

@@ -1,34 +1,46 @@
 /** What the store's reads see above the files: change sets in memory, and clean copies of files. */
 
+import { basename, dirname } from "./fs.ts";
 import type { ChangeSet } from "./journal.ts";
 
 /**
  * Three layers, read top down: change sets committed but not yet in the journal (each
  * value with the change set that wrote it), change sets in the journal not yet
- * checkpointed into the files, and a bounded cache of files as they are on disk.
+ * checkpointed into the files, and a bounded cache of files as they are on disk: their
+ * text, or that they are missing. The cache holds at most `cacheLimit` texts and as many
+ * missing names, so its memory does not grow with the accounts on disk.
  */
 export class Overlay {
   #unjournaled = new Map<string, { value: string | null; seq: number }>();
   #journaled = new Map<string, string | null>();
   #cache = new Map<string, string>();
+  /** Names known missing on disk, by directory, so one directory is forgotten at once. */
+  #missing = new Map<string, Set<string>>();
+  #missingCount = 0;
   #cacheLimit: number;
 
   constructor(cacheLimit: number) {
     this.#cacheLimit = cacheLimit;
   }
 
-  /** A file's text, null if a change set removed it, undefined if only the disk knows. */
+  /**
+   * A file's text; null if a change set removed it or the disk was found not to have it;
+   * undefined if only the disk knows.
+   */
   get(path: string): string | null | undefined {
     const unjournaled = this.#unjournaled.get(path);
     if (unjournaled !== undefined) return unjournaled.value;
     const journaled = this.#journaled.get(path);
     if (journaled !== undefined) return journaled;
-    return this.#cache.get(path);
+    const cached = this.#cache.get(path);
+    if (cached !== undefined) return cached;
+    return this.#missing.get(dirname(path))?.has(basename(path)) ? null : undefined;
   }
 
   /** Whether memory holds anything for `path` (a read of the disk may have been overtaken). */
   has(path: string): boolean {
-    return this.#unjournaled.has(path) || this.#journaled.has(path) || this.#cache.has(path);
+    return this.#unjournaled.has(path) || this.#journaled.has(path) || this.#cache.has(path) ||
+      this.#missing.get(dirname(path))?.has(basename(path)) === true;
   }
 
   /** Change set `seq` is committed: reads see it from now on. */
@@ -36,6 +48,7 @@ export class Overlay {
     for (const [path, value] of changes) {
       this.#unjournaled.set(path, { value, seq });
       this.#cache.delete(path);
+      this.#unmiss(path);
     }
   }
 
@@ -48,8 +61,10 @@ export class Overlay {
   }
 
   /** Puts replayed journal contents back, for a journal kept on disk. */
-  replay(files: ReadonlyMap<string, string | null>): void {
-    for (const [path, value] of files) this.#journaled.set(path, value);
+  replay(files: Map<string, string | null>): void {
+    // At a start nothing is journaled yet: the replayed map is taken as it is, not copied.
+    if (this.#journaled.size === 0) this.#journaled = files;
+    else for (const [path, value] of files) this.#journaled.set(path, value);
   }
 
   /** Forgets every change set not in the journal: none of them will ever be. */
@@ -80,7 +95,46 @@ export class Overlay {
         if (--drop === 0) break;
       }
     }
+    this.#unmiss(path);
     this.#cache.set(path, text);
+  }
+
+  /**
+   * Remembers that the disk has no file at `path`. Beyond the limit the directories
+   * remembered first are forgotten, a tenth of the limit's names at least.
+   */
+  rememberMissing(path: string): void {
+    if (this.#missingCount >= this.#cacheLimit) {
+      let drop = Math.ceil(this.#cacheLimit / 10);
+      for (const [dir, names] of this.#missing) {
+        this.#missing.delete(dir);
+        this.#missingCount -= names.size;
+        drop -= names.size;
+        if (drop <= 0) break;
+      }
+    }
+    const dir = dirname(path);
+    let names = this.#missing.get(dir);
+    if (names === undefined) this.#missing.set(dir, names = new Set());
+    const before = names.size;
+    names.add(basename(path));
+    this.#missingCount += names.size - before;
+  }
+
+  /** Forgets what was remembered missing in `dir`: another process may have written there. */
+  forgetMissingIn(dir: string): void {
+    const names = this.#missing.get(dir);
+    if (names === undefined) return;
+    this.#missing.delete(dir);
+    this.#missingCount -= names.size;
+  }
+
+  #unmiss(path: string): void {
+    const dir = dirname(path);
+    const names = this.#missing.get(dir);
+    if (names === undefined || !names.delete(basename(path))) return;
+    this.#missingCount--;
+    if (names.size === 0) this.#missing.delete(dir);
   }
 
   /** Lays the changes in memory over the names a listing of `dir` found on disk. */

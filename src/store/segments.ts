@@ -80,7 +80,8 @@ export class Segments {
         const kept = text.slice(0, text.length - journal.droppedBytes);
         torn = { segment: n, bytes: encoder.encode(kept).length };
       }
-      records.push(...journal.records);
+      // One by one: a full segment holds tens of thousands, too many to spread as arguments.
+      for (const record of journal.records) records.push(record);
     }
     return { records, last: numbers.at(-1) ?? 0, torn };
   }

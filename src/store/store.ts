@@ -21,8 +21,21 @@ export interface StoreOptions {
   segmentBytes?: number;
   /** Start a checkpoint this long after the first change of a segment. */
   checkpointDelayMs?: number;
-  /** Clean files kept in memory. */
+  /** Clean files kept in memory, and as many names of files known missing. */
   cacheEntries?: number;
+  /**
+   * A change set committed with {@linkcode Store.commitDeferred} reaches the journal at
+   * the latest this long after it was committed (sooner with the next ordinary commit).
+   */
+  deferMs?: number;
+  /** Deferred change sets waiting at most: one more starts the journal write at once. */
+  deferLimit?: number;
+  /**
+   * Files a checkpoint writes at a time; a stop waits for at most one such batch. A stop, or
+   * a start, with more files than this in the journal leaves them there (the next start
+   * replays them) and serves them from memory, instead of writing them all then.
+   */
+  batchFiles?: number;
   /** Replay the journal in memory and never write (for reading a datadir a server may be using). */
   readOnly?: boolean;
   /**
@@ -38,6 +51,12 @@ export class StoreFailedError extends Error {
 }
 
 const JOURNAL_DIR = "journal";
+/**
+ * The files other processes create beside a running server (`ripple account add`, `ripple
+ * peer add`): a key. A missing key is never remembered, and a key found on disk makes the
+ * store forget what it remembered missing in the key's directory, where they write too.
+ */
+const SHARED_FILE = "/secretkey.txt";
 const SAFE_PATH = /^[a-z0-9_-][a-z0-9_.:-]*(\/[a-z0-9_-][a-z0-9_.:-]*)*$/;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -101,6 +120,13 @@ export class Store {
   /** Times change sets were forgotten for lack of space; see {@linkcode Store.generation}. */
   #generation = 0;
   #full = false;
+  #deferMs: number;
+  #deferLimit: number;
+  /** Ordinary (not deferred) change sets in the queue: any one starts the journal write. */
+  #eager = 0;
+  #deferredDue = false;
+  #deferTimer: Timer | null = null;
+  #batchFiles: number;
 
   private constructor(fs: FileSystem, root: string, options: StoreOptions) {
     this.#fs = fs;
@@ -111,7 +137,10 @@ export class Store {
     this.#checkpointDelay = options.checkpointDelayMs ?? 2000;
     this.#readOnly = options.readOnly ?? false;
     this.#onFailure = options.onFailure;
-    this.#overlay = new Overlay(options.cacheEntries ?? 100_000);
+    this.#overlay = new Overlay(options.cacheEntries ?? 8_192);
+    this.#deferMs = options.deferMs ?? 50;
+    this.#deferLimit = options.deferLimit ?? 1024;
+    this.#batchFiles = options.batchFiles ?? 512;
     this.#segments = new Segments(fs, this.#abs(JOURNAL_DIR));
   }
 
@@ -125,16 +154,25 @@ export class Store {
     return store;
   }
 
-  /** The text of a file, or undefined if it does not exist. */
+  /**
+   * The text of a file, or undefined if it does not exist. Both are remembered (within
+   * the cache's bounds), so a missing file costs the disk once, except a key: see
+   * `SHARED_FILE`.
+   */
   async read(path: string): Promise<string | undefined> {
     const value = this.#overlay.get(path);
     if (value !== undefined) return value ?? undefined;
     const checkpoints = this.#checkpointsDone;
     const bytes = await this.#fs.read(this.#abs(path));
-    if (bytes === null) return undefined;
-    const text = decoder.decode(bytes);
     // A commit, or a whole checkpoint, may have landed while the disk read ran.
     if (this.#overlay.has(path) || this.#checkpointsDone !== checkpoints) return this.read(path);
+    const shared = path.endsWith(SHARED_FILE);
+    if (bytes === null) {
+      if (!shared) this.#overlay.rememberMissing(path);
+      return undefined;
+    }
+    if (shared) this.#overlay.forgetMissingIn(dirname(path));
+    const text = decoder.decode(bytes);
     this.#overlay.remember(path, text);
     return text;
   }
@@ -173,6 +211,26 @@ export class Store {
    * {@linkcode Store.generation} its reads were made in, if any.
    */
   commit(changes: ChangeSet, readIn?: number): Promise<void> {
+    const durable = this.#enqueue(changes, readIn, false);
+    this.#last = durable.catch(() => {});
+    return durable;
+  }
+
+  /**
+   * Commits a change set that nobody waits for: reads see it at once, as with
+   * {@linkcode Store.commit}, but it reaches the journal with the next ordinary change set
+   * or at the latest `deferMs` later, many in one fsync. {@linkcode Store.barrier} does not
+   * wait for it. The journal keeps commit order, so an ordinary change set committed after
+   * it is durable only once it is too. For a change the server may acknowledge before it is
+   * durable (a read's client counter, docs/protocol.md §1).
+   */
+  commitDeferred(changes: ChangeSet, readIn?: number): Promise<void> {
+    const durable = this.#enqueue(changes, readIn, true);
+    durable.catch(() => {});
+    return durable;
+  }
+
+  #enqueue(changes: ChangeSet, readIn: number | undefined, deferred: boolean): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#readOnly) return Promise.reject(new StoreFailedError("store is read-only"));
     // close() may already have written the files and be removing the journal it would go to.
@@ -187,12 +245,21 @@ export class Store {
     }
     const seq = ++this.#seq;
     this.#overlay.stage(seq, changes);
-    const durable = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       this.#queue.push({ seq, changes, record: encodeRecord(changes), resolve, reject });
+      if (!deferred) {
+        this.#eager++;
+      } else if (this.#queue.length - this.#eager >= this.#deferLimit) {
+        this.#deferredDue = true;
+      } else if (this.#deferTimer === null) {
+        this.#deferTimer = this.#clock.setTimer(this.#deferMs, () => {
+          this.#deferTimer = null;
+          this.#deferredDue = true;
+          this.#kick();
+        });
+      }
       this.#kick();
     });
-    this.#last = durable.catch(() => {});
-    return durable;
   }
 
   /**
@@ -208,8 +275,15 @@ export class Store {
     });
   }
 
-  /** Resolves when everything committed so far is durable; throws if storage failed. */
+  /**
+   * Resolves when everything committed so far, deferred change sets included, is durable;
+   * throws if storage failed.
+   */
   async flush(): Promise<void> {
+    if (this.#queue.length > 0) {
+      this.#deferredDue = true;
+      this.#kick();
+    }
     while (this.#committing) await this.#committing;
     if (this.#failure) throw this.#failure;
   }
@@ -220,20 +294,30 @@ export class Store {
   }
 
   /**
-   * Makes everything durable in the files themselves, removes the journal, and stops.
-   * On a full disk the journal stays instead, whole, for the next start to replay.
-   * Later commits fail.
+   * Makes everything durable and stops: in the files themselves, removing the journal, when
+   * the journal changed at most one batch of files (`batchFiles`); else, and on a full disk,
+   * the journal stays, whole, for the next start to replay. A checkpoint running stops after
+   * its current batch. Later commits fail.
    */
   async close(): Promise<void> {
     this.#closing = true;
     this.#checkpointTimer?.cancel();
     this.#checkpointTimer = null;
     if (this.#readOnly) return;
+    this.#deferTimer?.cancel();
+    this.#deferTimer = null;
     try {
       await this.flush();
       while (this.#checkpoint) await this.#checkpoint;
       await this.flush();
-      if (!(await this.#writeFiles(new Map(this.#overlay.journaled)))) {
+      if (this.#pending > this.#batchFiles) {
+        this.#log.info("journal-kept", {
+          reason: "the next start replays it",
+          files: this.#pending,
+        });
+        return;
+      }
+      if ((await this.#writeFiles(new Map(this.#overlay.journaled))) === "full") {
         this.#log.warn("journal-kept", { reason: "the disk is full", files: this.#pending });
         return;
       }
@@ -272,18 +356,28 @@ export class Store {
     if (this.#readOnly) return this.#overlay.replay(replayed);
     const journalDir = this.#abs(JOURNAL_DIR);
     await this.#fs.mkdir(journalDir);
-    const written = await this.#writeFiles(replayed);
+    // Many files are left to the checkpoints, in batches, so that a start stays quick.
+    const many = replayed.size > this.#batchFiles;
+    const written = !many && (await this.#writeFiles(replayed)) === "written";
     // Before any segment goes: a directory of these files, or the journal's own, may have
     // been created by a life that ended before it fsynced the directory's parent. The
     // datadir itself (the root's parent) must be a durable entry too.
-    const dirs = written ? [...replayed.keys()].map((path) => dirname(this.#abs(path))) : [];
+    const dirs = [...replayed.keys()].map((path) => dirname(this.#abs(path)));
     await syncAncestors(this.#fs, [journalDir, ...dirs], dirname(this.#root));
     if (!written) {
-      // Serve from the journal and write the files once there is room; the torn tail must
-      // go first, as the segment will no longer be the last.
+      // Serve from the journal and write the files in later checkpoints; the torn tail
+      // must go first, as the segment will no longer be the last.
       if (journal.torn !== null) await this.#segments.cut(journal.torn.segment, journal.torn.bytes);
       this.#overlay.replay(replayed);
-      this.#log.warn("journal-kept", { reason: "the disk is full", files: replayed.size });
+      if (many) {
+        this.#log.info("journal-replayed", {
+          records: journal.records.length,
+          files: replayed.size,
+          written: "by the next checkpoint",
+        });
+      } else {
+        this.#log.warn("journal-kept", { reason: "the disk is full", files: replayed.size });
+      }
       await this.#segments.open(journal.last + 1);
       this.#scheduleCheckpoint();
       return;
@@ -298,20 +392,26 @@ export class Store {
     await this.#segments.open(journal.last + 1);
   }
 
+  /** Whether the queue holds change sets that should be written now. */
+  get #writeDue(): boolean {
+    return this.#queue.length > 0 && (this.#eager > 0 || this.#deferredDue);
+  }
+
   #kick(): void {
     if (this.#committing || this.#failure) return;
+    if (!this.#writeDue && !this.#checkpointWanted) return;
     this.#committing = this.#commitLoop().finally(() => {
       this.#committing = null;
       // A commit made after the loop's last check, but before this runs, found it still busy.
-      if (this.#queue.length > 0 || this.#checkpointWanted) this.#kick();
+      this.#kick();
     });
   }
 
   async #commitLoop(): Promise<void> {
-    while (!this.#failure && (this.#queue.length > 0 || this.#checkpointWanted)) {
+    while (!this.#failure && (this.#writeDue || this.#checkpointWanted)) {
       if (this.#checkpointWanted) await this.#rotate();
-      if (this.#queue.length === 0) continue;
-      const group = this.#queue.splice(0);
+      if (!this.#writeDue) continue;
+      const group = this.#takeQueue();
       try {
         await this.#segments.append(encoder.encode(group.map((queued) => queued.record).join("")));
       } catch (error) {
@@ -334,7 +434,7 @@ export class Store {
    * have read it) are refused and forgotten, and a new generation starts.
    */
   #forget(group: Queued[], error: DiskFullError): void {
-    const refused = [...group, ...this.#queue.splice(0)];
+    const refused = [...group, ...this.#takeQueue()];
     this.#overlay.dropUnjournaled();
     this.#generation++;
     if (!this.#full) {
@@ -342,6 +442,13 @@ export class Store {
       this.#log.warn("disk-full", { refused: refused.length, segment: this.#segments.current });
     }
     for (const queued of refused) queued.reject(error);
+  }
+
+  /** Takes every queued change set, deferred ones included. */
+  #takeQueue(): Queued[] {
+    this.#eager = 0;
+    this.#deferredDue = false;
+    return this.#queue.splice(0);
   }
 
   #scheduleCheckpoint(): void {
@@ -388,7 +495,10 @@ export class Store {
   /** Writes `snapshot` into the files, then removes the segments up to `upTo`, which it covers. */
   async #checkpointInto(upTo: number, snapshot: Map<string, string | null>): Promise<void> {
     try {
-      if (!(await this.#writeFiles(snapshot))) return this.#deferCheckpoint();
+      const outcome = await this.#writeFiles(snapshot);
+      if (outcome === "full") return this.#deferCheckpoint();
+      // Stopped between two batches: the journal keeps everything for the next start.
+      if (outcome === "stopped") return;
       // A failure elsewhere in the store stops everything at once, removals included.
       if (this.#failure) return;
       await this.#segments.removeUpTo(upTo);
@@ -414,24 +524,29 @@ export class Store {
     this.#scheduleCheckpoint();
   }
 
-  /** Writes files durably; false if the disk had no room (nothing is lost: the journal has them). */
-  async #writeFiles(files: Map<string, string | null>): Promise<boolean> {
-    if (files.size === 0) return true;
-    const absolute = [...files].map(([path, value]) =>
-      [this.#abs(path), value] as [string, string | null]
-    );
-    const modes = Object.fromEntries(
-      absolute.filter(([path]) => path.endsWith("/secretkey.txt")).map((
-        [path],
-      ) => [path, SECRET_MODE]),
-    );
-    try {
-      await writeDurableBatch(this.#fs, absolute, modes);
-      return true;
-    } catch (error) {
-      if (isDiskFull(error)) return false;
-      throw error;
+  /**
+   * Writes files durably, `batchFiles` at a time: "full" if the disk had no room, "stopped"
+   * if the store began closing between two batches (nothing is lost either way: the
+   * journal has them).
+   */
+  async #writeFiles(files: Map<string, string | null>): Promise<"written" | "full" | "stopped"> {
+    const all = [...files];
+    for (let from = 0; from < all.length; from += this.#batchFiles) {
+      if (from > 0 && this.#closing) return "stopped";
+      const batch = all.slice(from, from + this.#batchFiles).map(([path, value]) =>
+        [this.#abs(path), value] as [string, string | null]
+      );
+      const modes = Object.fromEntries(
+        batch.filter(([path]) => path.endsWith(SHARED_FILE)).map(([path]) => [path, SECRET_MODE]),
+      );
+      try {
+        await writeDurableBatch(this.#fs, batch, modes);
+      } catch (error) {
+        if (isDiskFull(error)) return "full";
+        throw error;
+      }
     }
+    return "written";
   }
 
   #fail(error: unknown, group: Queued[]): void {
@@ -440,9 +555,11 @@ export class Store {
       `storage failed: ${error instanceof Error ? error.message : error}`,
       { cause: error },
     );
-    for (const queued of [...group, ...this.#queue.splice(0)]) queued.reject(this.#failure);
+    for (const queued of [...group, ...this.#takeQueue()]) queued.reject(this.#failure);
     this.#checkpointTimer?.cancel();
     this.#checkpointTimer = null;
+    this.#deferTimer?.cancel();
+    this.#deferTimer = null;
     if (!first) return;
     if (this.#onFailure) this.#onFailure(this.#failure);
     else this.#log.error("storage-failed", { error: this.#failure.message });

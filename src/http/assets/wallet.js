@@ -173,7 +173,7 @@ function signedBytes(bytes) {
 }
 
 // src/auth/hmac.ts
-var KEY_CACHE_SIZE = 4096;
+var KEY_CACHE_SIZE = 1024;
 var WebCryptoMac = class {
   #keys = /* @__PURE__ */ new Map();
   async sign(key, data) {
