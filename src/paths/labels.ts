@@ -139,6 +139,8 @@ interface AccountLabels {
    * theirs without sending its own, which it does not know yet (its old one was lost).
    */
   starting: boolean;
+  /** Whether the timer has greeted the peers since the start. */
+  greeted: boolean;
 }
 
 /** What server 150's `ask` byte says. */
@@ -194,10 +196,14 @@ export class LabelTable {
     this.#schedule(ctx, account);
   }
 
-  /** A timer run: greets new peers, forgets gone ones, and sends the labels owed. */
+  /** A timer run: greets the peers after a start, and sends the labels owed. */
   async wake(ctx: Context): Promise<void> {
     if (this.trees === 0) return;
     const account = this.#get(ctx.username);
+    // Peers change only while the server is stopped (`ripple peer add`, `remove`), so after
+    // the greeting at start only owed labels need the list.
+    if (account.greeted && account.owed.size === 0) return;
+    account.greeted = true;
     const peers = await listPeers(ctx.tx, ctx.username);
     const keys = new Set(peers.map(formatAccountRef));
     let changed = false;
@@ -246,6 +252,7 @@ export class LabelTable {
         owed: new Set(),
         sendAt: 0,
         starting: true,
+        greeted: false,
       };
       this.#accounts.set(username, account);
     }
