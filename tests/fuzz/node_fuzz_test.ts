@@ -69,6 +69,9 @@ async function openNode(): Promise<Fixture> {
       },
     },
     logger: new Logger({ level: "debug", sink: (line) => logs.push(line), now: () => clock.now() }),
+    // Routing labels greet every peer when a node opens; these tests are about what refused
+    // datagrams leave behind, so no timer or send of the node's own may run.
+    limits: { labelTrees: 0 },
   });
   return { node, disk, clock, logs, sent, [Symbol.asyncDispose]: () => node.close() };
 }
