@@ -8,11 +8,23 @@ import type { Logger } from "../core/log.ts";
 import { accountPath, peerPath } from "../store/paths.ts";
 import type { Store } from "../store/store.ts";
 import { replayBody } from "../wire/arguments.ts";
-import { commandName } from "../wire/commands.ts";
+import { ClientCommand, commandName } from "../wire/commands.ts";
 import { type Datagram, DatagramError, signedBytes } from "../wire/datagram.ts";
 import { type AccountRef, formatAccountRef, printable } from "../wire/names.ts";
 import { Status, type StatusCode, statusName } from "../wire/response.ts";
 import type { Run } from "./run.ts";
+
+/** The client commands that only read: a replay of one after a crash changes nothing. */
+const READ_ONLY: ReadonlySet<number> = new Set([
+  ClientCommand.GetTrustlineIn,
+  ClientCommand.GetTrustlineOut,
+  ClientCommand.GetPayment,
+  ClientCommand.GetBalance,
+  ClientCommand.ListPeers,
+  ClientCommand.ListPayments,
+  ClientCommand.ServerInfo,
+  ClientCommand.GetLabel,
+]);
 
 /** The outcome of handling one datagram, before it is made durable and answered. */
 export interface Reply {
@@ -117,7 +129,11 @@ export class Dispatcher {
         reason: reason || undefined,
       });
     }
-    const read = run.tx.changes.size === 1 && run.outbound.length === 0 && run.wakes.length === 0;
+    // Only a command that never changes anything may have its counter acknowledged before it
+    // is durable (docs/protocol.md §1): a write its handler refused would, replayed after a
+    // crash, meet a state in which it succeeds.
+    const read = READ_ONLY.has(datagram.command) && run.tx.changes.size === 1 &&
+      run.outbound.length === 0 && run.wakes.length === 0;
     return { ...reply(answer.status, answer.body ?? new Uint8Array(), run), read };
   }
 

@@ -76,6 +76,15 @@ Deno.test("after a crash a replayed read may be answered again, a replayed write
     assert.equal(await replay(read), Status.Replay);
     assert.equal((await api.getTrustlineOut(client, bob)).amount, 6n);
   });
+  await t.step("a write its handler refused is never replayed either", async () => {
+    const id = new Uint8Array(32).fill(7);
+    await api.newPaymentIn(client, bob, id, 10n);
+    const again = await api.newPaymentIn(client, bob, id, 10n).catch((e) => e);
+    assert.ok(again instanceof Error, "the same id twice is refused");
+    const refused = sent.at(-1)!;
+    await crash();
+    assert.equal(await replay(refused), Status.Replay, "its counter was durable before its answer");
+  });
   await node.close();
   // A crashed node's timers still have to stop for the leak check.
   for (const old of crashed) await old.close().catch(() => {});
