@@ -110,8 +110,18 @@ export async function withStoppedServer<T>(
     );
   }
   using _lock = lock;
-  const store = await Store.open(new DenoFileSystem(), `${datadir}/ripple`);
+  // Every file is written out at the start, however many the journal holds: a change that
+  // moves directories aside must not leave their newest values in a journal that the next
+  // start would replay into them.
+  const store = await Store.open(new DenoFileSystem(), `${datadir}/ripple`, {
+    batchFiles: Infinity,
+  });
   try {
+    if (store.journaledFiles > 0) {
+      throw new Error(
+        `the journal in ${datadir}/ripple could not be written into its files (is the disk full?): free some space and try again`,
+      );
+    }
     const tx = new Tx(store);
     const result = await change(tx);
     if (tx.changes.size > 0) await store.commit(tx.changes);

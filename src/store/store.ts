@@ -288,6 +288,11 @@ export class Store {
     if (this.#failure) throw this.#failure;
   }
 
+  /** Files whose latest values are in the journal only, not yet in the files themselves. */
+  get journaledFiles(): number {
+    return this.#overlay.journaled.size;
+  }
+
   /** Bytes in the current journal segment (for status and tests). */
   get journalBytes(): number {
     return this.#segments.size;

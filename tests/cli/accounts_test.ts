@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { formatRecord, type PaymentRecord } from "../../src/payments/record.ts";
+import { DenoFileSystem } from "../../src/store/fs.ts";
+import { peerPath } from "../../src/store/paths.ts";
+import { Store } from "../../src/store/store.ts";
+import { Tx } from "../../src/store/tx.ts";
 import { ripple, type RippleResult } from "../integration/_server.ts";
 
 const BOB = "bob@127.0.0.3";
@@ -286,4 +290,38 @@ Deno.test("peer remove and rekey change one peer and nothing else", async () => 
   const unknown = await ripple(["peer", "remove", "alice", BOB, "--datadir", data.dir]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /bob@127\.0\.0\.3 is not a peer of alice/);
+});
+
+Deno.test("account remove writes a journal a stopped server left into the files before it moves them", async () => {
+  await using data = await tempDatadir();
+  await aliceWithBob(data.dir);
+  // A server that stopped with more changed files than one checkpoint batch (512) left
+  // them in its journal.
+  const store = await Store.open(new DenoFileSystem(), `${data.dir}/ripple`);
+  const tx = new Tx(store);
+  for (let i = 0; i < 520; i++) {
+    const idHex = i.toString(16).padStart(64, "0");
+    tx.set(`accounts/alice/payments/${idHex}.txt`, formatRecord(inFlight(idHex)));
+  }
+  tx.set(peerPath("alice", { username: "bob", address: "127.0.0.3" }, "balance.txt"), "0\n");
+  tx.set(peerPath("alice", { username: "bob", address: "127.0.0.3" }, "trustline_out.txt"), "40\n");
+  await store.commit(tx.changes);
+  await store.close();
+  assert.ok((await Array.fromAsync(Deno.readDir(`${data.dir}/ripple/journal`))).length > 0);
+
+  const removed = await ripple(["account", "remove", "alice", "--force", "--datadir", data.dir]);
+  succeeded(removed, "account remove");
+  const [moved] = await Array.fromAsync(Deno.readDir(`${data.dir}/ripple/removed`));
+  const aside = `${data.dir}/ripple/removed/${moved.name}/accounts/alice/peers/127.0.0.3/bob`;
+  assert.equal(
+    await Deno.readTextFile(`${aside}/trustline_out.txt`),
+    "40\n",
+    "the newest value moved",
+  );
+
+  // The next start finds nothing to replay into the removed account, and does not bring it back.
+  const again = await Store.open(new DenoFileSystem(), `${data.dir}/ripple`);
+  assert.equal(again.journaledFiles, 0);
+  await again.close();
+  await assert.rejects(Deno.stat(`${data.dir}/ripple/accounts/alice`), Deno.errors.NotFound);
 });
