@@ -200,8 +200,8 @@ export class LabelTable {
   async wake(ctx: Context): Promise<void> {
     if (this.trees === 0) return;
     const account = this.#get(ctx.username);
-    // Peers change only while the server is stopped (`ripple peer add`, `remove`), so after
-    // the greeting at start only owed labels need the list.
+    // The peers are listed for the greeting after a start and for labels owed; a peer added
+    // while the server runs is greeted at the next start (docs/protocol.md §5.2).
     if (account.greeted && account.owed.size === 0) return;
     account.greeted = true;
     const peers = await listPeers(ctx.tx, ctx.username);
