@@ -71,6 +71,12 @@ export interface Feature {
    * whose features ask for nothing has no work left.
    */
   wake?(ctx: Context): Promise<void>;
+  /**
+   * Server commands whose receiver keeps only what the highest counter says (a trustline and
+   * its confirmation): a datagram still waiting to be sent is dropped when a newer one of
+   * the same command is queued to the same peer, which makes it obsolete.
+   */
+  readonly superseding?: ReadonlySet<number>;
   /** Server commands whose delivery to the peer's server this feature wants to record. */
   readonly deliveries?: ReadonlySet<number>;
   /**

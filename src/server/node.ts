@@ -102,16 +102,6 @@ export class Node {
     this.#onOutOfFiles = options.onOutOfFiles;
     const random = options.random ?? Math.random;
     this.#locks = new LockManager({ maxQueued: this.limits.queuePerAccount });
-    this.#sender = new Sender({
-      store,
-      transport: options.transport,
-      mac: this.#mac,
-      address: options.address,
-      logger: this.#log,
-      maxQueue: this.limits.outboxPerPeer,
-      onDelivered: (from, message) => this.#delivered(from, message),
-    });
-    this.#scheduler = new Scheduler(this.#clock, (username) => this.#wake(username), 16);
     const features = createFeatures({
       limits: this.limits,
       random,
@@ -120,6 +110,17 @@ export class Node {
     });
     this.#features = features.list;
     this.search = features.search;
+    this.#sender = new Sender({
+      store,
+      transport: options.transport,
+      mac: this.#mac,
+      address: options.address,
+      logger: this.#log,
+      maxQueue: this.limits.outboxPerPeer,
+      superseding: new Set(this.#features.flatMap((f) => [...f.superseding ?? []])),
+      onDelivered: (from, message) => this.#delivered(from, message),
+    });
+    this.#scheduler = new Scheduler(this.#clock, (username) => this.#wake(username), 16);
     this.#dispatcher = new Dispatcher(store, this.#mac, this.#features, this.#log);
   }
 
@@ -216,11 +217,13 @@ export class Node {
    * for a read (a run whose only change is its client counter) once what it read is
    * durable: its counter may be acknowledged before it is (docs/protocol.md §1), so it
    * reaches the journal deferred, in a batch. A read on a full disk is answered without
-   * storing its counter, which could not be stored.
+   * storing its counter, which could not be stored. A wake whose only change is the removal
+   * of the account's pending marker commits it deferred in the same way.
    */
   #commit(run: Run, isWake: boolean, read = false): Promise<void> {
     const username = run.username;
     let marker: Marker | undefined;
+    let unmarked = false;
     if (run.wakes.length > 0) {
       if (!this.#hasMarker(username)) {
         run.tx.set(pendingPath(username), "");
@@ -233,12 +236,15 @@ export class Node {
     ) {
       run.tx.set(pendingPath(username), null);
       this.#pending.delete(username);
+      unmarked = true;
     }
     if (run.tx.changes.size === 0 || (read && this.store.full)) {
       return this.store.barrier(run.tx.generation);
     }
-    if (read) {
-      // The barrier is taken first: it waits for what the run read, not for the counter.
+    // A marker's removal alone need not be waited for (docs/protocol.md §4): if a crash
+    // loses it, the next start wakes the account once more for nothing.
+    if (read || (unmarked && run.tx.changes.size === 1)) {
+      // The barrier is taken first: it waits for what the run read, not for its own change.
       const readDurable = this.store.barrier(run.tx.generation);
       this.store.commitDeferred(run.tx.changes, run.tx.generation);
       return readDurable;

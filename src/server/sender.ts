@@ -31,6 +31,11 @@ export interface SenderOptions {
   maxQueue: number;
   /** Called once the peer's server has taken a datagram (not when it failed to). */
   onDelivered?: (from: string, message: Outbound) => void;
+  /**
+   * Commands of which only the newest datagram to a peer matters (its receiver keeps only
+   * the highest counter): a new one removes the one still waiting in its lane.
+   */
+  superseding?: ReadonlySet<number>;
 }
 
 interface Lane {
@@ -66,6 +71,11 @@ export class Sender {
       this.#lanes.set(key, lane);
     }
     if (lane.queue.some((queued) => sameMessage(queued, message))) return;
+    if (this.#options.superseding?.has(message.command)) {
+      // Removed, not replaced in place: the others keep their order relative to the new one.
+      const older = lane.queue.findIndex((queued) => queued.command === message.command);
+      if (older !== -1) lane.queue.splice(older, 1);
+    }
     if (lane.queue.length >= this.#options.maxQueue) {
       this.#options.logger.warn("outbox-full", {
         account: from,

@@ -242,6 +242,10 @@ export function createTrustlines(options: TrustlineOptions): Feature {
   return {
     clientCommands,
     serverCommands,
+    // The receiver of 128 keeps only the highest counter, and 130 only raises sync_out: a
+    // newer one makes the one still waiting obsolete, so a busy trustline costs one
+    // exchange per round trip, not one per change (docs/protocol.md §4).
+    superseding: new Set([ServerCommand.SetTrustline, ServerCommand.SetSyncOut]),
     async wake(ctx) {
       for (const peer of await listPeers(ctx.tx, ctx.username)) {
         const counter = await ctx.tx.getNumber(file(ctx, peer, "counter.txt"));
