@@ -199,12 +199,16 @@ export class LabelTable {
   /** A timer run: greets the peers after a start, and sends the labels owed. */
   async wake(ctx: Context): Promise<void> {
     if (this.trees === 0) return;
-    const account = this.#get(ctx.username);
+    const known = this.#accounts.get(ctx.username);
     // The peers are listed for the greeting after a start and for labels owed; a peer added
     // while the server runs is greeted at the next start (docs/protocol.md §5.2).
-    if (account.greeted && account.owed.size === 0) return;
-    account.greeted = true;
+    if (known !== undefined && known.greeted && known.owed.size === 0) return;
     const peers = await listPeers(ctx.tx, ctx.username);
+    // An account without peers greets nobody and keeps no entry: a start wakes every account,
+    // and an entry for each would hold memory for the server's whole life.
+    if (known === undefined && peers.length === 0) return;
+    const account = known ?? this.#get(ctx.username);
+    account.greeted = true;
     const keys = new Set(peers.map(formatAccountRef));
     let changed = false;
     for (const key of account.neighbours.keys()) {
