@@ -1,15 +1,16 @@
 /**
- * Which neighbours hold payments up (docs/protocol.md §8): a commit sent to a neighbour whose
- * query it has left unanswered. Memory only: after a restart the payment timers ask again.
+ * Which neighbours hold payments up (docs/protocol.md §8): a commit, or its resend or query,
+ * that the neighbour has left without a word. Memory only: after a restart the payment timers
+ * send again.
  */
 
 import type { AccountRef } from "../wire/names.ts";
 import { formatAccountRef } from "../wire/names.ts";
 
 /**
- * Per account and neighbour: the payments whose commit query the neighbour has not answered,
- * with when the first unanswered query went out. A neighbour holds a payment up once a query
- * has waited `answerWithinMs` without a word about that payment from it.
+ * Per account and neighbour: the payments the neighbour has not answered, with when the first
+ * commit or query since its last word went out. A neighbour holds a payment up once that has
+ * waited `answerWithinMs` without a word about the payment from it.
  *
  * @example
  * ```ts
@@ -25,14 +26,14 @@ import { formatAccountRef } from "../wire/names.ts";
  */
 export class HeldUp {
   #answerWithinMs: number;
-  /** `account neighbour` → payment id → when its first unanswered query went out. */
+  /** `account neighbour` → payment id → when its first unanswered commit or query went out. */
   #asked = new Map<string, Map<string, number>>();
 
   constructor(answerWithinMs: number) {
     this.#answerWithinMs = answerWithinMs;
   }
 
-  /** A query about `idHex` went to `neighbour`; the first one since its last word counts. */
+  /** A commit or query about `idHex` went to `neighbour`; the first since its last word counts. */
   asked(username: string, neighbour: AccountRef, idHex: string, now: number): void {
     const key = pairKey(username, neighbour);
     let payments = this.#asked.get(key);

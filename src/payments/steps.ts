@@ -72,7 +72,7 @@ export interface ReleasedMessage extends StepMessage {
 export class PaymentSteps {
   readonly engine: SearchEngine;
   readonly limits: StepLimits;
-  /** Neighbours that leave commit queries unanswered (§8). */
+  /** Neighbours that leave commits without a word: they hold payments up (§8). */
   readonly heldUp: HeldUp;
   #random: () => number;
   #attempts = new Map<string, number>();
