@@ -226,6 +226,20 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     max: 100_000,
     help: "search states one neighbour may open at an account",
   },
+  peer_held_up: {
+    field: "peerHeldUp",
+    min: 0,
+    max: 100_000,
+    help:
+      "payments a neighbour may hold up (a commit query left unanswered) before none pass through towards it; 0: off",
+  },
+  held_up_after_ms: {
+    field: "heldUpAfterMs",
+    min: 1,
+    max: 3_600_000,
+    help:
+      "how long a neighbour may leave a commit or its query without a word before it holds the payment up",
+  },
   own_searches_reserved: {
     field: "ownSearchesReserved",
     min: 0,
@@ -239,6 +253,7 @@ export const PEER_SETTINGS = [
   "peer_lock_share_percent",
   "peer_payments_in_flight",
   "peer_searches",
+  "peer_held_up",
 ] as const;
 
 /** The settings of one `[peer ACCOUNT NAME@ADDRESS]` section. */

@@ -65,6 +65,13 @@ export interface Limits {
   peerPaymentsInFlight: number;
   /** Search states one neighbour may open at an account. */
   peerSearches: number;
+  /**
+   * Payments a neighbour may hold up (a commit to it whose query it left unanswered) before no
+   * more payments pass through towards it; 0 turns the limit off.
+   */
+  peerHeldUp: number;
+  /** How long a neighbour may leave a commit, or a query of it, without a word before it holds the payment up. */
+  heldUpAfterMs: number;
   /** Search slots of an account that only its own payments may use. */
   ownSearchesReserved: number;
   /** Overrides of the per-neighbour limits, by {@linkcode peerLimitsKey}. */
@@ -79,7 +86,7 @@ export type NumericLimit = {
 /** The per-neighbour limits that apply to one peer of one account. */
 export type PeerLimits = Pick<
   Limits,
-  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches"
+  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches" | "peerHeldUp"
 >;
 
 const MINUTE = 60_000;
@@ -117,6 +124,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   peerLockSharePercent: 50,
   peerPaymentsInFlight: 64,
   peerSearches: 16,
+  peerHeldUp: 1,
+  heldUpAfterMs: 2_000,
   ownSearchesReserved: 16,
   peerOverrides: new Map(),
 };
@@ -156,6 +165,7 @@ export function peerLimitsFor(
     peerLockSharePercent: limits.peerLockSharePercent,
     peerPaymentsInFlight: limits.peerPaymentsInFlight,
     peerSearches: limits.peerSearches,
+    peerHeldUp: limits.peerHeldUp,
     ...limits.peerOverrides.get(peerLimitsKey("*", peer)),
     ...limits.peerOverrides.get(peerLimitsKey(account, peer)),
   };

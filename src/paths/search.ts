@@ -59,6 +59,9 @@ export type SearchLimits = Pick<
   | "peerOverrides"
 >;
 
+/** How many payments `peer` holds up at account `username` at `now` (docs/protocol.md §8). */
+export type HeldUpCount = (username: string, peer: AccountRef, now: number) => number;
+
 /** The end of a search at a root. */
 export type Outcome =
   | { kind: "found"; idHex: string; front: FrontId; downstream: AccountRef | null }
@@ -130,8 +133,12 @@ export class SearchEngine {
   /** The longest walk: each hop shortens the commit deadline by a margin (§9), so a walk stops while a quarter of it is left. */
   readonly maxWalkHops: number;
 
-  constructor(limits: SearchLimits, labels?: LabelTable) {
+  /** How many payments a neighbour holds up at an account (§8), as the payment steps count them. */
+  readonly heldUp: HeldUpCount;
+
+  constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => 0) {
     this.#limits = limits;
+    this.heldUp = heldUp;
     this.labels = labels ?? new LabelTable(0, "");
     this.maxWalkHops = walkHopLimit(limits);
     this.table = new SearchTable({
@@ -623,7 +630,17 @@ export class SearchEngine {
     if (weArePaying && state?.walk?.parent === null) return "open";
     const limits = peerLimitsFor(this.#limits, ctx.username, formatAccountRef(peer));
     const side = weArePaying ? "out" : "in";
-    const limited = await transitLimit(ctx.tx, ctx.username, peer, books, side, amount, limits);
+    const held = weArePaying ? this.heldUp(ctx.username, peer, ctx.now) : 0;
+    const limited = await transitLimit(
+      ctx.tx,
+      ctx.username,
+      peer,
+      books,
+      side,
+      amount,
+      limits,
+      held,
+    );
     return limited === null ? "open" : "capped";
   }
 

@@ -48,6 +48,7 @@ import {
   writePayment,
 } from "./record.ts";
 import { claimDelivered, onClaim, onRelease, onSettled, waitOf } from "./deadlines.ts";
+import { HeldUp } from "./held_up.ts";
 import { PaymentSteps } from "./steps.ts";
 import { runPaymentTimers } from "./timers.ts";
 
@@ -108,8 +109,13 @@ const MISMATCH_HINT = {
  * ```
  */
 export function createPayments(options: PaymentOptions): Feature & { engine: SearchEngine } {
-  const engine = new SearchEngine(options.limits, options.labels);
-  const steps = new PaymentSteps(engine, options.limits, options.random);
+  const heldUp = new HeldUp(options.limits.heldUpAfterMs);
+  const engine = new SearchEngine(
+    options.limits,
+    options.labels,
+    (username, peer, now) => heldUp.count(username, peer, now),
+  );
+  const steps = new PaymentSteps(engine, options.limits, options.random, heldUp);
 
   /** Acts on the end of a search at a root: lock (buyer), wait for the lock (seller), or fail. */
   const conclude = async (ctx: Context, outcome: Outcome | null) => {
@@ -325,6 +331,10 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     [ServerCommand.Query]: serverCommand({
       args: paymentArgs,
       handle: (ctx, m) => steps.onQuery(ctx, m),
+    }),
+    [ServerCommand.Waiting]: serverCommand({
+      args: paymentArgs,
+      handle: (ctx, m) => steps.onWaiting(ctx, m),
     }),
     [ServerCommand.Finalize]: serverCommand({
       args: releasedArgs,

@@ -11,6 +11,7 @@ import { ServerCommand } from "../wire/commands.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 import { toHex } from "../auth/keys.ts";
 import { knownReason, reasonText } from "../wire/reasons.ts";
+import { HeldUp } from "./held_up.ts";
 import { boundRelease, ensureTerms, settleClaim, takeTerms, termsAcceptable } from "./deadlines.ts";
 import {
   logPayment,
@@ -39,6 +40,7 @@ export type StepLimits = Pick<
   Limits,
   | "lockTimeoutMs"
   | "commitQueryMs"
+  | "heldUpAfterMs"
   | "stepRetryBaseMs"
   | "stepRetryMaxMs"
   | "searchTimeoutMs"
@@ -70,14 +72,22 @@ export interface ReleasedMessage extends StepMessage {
 export class PaymentSteps {
   readonly engine: SearchEngine;
   readonly limits: StepLimits;
+  /** Neighbours that leave commits without a word: they hold payments up (§8). */
+  readonly heldUp: HeldUp;
   #random: () => number;
   #attempts = new Map<string, number>();
 
   #bootedAt: number | null = null;
 
-  constructor(engine: SearchEngine, limits: StepLimits, random: () => number) {
+  constructor(
+    engine: SearchEngine,
+    limits: StepLimits,
+    random: () => number,
+    heldUp = new HeldUp(limits.heldUpAfterMs),
+  ) {
     this.engine = engine;
     this.limits = limits;
+    this.heldUp = heldUp;
     this.#random = random;
   }
 
@@ -158,15 +168,16 @@ export class PaymentSteps {
         side,
         message.amount,
         limits,
+        side === "out" ? this.heldUp.count(ctx.username, peer, ctx.now) : 0,
       );
       if (limited === null) continue;
       logPayment(ctx.log, "lock-refused-limit", ctx, idHex, {
         from: formatAccountRef(from),
         to: formatAccountRef(downstream),
         neighbour: formatAccountRef(peer),
-        limit: limited === "payments" ? "payments in flight" : `credit locked ${side}`,
+        limit: LIMIT_WORDS[limited] ?? `credit locked ${side}`,
       }, "warn");
-      const reason = limited === "payments" ? Reason.PeerPaymentsLimit : Reason.PeerCreditLimit;
+      const reason = LIMIT_REASONS[limited];
       return sendAbort(ctx, from, message, reason);
     }
     const hop = newPayment(ctx, message.id, {
@@ -204,7 +215,7 @@ export class PaymentSteps {
       takeTerms(record, ctx.now, this.limits, { waitMs: wait, claimMs: wait / 2 });
       record.state = "committed";
       await writePayment(ctx, record);
-      sendCommit(ctx, record);
+      this.#sendCommit(ctx, record);
       this.retryLater(ctx, record, false);
     }
   }
@@ -229,8 +240,16 @@ export class PaymentSteps {
       return;
     }
     await writePayment(ctx, record);
-    sendCommit(ctx, record);
+    // Taken: the upstream hears so at once, and does not take this account for a staller (§8).
+    sendStep(ctx, ctx.peer, ServerCommand.Waiting, record);
+    this.#sendCommit(ctx, record);
     this.retryLater(ctx, record, false);
+  }
+
+  /** Sends the commit down (again); the downstream's silence from then on counts (§8). */
+  #sendCommit(ctx: Context, record: PaymentRecord): void {
+    sendCommit(ctx, record);
+    this.heldUp.asked(ctx.username, record.downstream!, record.idHex, ctx.now);
   }
 
   async onCommitted(ctx: ServerContext, message: StepMessage): Promise<void> {
@@ -267,11 +286,23 @@ export class PaymentSteps {
     this.#answerIrrevocable(ctx, record);
   }
 
-  /** To the upstream, asking: committed if this account knows it, and its claim if it took one. */
+  /**
+   * To the upstream, asking: committed if this account knows it, and its claim if it took
+   * one; else that it holds the commit and waits on its own downstream (§8), so that the
+   * upstream does not count this account as the one holding the payment up.
+   */
   #answerIrrevocable(ctx: ServerContext, record: PaymentRecord): void {
-    if (!record.irrevocable) return;
+    if (!record.irrevocable) {
+      if (record.state === "committed") sendStep(ctx, ctx.peer, ServerCommand.Waiting, record);
+      return;
+    }
     sendStep(ctx, ctx.peer, ServerCommand.Committed, record);
     if (record.claimed) sendClaim(ctx, record);
+  }
+
+  /** The downstream holds the commit and waits on its own: {@linkcode from} has noted the word. */
+  async onWaiting(ctx: ServerContext, message: StepMessage): Promise<void> {
+    await this.from(ctx, message, "downstream");
   }
 
   async onFinalize(ctx: ServerContext, message: ReleasedMessage): Promise<void> {
@@ -367,6 +398,7 @@ export class PaymentSteps {
     record.reason = reason;
     await writePayment(ctx, record);
     this.#attempts.delete(key(ctx, record));
+    this.heldUp.heard(ctx.username, record.downstream, record.idHex);
     for (
       const [side, neighbour] of [["up", record.upstream], ["down", record.downstream]] as const
     ) {
@@ -429,6 +461,9 @@ export class PaymentSteps {
       return undefined;
     }
     const side = sides.find((side) => sameAccount(record[side], ctx.peer));
+    if (side === "downstream" && record.amount === message.amount) {
+      this.heldUp.heard(ctx.username, ctx.peer, idHex);
+    }
     if (side === undefined || record.amount !== message.amount) {
       logPayment(ctx.log, "payment-mismatch", ctx, idHex, {
         from: formatAccountRef(ctx.peer),
@@ -441,6 +476,17 @@ export class PaymentSteps {
 }
 
 type Side = "upstream" | "downstream";
+
+/** The limits of {@linkcode transitLimit} as the log and the buyer's reason name them. */
+const LIMIT_WORDS: Record<string, string> = {
+  payments: "payments in flight",
+  "held-up": "payments held up",
+};
+const LIMIT_REASONS: Record<"payments" | "credit" | "held-up", ReasonCode> = {
+  payments: Reason.PeerPaymentsLimit,
+  credit: Reason.PeerCreditLimit,
+  "held-up": Reason.PeerHoldsUp,
+};
 
 function key(ctx: Context, record: PaymentRecord): string {
   return `${ctx.username} ${record.idHex}`;

@@ -51,6 +51,7 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       const asking = ctx.now >= record.committedAt + steps.limits.commitQueryMs;
       if (asking) sendStep(ctx, record.downstream!, ServerCommand.Query, record);
       else sendCommit(ctx, record);
+      steps.heldUp.asked(ctx.username, record.downstream!, record.idHex, ctx.now);
       const release = await releaseSilent(steps, ctx, record);
       if (release === null) return;
       const ask = steps.retryLater(ctx, record, false, asking);

@@ -124,8 +124,9 @@ export async function addToBooks(
 
 /**
  * Which per-neighbour limit (docs/protocol.md §8), if any, stops a payment of `amount`
- * passing through from using the edge with `peer`: its payments in flight, or the share of
- * the trustline that locks on that edge may hold (`in`: ours to the peer; `out`: its to us).
+ * passing through from using the edge with `peer`: its payments in flight, the share of
+ * the trustline that locks on that edge may hold (`in`: ours to the peer; `out`: its to us),
+ * or, towards the peer (`out`), the payments it holds up (`heldUp` of them now).
  * The path search and the lock both ask this, so the search finds what the lock will take.
  */
 export async function transitLimit(
@@ -135,9 +136,11 @@ export async function transitLimit(
   books: Books,
   side: "in" | "out",
   amount: bigint,
-  limits: { peerPaymentsInFlight: number; peerLockSharePercent: number },
-): Promise<"payments" | "credit" | null> {
+  limits: { peerPaymentsInFlight: number; peerLockSharePercent: number; peerHeldUp: number },
+  heldUp = 0,
+): Promise<"payments" | "credit" | "held-up" | null> {
   if ((await readInFlight(tx, username, peer)) >= limits.peerPaymentsInFlight) return "payments";
+  if (side === "out" && limits.peerHeldUp > 0 && heldUp >= limits.peerHeldUp) return "held-up";
   const share = limits.peerLockSharePercent;
   const room = side === "in" ? transitReceivable(books, share) : transitPayable(books, share);
   return room < amount ? "credit" : null;

@@ -37,6 +37,7 @@ export const ServerCommand = {
   Release: 143,
   Claim: 144,
   Settled: 145,
+  Waiting: 146,
   Label: 150,
   Walk: 151,
   WalkReport: 152,

@@ -16,6 +16,7 @@ export const Reason = {
   PeerLimits: 11,
   DeadlineTooShort: 12,
   Released: 13,
+  PeerHoldsUp: 14,
   NoPathWithinHops: 20,
 } as const;
 
@@ -39,11 +40,13 @@ const REASON_TEXT: Record<number, string> = {
   [Reason.PeerCreditLimit]:
     "an account on the path already holds as much credit in locks with a neighbour as it allows",
   [Reason.PeerLimits]:
-    "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
+    "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches, payments held up)",
   [Reason.DeadlineTooShort]:
     "the deadlines carried with the commit do not suit an account on the path (too short for the path, or longer than it accepts)",
   [Reason.Released]:
     "the next account did not answer within the deadline, so the payment was released",
+  [Reason.PeerHoldsUp]:
+    "a neighbour on the path is holding up another payment (it left a commit unanswered), so no payment passes through towards it",
   [Reason.NoPathWithinHops]:
     "no path with enough credit within the search's hop limit (twice max_depth): the buyer's side explored everything that near without meeting the seller's",
 };

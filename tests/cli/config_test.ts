@@ -88,20 +88,23 @@ Deno.test("each bad configuration is refused with the file, the line and what to
 Deno.test("a [peer …] section overrides the per-neighbour limits for that peer", () => {
   const config = fromFile(
     "peer_lock_share_percent = 40\n\n[peer alice bob@b.example:2012]\npeer_lock_share_percent = 90\n" +
-      "peer_payments_in_flight = 5\n[peer * bob@b.example]\npeer_searches = 2\n",
+      "peer_payments_in_flight = 5\n[peer * bob@b.example]\npeer_searches = 2\npeer_held_up = 0\n",
   );
   const at = (account: string, peer: string) => peerLimitsFor(config.limits, account, peer);
   assert.deepEqual(at("alice", "bob@b.example"), {
     peerLockSharePercent: 90,
     peerPaymentsInFlight: 5,
     peerSearches: 2,
+    peerHeldUp: 0,
   });
   assert.deepEqual(at("carol", "bob@b.example"), {
     peerLockSharePercent: 40,
     peerPaymentsInFlight: DEFAULT_LIMITS.peerPaymentsInFlight,
     peerSearches: 2,
+    peerHeldUp: 0,
   });
   assert.equal(at("alice", "dave@d.example").peerLockSharePercent, 40);
+  assert.equal(at("alice", "dave@d.example").peerHeldUp, DEFAULT_LIMITS.peerHeldUp);
 });
 
 Deno.test("a flag overrides the file and is named in errors", () => {

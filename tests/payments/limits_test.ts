@@ -8,6 +8,7 @@ import { searchArgs } from "../../src/wire/arguments.ts";
 import { ServerCommand } from "../../src/wire/commands.ts";
 import { type AccountRef, formatAccountRef } from "../../src/wire/names.ts";
 import { Reason } from "../../src/wire/reasons.ts";
+import type { Node } from "../../src/server/node.ts";
 import { chain, eventually, FAST_LIMITS, LocalNetwork } from "../support/local_network.ts";
 
 const COMPLETED = 6;
@@ -223,3 +224,51 @@ Deno.test("a neighbour that stalls payments after the commit uses up only its ow
     "d's stalled payments must not close the edge b → c to everyone else",
   );
 });
+
+Deno.test("a neighbour that leaves a commit unanswered gets no more payments passing through towards it, until it answers; the honest account waiting on it is not blamed", async (t) => {
+  await using net = new LocalNetwork({ ...FAST_LIMITS, peerHeldUp: 1, heldUpAfterMs: 300 });
+  // a → b → c → d: d, the seller of the first payment, holds the commit and says nothing.
+  const [a, b, c, d] = await chain(net, [100n, 100n, 100n]);
+  let silent = true;
+  net.drop = (from, _to, bytes) =>
+    silent && from === d.address && bytes[0] >= ServerCommand.Committed &&
+    bytes[0] !== ServerCommand.SearchEnd;
+  const stalled = await pay(net, a, d, 1n);
+  const steps = (at: AccountRef) => net.servers.get(at.address)!.node;
+  await eventually(async () => (await stateAt(net, c, stalled)) === COMMITTED || undefined);
+
+  await t.step(
+    "c counts d as holding the payment up once d left the commit unanswered for held_up_after_ms",
+    async () => {
+      await eventually(() => Promise.resolve(heldUpAt(steps(c), c, d) === 1 || undefined));
+    },
+  );
+  await t.step("b, whose query c answers with waiting, does not count c", async () => {
+    // By now b has resent the commit to c and queried it, each answered waiting.
+    await new Promise((resolve) => setTimeout(resolve, 2 * FAST_LIMITS.commitQueryMs!));
+    assert.equal(heldUpAt(steps(b), b, c), 0);
+    assert.equal(await stateAt(net, b, stalled), COMMITTED);
+  });
+  await t.step(
+    "a payment through c towards d finds no path; one of c's own still goes",
+    async () => {
+      const status = await ended(net, b, await pay(net, b, d, 1n));
+      assert.equal(status.reason, Reason.PeerLimits);
+      // c paying d itself is c's own risk, not a payment passing through: it goes as far as d
+      // lets it (d, silent, then holds this one up as well).
+      const own = await pay(net, c, d, 1n);
+      await eventually(async () => (await stateAt(net, c, own)) === COMMITTED || undefined);
+    },
+  );
+  await t.step("once d answers again, payments pass through towards it", async () => {
+    silent = false;
+    await eventually(() => Promise.resolve(heldUpAt(steps(c), c, d) === 0 || undefined));
+    const status = await ended(net, b, await pay(net, b, d, 1n));
+    assert.deepEqual([status.state, status.reason], [COMPLETED, 0]);
+  });
+});
+
+/** How many payments `peer` holds up at `at`, by the count the limit uses. */
+function heldUpAt(node: Node, at: AccountRef, peer: AccountRef): number {
+  return node.search.heldUp(at.username, peer, Date.now());
+}

@@ -11,12 +11,17 @@ import {
 } from "../../src/sim/run.ts";
 import type { SimServer } from "../../src/sim/world.ts";
 
-/** 5 servers, one of them hostile with every behaviour that ends. */
+/**
+ * 5 servers, one of them hostile with every behaviour that ends. Steps 200 ms apart (40 s in
+ * all), so that the workload outlasts the few seconds an honest account takes to catch a
+ * staller (docs/protocol.md §8).
+ */
 const HOSTILE: SimOptions = {
   ...DEFAULT_SIM,
   servers: 5,
   accounts: 20,
   steps: 200,
+  stepEveryMs: 200,
   hostile: { ...NO_HOSTILE, servers: 1 },
 };
 

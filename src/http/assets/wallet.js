@@ -620,6 +620,7 @@ var ServerCommand = {
   Release: 143,
   Claim: 144,
   Settled: 145,
+  Waiting: 146,
   Label: 150,
   Walk: 151,
   WalkReport: 152
@@ -787,6 +788,7 @@ var Reason = {
   PeerLimits: 11,
   DeadlineTooShort: 12,
   Released: 13,
+  PeerHoldsUp: 14,
   NoPathWithinHops: 20
 };
 var REASON_TEXT = {
@@ -802,9 +804,10 @@ var REASON_TEXT = {
   [Reason.CommitMissing]: "the commit never reached the next account",
   [Reason.PeerPaymentsLimit]: "a neighbour on the path is at its limit for payments in flight",
   [Reason.PeerCreditLimit]: "an account on the path already holds as much credit in locks with a neighbour as it allows",
-  [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches)",
+  [Reason.PeerLimits]: "no path within the limits accounts on the way set for each neighbour (payments in flight, credit held in locks, searches, payments held up)",
   [Reason.DeadlineTooShort]: "the deadlines carried with the commit do not suit an account on the path (too short for the path, or longer than it accepts)",
   [Reason.Released]: "the next account did not answer within the deadline, so the payment was released",
+  [Reason.PeerHoldsUp]: "a neighbour on the path is holding up another payment (it left a commit unanswered), so no payment passes through towards it",
   [Reason.NoPathWithinHops]: "no path with enough credit within the search's hop limit (twice max_depth): the buyer's side explored everything that near without meeting the seller's"
 };
 function reasonText(reason) {
