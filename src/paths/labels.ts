@@ -164,6 +164,8 @@ export class LabelTable {
   readonly trees: number;
   readonly address: string;
   #accounts = new Map<string, AccountLabels>();
+  /** When each account last handed out its label (client 20), so a buyer may walk to it. */
+  #handedAt = new Map<string, number>();
 
   constructor(trees: number, address: string) {
     this.trees = Math.min(trees, MAX_TREES);
@@ -173,6 +175,17 @@ export class LabelTable {
   /** The account's label (its own trees only, until its neighbours are heard). */
   label(username: string): Label {
     return this.#get(username).own;
+  }
+
+  /** The account's label, handed to its client for a buyer (client 20); the time is kept. */
+  handOut(username: string, now: number): Label {
+    this.#handedAt.set(username, now);
+    return this.label(username);
+  }
+
+  /** When the account last handed out its label since the start; -Infinity if never. */
+  handedAt(username: string): number {
+    return this.#handedAt.get(username) ?? -Infinity;
   }
 
   /** The last label a neighbour sent this account; empty if none. */
@@ -334,7 +347,7 @@ export function createLabels(options: { trees: number; address: string }): Featu
           Promise.resolve({
             status: Status.Ok,
             body: labelBody.encode({
-              label: encodeLabel(table.trees === 0 ? [] : table.label(ctx.username)),
+              label: encodeLabel(table.trees === 0 ? [] : table.handOut(ctx.username, ctx.now)),
             }),
           }),
       }),

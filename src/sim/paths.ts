@@ -168,8 +168,9 @@ async function pay(
   let paidAt = 0;
   const paying = (async () => {
     const sellerClient = world.client(s.ref, s.key);
-    await api.newPaymentIn(sellerClient, b.ref, id, AMOUNT);
+    // The label first, as an invoice is made: the seller's front then waits for the walk.
     const label = await api.getLabel(sellerClient);
+    await api.newPaymentIn(sellerClient, b.ref, id, AMOUNT);
     paidAt = world.clock.now();
     await api.newPaymentOut(buyerClient, s.ref, id, AMOUNT, label);
   })();
