@@ -71,6 +71,11 @@ export interface Feature {
    * whose features ask for nothing has no work left.
    */
   wake?(ctx: Context): Promise<void>;
+  /**
+   * A server datagram from `ctx.peer` passed its checks and goes to its handler next: a peer
+   * added while the server runs is first met so. Memory only: no reads, no writes.
+   */
+  heard?(ctx: ServerContext): void;
   /** Server commands whose delivery to the peer's server this feature wants to record. */
   readonly deliveries?: ReadonlySet<number>;
   /**

@@ -209,12 +209,28 @@ export class LabelTable {
     this.#schedule(ctx, account);
   }
 
+  /**
+   * A datagram from `peer` arrived. A peer this account has neither heard a label from nor
+   * sent one to since its start greeting was added while the server runs (`ripple peer
+   * add`): it is greeted now, asked for its own label, instead of at the next start.
+   */
+  met(ctx: Context, peer: AccountRef): void {
+    if (this.trees === 0) return;
+    const account = this.#get(ctx.username);
+    const key = formatAccountRef(peer);
+    // Before the greeting, the timer lists every peer anyway.
+    if (!account.greeted || account.neighbours.has(key) || account.told.has(key)) return;
+    if (account.owed.has(key)) return;
+    account.owed.add(key);
+    this.#schedule(ctx, account);
+  }
+
   /** A timer run: greets the peers after a start, and sends the labels owed. */
   async wake(ctx: Context): Promise<void> {
     if (this.trees === 0) return;
     const account = this.#get(ctx.username);
     // The peers are listed for the greeting after a start and for labels owed; a peer added
-    // while the server runs is greeted at the next start (docs/protocol.md §5.2).
+    // while the server runs is greeted once it is first heard from (`met`).
     if (account.greeted && account.owed.size === 0) return;
     account.greeted = true;
     const peers = await listPeers(ctx.tx, ctx.username);
@@ -324,7 +340,7 @@ export class LabelTable {
 
 /**
  * The labels feature: server 150 between peers, client 20 for the seller's invoice, and
- * the timer that greets new peers.
+ * the greetings of peers after a start and of a peer added while the server runs.
  *
  * @example
  * ```ts
@@ -363,6 +379,7 @@ export function createLabels(options: { trees: number; address: string }): Featu
         },
       }),
     },
+    heard: (ctx) => table.met(ctx, ctx.peer),
     wake: (ctx) => table.wake(ctx),
   };
 }
