@@ -43,8 +43,9 @@ Example:
       const id = options.id === undefined
         ? crypto.getRandomValues(new Uint8Array(32))
         : idArg(options.id);
-      await api.newPaymentIn(client, buyer, id, amount);
+      // The label first: a seller that handed it out holds its flood for the buyer's walk.
       const label = formatLabel(await api.getLabel(client));
+      await api.newPaymentIn(client, buyer, id, amount);
       const expecting = `Expecting ${formatAmount(amount, unit)} from ${formatAccountRef(buyer)}.`;
       if (options.wait) {
         note(

@@ -77,6 +77,11 @@ export interface Feature {
    * the same command is queued to the same peer, which makes it obsolete.
    */
   readonly superseding?: ReadonlySet<number>;
+  /**
+   * A server datagram from `ctx.peer` passed its checks and goes to its handler next: a peer
+   * added while the server runs is first met so. Memory only: no reads, no writes.
+   */
+  heard?(ctx: ServerContext): void;
   /** Server commands whose delivery to the peer's server this feature wants to record. */
   readonly deliveries?: ReadonlySet<number>;
   /**

@@ -164,6 +164,8 @@ export class LabelTable {
   readonly trees: number;
   readonly address: string;
   #accounts = new Map<string, AccountLabels>();
+  /** When each account last handed out its label (client 20), so a buyer may walk to it. */
+  #handedAt = new Map<string, number>();
 
   constructor(trees: number, address: string) {
     this.trees = Math.min(trees, MAX_TREES);
@@ -173,6 +175,17 @@ export class LabelTable {
   /** The account's label (its own trees only, until its neighbours are heard). */
   label(username: string): Label {
     return this.#get(username).own;
+  }
+
+  /** The account's label, handed to its client for a buyer (client 20); the time is kept. */
+  handOut(username: string, now: number): Label {
+    this.#handedAt.set(username, now);
+    return this.label(username);
+  }
+
+  /** When the account last handed out its label since the start; -Infinity if never. */
+  handedAt(username: string): number {
+    return this.#handedAt.get(username) ?? -Infinity;
   }
 
   /** The last label a neighbour sent this account; empty if none. */
@@ -196,12 +209,28 @@ export class LabelTable {
     this.#schedule(ctx, account);
   }
 
+  /**
+   * A datagram from `peer` arrived. A peer this account has neither heard a label from nor
+   * sent one to since its start greeting was added while the server runs (`ripple peer
+   * add`): it is greeted now, asked for its own label, instead of at the next start.
+   */
+  met(ctx: Context, peer: AccountRef): void {
+    if (this.trees === 0) return;
+    const account = this.#get(ctx.username);
+    const key = formatAccountRef(peer);
+    // Before the greeting, the timer lists every peer anyway.
+    if (!account.greeted || account.neighbours.has(key) || account.told.has(key)) return;
+    if (account.owed.has(key)) return;
+    account.owed.add(key);
+    this.#schedule(ctx, account);
+  }
+
   /** A timer run: greets the peers after a start, and sends the labels owed. */
   async wake(ctx: Context): Promise<void> {
     if (this.trees === 0) return;
     const known = this.#accounts.get(ctx.username);
     // The peers are listed for the greeting after a start and for labels owed; a peer added
-    // while the server runs is greeted at the next start (docs/protocol.md §5.2).
+    // while the server runs is greeted once it is first heard from (`met`).
     if (known !== undefined && known.greeted && known.owed.size === 0) return;
     const peers = await listPeers(ctx.tx, ctx.username);
     // An account without peers greets nobody and keeps no entry: a start wakes every account,
@@ -315,7 +344,7 @@ export class LabelTable {
 
 /**
  * The labels feature: server 150 between peers, client 20 for the seller's invoice, and
- * the timer that greets new peers.
+ * the greetings of peers after a start and of a peer added while the server runs.
  *
  * @example
  * ```ts
@@ -338,7 +367,7 @@ export function createLabels(options: { trees: number; address: string }): Featu
           Promise.resolve({
             status: Status.Ok,
             body: labelBody.encode({
-              label: encodeLabel(table.trees === 0 ? [] : table.label(ctx.username)),
+              label: encodeLabel(table.trees === 0 ? [] : table.handOut(ctx.username, ctx.now)),
             }),
           }),
       }),
@@ -354,6 +383,7 @@ export function createLabels(options: { trees: number; address: string }): Featu
         },
       }),
     },
+    heard: (ctx) => table.met(ctx, ctx.peer),
     wake: (ctx) => table.wake(ctx),
   };
 }

@@ -177,16 +177,32 @@ export class SearchEngine {
       state.walk = newWalk(null, target, ALL_TREES, 0, budget);
       return await this.#walkOn(ctx, state);
     }
-    const root = state.fronts[front] = newFront(null, 0);
+    state.fronts[front] = newFront(null, 0);
     if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
-    if (front === Front.In && walking && this.#limits.walkWaitMs > 0) {
-      // The buyer's walk usually arrives first and makes the seller's flood needless.
-      root.deferred = true;
-      root.deadline = ctx.now + this.#limits.walkWaitMs;
-      ctx.wakeAt(root.deadline);
-      return null;
-    }
+    if (front === Front.In && this.#waitsForWalk(ctx, state)) return this.#defer(ctx, state);
     return await this.#probe(ctx, state, front, 1);
+  }
+
+  /**
+   * Whether the seller's front holds its next round for the buyer's walk, which usually
+   * arrives first and makes the seller's flood needless: only until `walk_wait_ms` after
+   * its start, and only if the account handed out its label (client 20) within a search
+   * time limit before the start or since. A buyer without the label floods at once, and a
+   * seller waiting for it would only leave that flood to go deep alone (§5.2).
+   */
+  #waitsForWalk(ctx: Context, state: SearchState): boolean {
+    if (this.labels.trees === 0 || this.maxWalkHops === 0) return false;
+    if (ctx.now >= state.startedAt + this.#limits.walkWaitMs) return false;
+    return this.labels.handedAt(ctx.username) >= state.startedAt - this.#limits.searchTimeoutMs;
+  }
+
+  /** Holds the seller's front until `walk_wait_ms` after its start; its timer goes on then. */
+  #defer(ctx: Context, state: SearchState): null {
+    const root = state.fronts[Front.In]!;
+    root.deferred = true;
+    root.deadline = state.startedAt + this.#limits.walkWaitMs;
+    ctx.wakeAt(root.deadline);
+    return null;
   }
 
   /** A walk from `from` towards the seller's label. */
@@ -561,7 +577,7 @@ export class SearchEngine {
         if (mine === undefined || ctx.now < mine.deadline) continue;
         if (mine.deferred) {
           mine.deferred = false;
-          const outcome = await this.#probe(ctx, state, front, 1);
+          const outcome = await this.#probe(ctx, state, front, mine.round + 1);
           if (outcome) outcomes.push(outcome);
           continue;
         }
@@ -738,6 +754,8 @@ export class SearchEngine {
       return null;
     }
     if (status === Report.Alive && mine.round < this.#limits.maxDepth) {
+      // A label handed out after the seller's start holds its flood from the next round.
+      if (front === Front.In && this.#waitsForWalk(ctx, state)) return this.#defer(ctx, state);
       return await this.#probe(ctx, state, front, mine.round + 1);
     }
     // The buyer's front found nothing anywhere: no path can exist, so it ends at once. The

@@ -3,7 +3,12 @@
 import { isReplay } from "../auth/counters.ts";
 import type { Mac } from "../auth/hmac.ts";
 import { parseKey } from "../auth/keys.ts";
-import type { ClientCommandSpec, Feature, ServerCommandSpec } from "../core/context.ts";
+import type {
+  ClientCommandSpec,
+  Feature,
+  ServerCommandSpec,
+  ServerContext,
+} from "../core/context.ts";
 import type { Logger } from "../core/log.ts";
 import { accountPath, peerPath } from "../store/paths.ts";
 import type { Store } from "../store/store.ts";
@@ -55,6 +60,7 @@ export class Dispatcher {
   #log: Logger;
   #client = new Map<number, ClientCommandSpec>();
   #server = new Map<number, ServerCommandSpec>();
+  #heard: ((ctx: ServerContext) => void)[] = [];
 
   constructor(store: Store, mac: Mac, features: Feature[], log: Logger) {
     this.#store = store;
@@ -67,6 +73,7 @@ export class Dispatcher {
       for (const [n, spec] of Object.entries(feature.serverCommands ?? {})) {
         this.#server.set(Number(n), spec);
       }
+      if (feature.heard) this.#heard.push(feature.heard);
     }
   }
 
@@ -167,6 +174,7 @@ export class Dispatcher {
       return refuse(null);
     }
     run.tx.setNumber(counterPath, datagram.counter);
+    for (const heard of this.#heard) heard(run);
     await spec.handle(run, args);
     return { key: null, run, durable: Promise.resolve() };
   }

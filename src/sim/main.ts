@@ -366,7 +366,7 @@ function pathSummary(study: Awaited<ReturnType<typeof runPathStudy>>, realMs: nu
     `${mean(completed.map((t) => t.shortest!)).toFixed(2)} (${longer} longer); ` +
     `fallback to the flood ${study.trials.filter((t) => t.flooded).length}; ` +
     `label datagrams per account at start ${study.labelsPerAccount.toFixed(1)}, per new peer ` +
-    `(both servers restarted) ${study.labelsPerNewPeer.toFixed(0)}; ` +
+    `(added beside the running servers) ${study.labelsPerNewPeer.toFixed(0)}; ` +
     `pairs without a path ${study.noPath.pairs}, ended within 2 s with a no-path reason ` +
     `${study.noPath.endedPromptly}; ` +
     `${study.violations.length} violations; ${(realMs / 1000).toFixed(1)} s`;

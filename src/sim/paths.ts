@@ -14,6 +14,7 @@ import {
   transitPayable,
   transitReceivable,
 } from "../store/books.ts";
+import { hasLabel } from "../paths/labels.ts";
 import { walkHopLimit } from "../paths/search.ts";
 import { addPeer } from "../store/accounts.ts";
 import { Tx } from "../store/tx.ts";
@@ -21,6 +22,7 @@ import { LiveChecks } from "./invariants.ts";
 import { Random } from "./random.ts";
 import { generateTopology, type Topology, writeSyncedTrustline } from "./topology.ts";
 import { NO_FAULTS, SIM_DATADIR, SimWorld, type Violation } from "./world.ts";
+import { formatAccountRef } from "../wire/names.ts";
 
 /** Sizes of a study. */
 export interface PathStudyOptions {
@@ -66,9 +68,8 @@ export interface PathStudy {
   /** Routing-label datagrams until the labels settled after the servers started, per account. */
   labelsPerAccount: number;
   /**
-   * Routing-label datagrams per new peer pair with trustlines both ways: adding a peer needs
-   * both servers restarted (`ripple peer add` runs on a stopped server), whose accounts
-   * greet their peers again.
+   * Routing-label datagrams per new peer pair added beside the running servers, with a
+   * trustline set each way: the two greet each other, and the trees take the new edge in.
    */
   labelsPerNewPeer: number;
 }
@@ -133,7 +134,7 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
     trials[trials.length - 1].shortest = shortest;
     await live.check();
   }
-  const labelsPerNewPeer = await newPeers(world, topology, random);
+  const labelsPerNewPeer = await newPeers(world, topology, random, limits.labelTrees > 0);
   await world.close();
   const reachable = trials.filter((t) => t.shortest !== null);
   return {
@@ -168,8 +169,9 @@ async function pay(
   let paidAt = 0;
   const paying = (async () => {
     const sellerClient = world.client(s.ref, s.key);
-    await api.newPaymentIn(sellerClient, b.ref, id, AMOUNT);
+    // The label first, as an invoice is made: the seller's front then waits for the walk.
     const label = await api.getLabel(sellerClient);
+    await api.newPaymentIn(sellerClient, b.ref, id, AMOUNT);
     paidAt = world.clock.now();
     await api.newPaymentOut(buyerClient, s.ref, id, AMOUNT, label);
   })();
@@ -251,29 +253,46 @@ async function shortestPath(
 const NEW_PEERS = 3;
 
 /**
- * Adds peer pairs between accounts of two servers, each as an operator would: both servers
- * stopped, the peer and its trustlines added, the servers started again; counts the label
- * datagrams until they settle.
+ * Adds peer pairs between accounts of two servers, each as an operator may: `ripple peer
+ * add` on both sides beside the running servers, then a trustline each way set by the
+ * accounts' clients, whose datagrams are the new peers' first; counts the label datagrams
+ * until they settle, and checks that both accounts hold each other's label.
  */
-async function newPeers(world: SimWorld, topology: Topology, random: Random): Promise<number> {
+async function newPeers(
+  world: SimWorld,
+  topology: Topology,
+  random: Random,
+  labelled: boolean,
+): Promise<number> {
   const before = world.network.labelDatagrams;
   let added = 0;
   for (let tries = 0; added < NEW_PEERS && tries < 100; tries++) {
     const [a, b] = [random.int(topology.accounts.length), random.int(topology.accounts.length)];
     const [x, y] = [topology.accounts[a], topology.accounts[b]];
     if (x.ref.address === y.ref.address || x.peers.includes(b)) continue;
-    world.crash(x.ref.address);
-    world.crash(y.ref.address);
     const key = random.bytes(32);
     const disk = (account: typeof x) => world.servers.get(account.ref.address)!.disk.view();
     await addPeer(disk(x), SIM_ROOT, x.ref.username, y.ref, key);
     await addPeer(disk(y), SIM_ROOT, y.ref.username, x.ref, key);
-    await writeSyncedTrustline(world, x, y, 100n);
-    await writeSyncedTrustline(world, y, x, 100n);
+    const trusting = Promise.all([
+      api.setTrustline(world.client(x.ref, x.key), y.ref, 100n),
+      api.setTrustline(world.client(y.ref, y.key), x.ref, 100n),
+    ]);
+    await world.runUntil(trusting, PAYMENT_WITHIN_MS);
     x.peers.push(b);
     y.peers.push(a);
-    // The crashed servers come back by themselves after their down time.
     await world.runUntilQuiet(LABELS_SETTLE_MS);
+    for (const [self, peer] of labelled ? [[x, y], [y, x]] : []) {
+      const labels = world.servers.get(self.ref.address)!.node!.search.labels;
+      if (!hasLabel(labels.neighbour(self.ref.username, peer.ref))) {
+        world.violate(
+          "label-missing",
+          `${formatAccountRef(self.ref)} holds no label of its new peer ${
+            formatAccountRef(peer.ref)
+          }`,
+        );
+      }
+    }
     added++;
   }
   return added === 0 ? 0 : (world.network.labelDatagrams - before) / added;

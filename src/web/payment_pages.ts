@@ -86,8 +86,9 @@ export function receivePage(wallet: Wallet): Page {
     const buyer = peerArg(byId("receive-buyer", HTMLInputElement).value);
     const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
     const id = crypto.getRandomValues(new Uint8Array(32));
-    await newPaymentIn(wallet.client, buyer, id, amount);
+    // The label first: a seller that handed it out holds its flood for the buyer's walk.
     const label = await getLabel(wallet.client);
+    await newPaymentIn(wallet.client, buyer, id, amount);
     invoiceText.value = formatInvoice({ seller: wallet.me, amount, id, label });
     byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;

@@ -8,7 +8,14 @@ import {
   labelDistance,
   LabelTable,
 } from "../../src/paths/labels.ts";
-import type { Tx } from "../../src/store/tx.ts";
+import { MemoryFileSystem } from "../../src/store/memory_fs.ts";
+import { peerPath } from "../../src/store/paths.ts";
+import { Store } from "../../src/store/store.ts";
+import { Tx } from "../../src/store/tx.ts";
+import { labelArgs } from "../../src/wire/arguments.ts";
+import { ServerCommand } from "../../src/wire/commands.ts";
+import { type AccountRef, formatAccountRef } from "../../src/wire/names.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 function context(username: string): Context & { sent: number } {
   return {
@@ -55,4 +62,71 @@ Deno.test("labels survive their bytes, and distance counts hops through the deep
   assert.equal(labelDistance(label, other), 1);
   assert.equal(labelDistance(label, other, 0b001), 4);
   assert.equal(labelDistance(label, other, 0b010), Infinity);
+});
+
+Deno.test("a peer added while the server runs is greeted, and asked for its label, once it is first heard from", async (t) => {
+  const store = await Store.open(new MemoryFileSystem().view(), "/r", { clock: new FakeClock() });
+  const addPeer = (peer: AccountRef) =>
+    store.commit(new Map([[peerPath("a", peer, "secretkey.txt"), "00".repeat(32) + "\n"]]));
+  const table = new LabelTable(3, "s1.test");
+  const sent: { to: string; ask: number }[] = [];
+  let now = 0;
+  const ctx = (): Context => ({
+    username: "a",
+    now,
+    tx: new Tx(store),
+    log: silentLogger,
+    send(to, command, args) {
+      assert.equal(command, ServerCommand.Label);
+      sent.push({ to: formatAccountRef(to), ask: labelArgs.decode(args).ask });
+    },
+    wakeAt() {},
+  });
+  await addPeer(b);
+  await t.step("the start asks the peers it lists, and answers the first to answer", async () => {
+    await table.wake(ctx());
+    assert.deepEqual(sent.splice(0), [{ to: "b@s2.test", ask: Ask.Started }]);
+    // b is nearer a lower root: a's label changes, and b hears it.
+    const root = table.label("a")[0]!.root - 1;
+    table.heard(ctx(), b, [{ root, coordinate: [] }, null, null], [3, 0, 0], Ask.None);
+    now += 1_000;
+    await table.wake(ctx());
+    assert.deepEqual(sent.splice(0), [{ to: "b@s2.test", ask: Ask.None }]);
+  });
+  await addPeer(c);
+  await t.step("a peer already greeted is not greeted again", async () => {
+    table.met(ctx(), b);
+    now += 1_000;
+    await table.wake(ctx());
+    assert.deepEqual(sent.splice(0), []);
+  });
+  await t.step(
+    "the new peer's first datagram gets it a greeting that asks for its label",
+    async () => {
+      table.met(ctx(), c);
+      now += 1_000;
+      await table.wake(ctx());
+      assert.deepEqual(sent.splice(0), [{ to: "c@s3.test", ask: Ask.Answer }]);
+    },
+  );
+  await t.step(
+    "its answer counts in the trees, and a later datagram from it greets nobody",
+    async () => {
+      const root = table.label("a")[0]!.root - 1;
+      table.heard(ctx(), c, [{ root, coordinate: [] }, null, null], [5, 0, 0], Ask.None);
+      assert.deepEqual(table.label("a")[0], { root, coordinate: [5] });
+      now += 1_000;
+      await table.wake(ctx());
+      // a's label changed: both peers hear it; neither is asked for its label again.
+      assert.deepEqual(sent.splice(0), [
+        { to: "b@s2.test", ask: Ask.None },
+        { to: "c@s3.test", ask: Ask.None },
+      ]);
+      table.met(ctx(), c);
+      now += 1_000;
+      await table.wake(ctx());
+      assert.deepEqual(sent.splice(0), []);
+    },
+  );
+  await store.close();
 });

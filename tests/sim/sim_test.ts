@@ -66,8 +66,8 @@ Deno.test("paths are found wherever a breadth-first search over the same capacit
   const reachable = study.trials.filter((t) => t.shortest !== null);
   assert.ok(reachable.length > 0);
   for (const trial of reachable) assert.ok(trial.found! >= trial.shortest!);
-  // The directed walk found most paths without the buyer's flood; the labels were built and
-  // rebuilt after new peers by the servers themselves.
+  // The directed walk found most paths without the buyer's flood; the labels were built by
+  // the servers themselves, and taken up new peers added beside them (else a violation).
   const walked = reachable.filter((t) => !t.flooded).length;
   assert.ok(walked > reachable.length / 2, `${walked} of ${reachable.length} walked`);
   assert.ok(study.labelsPerAccount > 0 && study.labelsPerNewPeer > 0);

@@ -91,3 +91,32 @@ Deno.test("pairs without a path end within 2 s of simulated time with a no-path 
   assert.equal(study.unexpected, 0);
   assert.deepEqual(study.violations, []);
 });
+
+Deno.test("a seller holds its flood for the walk only once it has handed out its label", async (t) => {
+  const w = await world(5);
+  const [buyer, seller] = [w.topology.accounts[0], w.topology.accounts[20]];
+  const sellerClient = w.world.client(seller.ref, seller.key);
+  /** Search datagrams of a seller's front 100 ms after its client 6. */
+  const early = async (id: Uint8Array, before?: () => Promise<unknown>) => {
+    await w.world.runUntil(
+      (async () => {
+        await before?.();
+        await api.newPaymentIn(sellerClient, buyer.ref, id, 10n);
+      })(),
+      10_000,
+    );
+    await w.world.runFor(100);
+    return w.world.traffic.get(toHex(id))?.search ?? 0;
+  };
+  await t.step(
+    "without a label handed out, no buyer can walk to it: it floods at once",
+    async () => {
+      assert.ok((await early(new Random(1).bytes(32))) > 0);
+    },
+  );
+  await t.step("with its label asked for first, it waits for the walk", async () => {
+    assert.equal(await early(new Random(2).bytes(32), () => api.getLabel(sellerClient)), 0);
+  });
+  await w.world.runFor(40_000);
+  await w.world.close();
+});

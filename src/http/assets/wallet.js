@@ -1268,8 +1268,8 @@ function receivePage(wallet) {
     const buyer = peerArg(byId("receive-buyer", HTMLInputElement).value);
     const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
     const id = crypto.getRandomValues(new Uint8Array(32));
-    await newPaymentIn(wallet.client, buyer, id, amount);
     const label = await getLabel(wallet.client);
+    await newPaymentIn(wallet.client, buyer, id, amount);
     invoiceText.value = formatInvoice({
       seller: wallet.me,
       amount,
