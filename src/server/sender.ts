@@ -56,6 +56,8 @@ export class Sender {
   #lanes = new Map<string, Lane>();
   #counters = new Map<string, OutgoingCounter>();
   #closed = false;
+  /** When each queued datagram was queued, for the debug log. */
+  #queuedAt = new WeakMap<Outbound, number>();
 
   constructor(options: SenderOptions) {
     this.#options = options;
@@ -84,6 +86,7 @@ export class Sender {
       return;
     }
     lane.queue.push(message);
+    this.#queuedAt.set(message, performance.now());
     lane.running ??= this.#drain(key, lane);
   }
 
@@ -111,13 +114,21 @@ export class Sender {
         command: commandName(message.command),
       });
       try {
+        const taken = performance.now();
         const bytes = await this.#seal(lane.from, message);
         if (bytes === null) {
           log.warn("send-skipped-unknown-peer", fields);
           continue;
         }
+        const sealed = performance.now();
         await this.#options.transport.send(message.to.address, bytes);
-        log.debug("sent", fields);
+        const queued = this.#queuedAt.get(message) ?? taken;
+        log.debug("sent", () => ({
+          ...fields(),
+          laneMs: ms(taken - queued),
+          sealMs: ms(sealed - taken),
+          sendMs: ms(performance.now() - sealed),
+        }));
         this.#options.onDelivered?.(lane.from, message);
       } catch (error) {
         log.info("send-failed", () => ({
@@ -165,6 +176,11 @@ export class Sender {
     }
     return counter;
   }
+}
+
+/** A duration in milliseconds, to a hundredth, for the debug log. */
+function ms(duration: number): number {
+  return Math.round(duration * 100) / 100;
 }
 
 function sameMessage(a: Outbound, b: Outbound): boolean {
