@@ -276,12 +276,21 @@ export class Node {
   }
 
   /**
-   * Once the run is durable, sends its datagrams and signs its answer. A full disk is
-   * answered `busy` (nothing happened; try again later) and rethrown for server datagrams
-   * and wakes; any other storage error stops the node.
+   * Once the run is durable, sends its datagrams and answers. Both are prepared while its
+   * change set is being made durable (the lanes number and sign the datagrams, the answer
+   * is signed), and neither leaves before: the lanes wait for the same promise. A full disk
+   * is answered `busy` (nothing happened; try again later) and rethrown for server
+   * datagrams and wakes; any other storage error stops the node.
    */
   async #deliver(reply: Reply, trace?: Fields): Promise<Uint8Array | null> {
     const handled = performance.now();
+    for (const message of reply.run?.outbound ?? []) {
+      this.#sender.send(reply.run!.username, message, reply.durable);
+    }
+    const answer = reply.status === undefined
+      ? null
+      : this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
+    answer?.catch(() => {});
     try {
       await reply.durable;
       reply.run?.done();
@@ -302,11 +311,7 @@ export class Node {
       if (reply.status === undefined) throw error;
       return await this.#answer(reply, Status.Busy, encoder.encode(error.message));
     }
-    for (const message of reply.run?.outbound ?? []) {
-      this.#sender.send(reply.run!.username, message);
-    }
-    if (reply.status === undefined) return null;
-    return await this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
+    return await answer;
   }
 
   async #answer(reply: Reply, status: StatusCode, body: Uint8Array): Promise<Uint8Array> {
