@@ -19,6 +19,8 @@ export interface Chain {
 export interface PaymentResult {
   hops: number;
   concurrency: number;
+  /** The buyer walked to the seller's routing label (else it flooded). */
+  walk: boolean;
   measurement: Measured;
 }
 
@@ -53,10 +55,17 @@ export async function payments(env: Env): Promise<{ results: PaymentResult[]; pe
   const results: PaymentResult[] = [];
   for (const hops of hopsList) {
     for (const concurrency of new Set([1, env.paymentConcurrency])) {
-      env.progress(`payments: ${hops} hops, ${concurrency} at once`);
       const list = chains.get(hops)!;
-      const measurement = await load(env, concurrency, servers, (i) => payOnce(list[i]));
-      results.push({ hops, concurrency, measurement });
+      for (const walk of env.paymentWalk ? [false, true] : [false]) {
+        env.progress(`payments: ${hops} hops, ${concurrency} at once${walk ? ", walk" : ""}`);
+        const measurement = await load(
+          env,
+          concurrency,
+          servers,
+          (i) => payOnce(list[i], [], walk),
+        );
+        results.push({ hops, concurrency, walk, measurement });
+      }
     }
   }
   return { results, peaks: await finish(servers, "payments") };
@@ -76,12 +85,17 @@ export async function trustChain(chain: Chain): Promise<void> {
   }
 }
 
-/** One payment along `chain`; `marks`, if given, gets the time each end saw it completed. */
-export async function payOnce(chain: Chain, marks?: number[]): Promise<void> {
+/**
+ * One payment along `chain`; `marks`, if given, gets the time each end saw it completed.
+ * With `walk`, as `ripple client receive` does: the seller asks for its routing label
+ * (client 20) before client 6 and the buyer passes it with client 5, so the buyer walks.
+ */
+export async function payOnce(chain: Chain, marks?: number[], walk = false): Promise<void> {
   const id = crypto.getRandomValues(new Uint8Array(32));
   const [buyer, seller] = [0, chain.accounts.length - 1];
+  const label = walk ? await api.getLabel(chain.clients[seller]) : undefined;
   await api.newPaymentIn(chain.clients[seller], chain.accounts[buyer].ref, id, 1n);
-  await api.newPaymentOut(chain.clients[buyer], chain.accounts[seller].ref, id, 1n);
+  await api.newPaymentOut(chain.clients[buyer], chain.accounts[seller].ref, id, 1n, label);
   for (const client of [chain.clients[buyer], chain.clients[seller]]) {
     const status = await api.waitForPayment(client, id, {
       timeoutMs: 30_000,

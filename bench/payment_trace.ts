@@ -22,6 +22,7 @@ const { values } = parseArgs({
     payments: { type: "string", default: "7" },
     "pause-ms": { type: "string", default: "300" },
     timeline: { type: "boolean", default: false },
+    walk: { type: "boolean", default: false },
   },
 });
 const hops = Number(values.hops);
@@ -75,13 +76,13 @@ await trustChain(chain);
 const pause = () => new Promise((resolve) => setTimeout(resolve, pauseMs));
 await pause();
 // The first payment opens connections, compiles and fills caches: not counted.
-await payOnce(chain);
+await payOnce(chain, undefined, values.walk);
 await pause();
 const windows: Window[] = [];
 for (let i = 0; i < count; i++) {
   const marks: number[] = [];
   const start = Date.now();
-  await payOnce(chain, marks);
+  await payOnce(chain, marks, values.walk);
   windows.push({ start, buyerDone: marks[0], end: Date.now() });
   await pause();
 }
