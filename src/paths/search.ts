@@ -6,7 +6,7 @@
 import { toHex } from "../auth/keys.ts";
 import { type Limits, type PeerLimits, peerLimitsFor } from "../core/config.ts";
 import type { Context } from "../core/context.ts";
-import { payable, readBooks, receivable, transitLimit } from "../store/books.ts";
+import { type HeldUpCounts, payable, readBooks, receivable, transitLimit } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import {
   searchArgs,
@@ -60,7 +60,9 @@ export type SearchLimits = Pick<
 >;
 
 /** How many payments `peer` holds up at account `username` at `now` (docs/protocol.md §8). */
-export type HeldUpCount = (username: string, peer: AccountRef, now: number) => number;
+export type HeldUpCount = (username: string, peer: AccountRef, now: number) => HeldUpCounts;
+
+const NONE_HELD: HeldUpCounts = { silent: 0, waiting: 0 };
 
 /** The end of a search at a root. */
 export type Outcome =
@@ -136,7 +138,7 @@ export class SearchEngine {
   /** How many payments a neighbour holds up at an account (§8), as the payment steps count them. */
   readonly heldUp: HeldUpCount;
 
-  constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => 0) {
+  constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => NONE_HELD) {
     this.#limits = limits;
     this.heldUp = heldUp;
     this.labels = labels ?? new LabelTable(0, "");
@@ -646,7 +648,7 @@ export class SearchEngine {
     if (weArePaying && state?.walk?.parent === null) return "open";
     const limits = peerLimitsFor(this.#limits, ctx.username, formatAccountRef(peer));
     const side = weArePaying ? "out" : "in";
-    const held = weArePaying ? this.heldUp(ctx.username, peer, ctx.now) : 0;
+    const held = weArePaying ? this.heldUp(ctx.username, peer, ctx.now) : NONE_HELD;
     const limited = await transitLimit(
       ctx.tx,
       ctx.username,
