@@ -190,10 +190,12 @@ export class HostileServer {
     const step = command >= ServerCommand.Lock && command !== ServerCommand.SearchEnd;
     if (fate.kind === "stall-lock" && step) return this.#count("stall-lock", silence());
     if (fate.kind === "stall-waiting" && step) {
+      // A hop's locked goes to its upstream, before any commit.
       const receiver = `${fields.username}@${to}`;
-      if (command === ServerCommand.Waiting) fate.upstream ??= receiver;
-      else if (fate.upstream !== null) {
-        // Nothing goes down; whatever goes up (committed, abort, a claim) becomes waiting.
+      if (command === ServerCommand.Locked) fate.upstream ??= receiver;
+      else if (fate.upstream !== null && command >= ServerCommand.Commit) {
+        // From the commit on nothing goes down (so nothing below ever commits, and the node's
+        // books stay what its neighbours can agree with); whatever goes up becomes waiting.
         if (receiver !== fate.upstream) return this.#count("stall-waiting", silence());
         const args = paymentArgs.encode(paymentArgs.decode(fields.arguments));
         this.#count("stall-waiting", Promise.resolve());
