@@ -153,7 +153,8 @@ export async function onRelease(
   const record = await steps.from(ctx, message, "upstream");
   // A release reaches an in-edge still locked, or one this account claimed before the
   // upstream heard of it: the upstream side decides, and is told of the claim again.
-  const open = record?.state === "committed" && record.inEdge === "locked";
+  const open = (record?.state === "committed" || record?.state === "finalizing") &&
+    record.inEdge === "locked";
   if (record === undefined || (!open && !record.claimed)) return;
   await raiseReleased(ctx, record, "in", boundRelease(ctx, record, message.released, steps.limits));
   if (open && (await passReleaseOn(steps, ctx, record))) return;
@@ -222,6 +223,12 @@ export async function onClaim(
       });
     }
     await writePayment(ctx, record);
+  } else if (record.state === "finalizing" && record.inEdge === "locked") {
+    // A hop that finalized down at once (§6): the claim answers that finalize.
+    steps.stopRetrying(ctx, record);
+    record.state = "committed";
+    await writePayment(ctx, record);
+    ctx.wakeAt(record.claimAt);
   } else if (record.state !== "finalizing" && record.state !== "completed") {
     return;
   }
@@ -344,7 +351,8 @@ export interface Wait {
  * ```
  */
 export function waitOf(record: PaymentRecord, now: number): Wait | null {
-  if (record.state !== "committed" || record.deadline === 0) return null;
+  const finalizedDown = record.state === "finalizing" && record.inEdge === "locked";
+  if ((record.state !== "committed" && !finalizedDown) || record.deadline === 0) return null;
   if (!record.irrevocable && record.role !== "seller") {
     return {
       on: record.downstream!,

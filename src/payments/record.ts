@@ -153,7 +153,8 @@ export function inFlightWith(record: PaymentRecord): AccountRef[] {
     const answer = !record.irrevocable && record.role !== "seller";
     waitsOn.push(answer ? record.downstream : record.inEdge === "locked" ? record.upstream : null);
   } else if (record.state === "finalizing") {
-    waitsOn.push(record.downstream);
+    // A hop that finalized down at once waits on both: finalized below, finalize above.
+    waitsOn.push(record.downstream, record.inEdge === "locked" ? record.upstream : null);
   } else if (!isEnded(record.state)) {
     waitsOn.push(record.upstream, record.downstream);
   }

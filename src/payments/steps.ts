@@ -262,15 +262,15 @@ export class PaymentSteps {
     if (record === undefined || record.state !== "committed" || record.irrevocable) return;
     this.#attempts.delete(key(ctx, record));
     record.irrevocable = true;
-    if (record.role === "hop") {
-      await writePayment(ctx, record);
-      sendStep(ctx, record.upstream!, ServerCommand.Committed, record);
-      ctx.wakeAt(record.claimAt);
-      return;
-    }
+    // The downstream now takes its in-edge whatever this account does (§9), so the out-edge
+    // is finalized at once; a hop's own in-edge waits for its upstream's finalize (§6).
     await finalizeEdge(ctx, record, "out");
     record.state = "finalizing";
     await writePayment(ctx, record);
+    if (record.role === "hop") {
+      sendStep(ctx, record.upstream!, ServerCommand.Committed, record);
+      ctx.wakeAt(record.claimAt);
+    }
     sendReleased(ctx, record, "finalize");
     this.retryLater(ctx, record, false);
   }
@@ -308,7 +308,8 @@ export class PaymentSteps {
   async onFinalize(ctx: ServerContext, message: ReleasedMessage): Promise<void> {
     const record = await this.from(ctx, message, "upstream");
     if (record === undefined) return;
-    if (record.state === "finalizing" || record.state === "completed") {
+    const waitsOnUp = record.state === "finalizing" && record.inEdge === "locked";
+    if ((record.state === "finalizing" && !waitsOnUp) || record.state === "completed") {
       // After a claim, the upstream's finalize says what it released in the end.
       if (record.claimed) {
         await settleClaim(ctx, record, boundRelease(ctx, record, message.released, this.limits));
@@ -317,7 +318,7 @@ export class PaymentSteps {
     }
     // Only an account that knows the seller holds the commit finalizes: an upstream's
     // finalize before that would make it pay a downstream that may never have committed.
-    if (record.state !== "committed" || !record.irrevocable) {
+    if (!waitsOnUp && (record.state !== "committed" || !record.irrevocable)) {
       return logPayment(ctx.log, "finalize-refused", ctx, record.idHex, {
         state: record.state,
         irrevocable: record.irrevocable ? 1 : 0,
@@ -332,21 +333,26 @@ export class PaymentSteps {
 
   /**
    * After the in-edge is turned into balance (by the upstream's finalize or by a claim): the
-   * seller completes; a hop finalizes its out-edge and sends finalize down, unless the
-   * downstream already took it with a claim.
+   * seller completes; a hop whose finalize down is still unanswered keeps resending it; a
+   * hop whose downstream said finalized, or took its edge with a claim, completes; a hop
+   * whose out-edge is still locked (a record from before hops finalized down at once)
+   * finalizes it and sends finalize down.
    */
   async passFinalize(ctx: Context, record: PaymentRecord): Promise<void> {
-    if (record.role === "seller" || record.outEdge === "done") {
-      record.state = "completed";
-      logPayment(ctx.log, "payment-completed", ctx, record.idHex, {
-        amount: record.amount,
-        role: record.role,
-      });
-    } else {
-      await finalizeEdge(ctx, record, "out");
-      record.state = "finalizing";
-      sendReleased(ctx, record, "finalize");
-      this.retryLater(ctx, record, false);
+    // In finalizing, the finalize down is resent on the record's timer until finalized comes.
+    if (record.state !== "finalizing") {
+      if (record.role === "seller" || record.outEdge === "done") {
+        record.state = "completed";
+        logPayment(ctx.log, "payment-completed", ctx, record.idHex, {
+          amount: record.amount,
+          role: record.role,
+        });
+      } else {
+        await finalizeEdge(ctx, record, "out");
+        record.state = "finalizing";
+        sendReleased(ctx, record, "finalize");
+        this.retryLater(ctx, record, false);
+      }
     }
     await writePayment(ctx, record);
   }
@@ -355,6 +361,13 @@ export class PaymentSteps {
     const record = await this.from(ctx, message, "downstream");
     if (record?.state !== "finalizing") return;
     this.#attempts.delete(key(ctx, record));
+    if (record.inEdge === "locked") {
+      // Still waiting for the upstream's finalize, or for the claim time (§9).
+      record.state = "committed";
+      await writePayment(ctx, record);
+      ctx.wakeAt(record.claimAt);
+      return;
+    }
     record.state = "completed";
     await writePayment(ctx, record);
     logPayment(ctx.log, "payment-completed", ctx, record.idHex, {

@@ -62,7 +62,13 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       // Still in flight only while a claim of it waits for its answer.
       if (record.claimed) await resendClaim(steps, ctx, record);
       return;
-    case "finalizing":
+    case "finalizing": {
+      // A hop that finalized down at once still waits for its upstream's finalize (§6).
+      if (record.inEdge === "locked") {
+        const next = await claimIfDue(steps, ctx, record);
+        if (next === null) return;
+        ctx.wakeAt(next);
+      }
       if (record.claimed) sendClaim(ctx, record);
       // By the downstream's claim time it has taken its in-edge itself, or will on contact.
       if (ctx.now >= record.committedAt + record.passClaim + steps.limits.commitMarginMs) {
@@ -74,5 +80,6 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       sendReleased(ctx, record, "finalize");
       steps.retryLater(ctx, record, false);
       return;
+    }
   }
 }

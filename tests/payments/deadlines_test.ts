@@ -145,6 +145,35 @@ Deno.test("an irrevocable hop whose upstream never finalizes claims it at its cl
   ]);
 });
 
+Deno.test("below a hop that stalls once the payment is irrevocable, every edge but the staller's own is finalized at once", async () => {
+  // A claim time of 30 s: what is finalized within the 10 s of `ended` was not claimed.
+  await using net = new LocalNetwork({ ...SHORT, commitDeadlineMs: 60_000 });
+  const accounts = await chain(net, [100n, 100n, 100n]);
+  const [a, b, c, d] = accounts;
+  const store = (at: AccountRef) => new Tx(net.servers.get(at.address)!.node.store);
+  // b holds the payment up once it knows the seller has it: nothing of it leaves s2 after that.
+  net.drop = (from, _to, bytes) =>
+    from === "s2.test" && bytes[0] >= ServerCommand.Committed &&
+    bytes[0] !== ServerCommand.SearchEnd && bytes[0] !== ServerCommand.Waiting;
+  const id = await pay(net, a, d);
+  const idHex = [...id].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+  assert.equal((await ended(net, d, id)).state, COMPLETED, "the seller is paid at once");
+  const atC = (await eventually(async () => {
+    const record = await readPayment(store(c), c.username, idHex);
+    return record?.state === "committed" ? record : undefined;
+  }))!;
+  assert.ok(Date.now() < atC.claimAt, "before c's claim time");
+  assert.deepEqual([atC.irrevocable, atC.inEdge, atC.outEdge], [true, "locked", "done"]);
+  const [cd, dc, cb] = [
+    await readBooks(store(c), c.username, d),
+    await readBooks(store(d), d.username, c),
+    await readBooks(store(c), c.username, b),
+  ];
+  assert.deepEqual([cd.balance, cd.lockedOut, dc.balance, dc.lockedIn], [-AMOUNT, 0n, AMOUNT, 0n]);
+  assert.equal(cb.lockedIn, AMOUNT, "only the edge with the staller waits for c's claim");
+});
+
 Deno.test("an upstream that says it released more than it could have by now is taken at the bound", async () => {
   await using net = new LocalNetwork(SHORT);
   const { accounts: [a, b, c], books, record } = await setUp(net);

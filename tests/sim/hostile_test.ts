@@ -27,7 +27,9 @@ const HOSTILE: SimOptions = {
 
 Deno.test("with a hostile server, honest accounts keep every invariant and their payments still complete", async (t) => {
   const reports: SimReport[] = [];
-  for (const seed of [41, 42, 43]) {
+  // One seed's ratio swings between about 0.92 and 1.05 by chance alone (the runs with and
+  // without attacks diverge at the first attack), so six seeds are judged together.
+  for (const seed of [41, 42, 43, 44, 45, 46]) {
     await t.step(`seed ${seed}`, async () => {
       const report = await runSimulation({ ...HOSTILE, seed });
       assert.deepEqual(report.violations, [], replayCommand({ ...HOSTILE, seed }));
