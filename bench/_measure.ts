@@ -20,6 +20,10 @@ export interface Env {
   concurrency: number;
   /** Payments in flight at once in the concurrent payment measurements (one chain each). */
   paymentConcurrency: number;
+  /** Chain lengths of the payment measurements, in hops (at most 9: 127.0.0.31–40). */
+  paymentHops: number[];
+  /** Each payment row also with the seller's label handed to the buyer, which walks. */
+  paymentWalk: boolean;
   signal: AbortSignal;
   /** The measurements to run (see `HELP` in loadbench.ts); the others are left out. */
   only: Set<string>;

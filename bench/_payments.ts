@@ -10,7 +10,7 @@ import { type Env, finish, load, type Measured, type Peak, site, start } from ".
 const PAYMENT_POLL_MS = 5;
 
 /** One chain of accounts, one per server, buyer first; each creditor trusts its debtor. */
-interface Chain {
+export interface Chain {
   accounts: BenchAccount[];
   clients: Client[];
 }
@@ -19,21 +19,24 @@ interface Chain {
 export interface PaymentResult {
   hops: number;
   concurrency: number;
+  /** The buyer walked to the seller's routing label (else it flooded). */
+  walk: boolean;
   measurement: Measured;
 }
 
-const HOPS = [1, 3, 6];
 const CREDIT = 1_000_000_000_000n;
 
 /**
- * Payments of 1 along chains of 1, 3 and 6 hops across that many + 1 servers: the seller
- * announces it (client 6), the buyer pays (client 5), both poll (client 7) until it ends.
+ * Payments of 1 along chains of `env.paymentHops` hops (1, 3 and 6 by default) across that
+ * many + 1 servers: the seller announces it (client 6), the buyer pays (client 5), both
+ * poll (client 7) until it ends. One at a time, then `env.paymentConcurrency` at once.
  */
 export async function payments(env: Env): Promise<{ results: PaymentResult[]; peaks: Peak[] }> {
   const sites = [];
-  for (let s = 0; s <= Math.max(...HOPS); s++) sites.push(await site(env, `127.0.0.${31 + s}`));
+  const hopsList = env.paymentHops;
+  for (let s = 0; s <= Math.max(...hopsList); s++) sites.push(await site(env, `127.0.0.${31 + s}`));
   const chains = new Map<number, Chain[]>();
-  for (const hops of HOPS) {
+  for (const hops of hopsList) {
     const list = [];
     for (let c = 0; c < env.paymentConcurrency; c++) {
       const accounts = [];
@@ -50,18 +53,25 @@ export async function payments(env: Env): Promise<{ results: PaymentResult[]; pe
   await Promise.all([...chains.values()].flat().map(trustChain));
 
   const results: PaymentResult[] = [];
-  for (const hops of HOPS) {
-    for (const concurrency of [1, env.paymentConcurrency]) {
-      env.progress(`payments: ${hops} hops, ${concurrency} at once`);
+  for (const hops of hopsList) {
+    for (const concurrency of new Set([1, env.paymentConcurrency])) {
       const list = chains.get(hops)!;
-      const measurement = await load(env, concurrency, servers, (i) => payOnce(list[i]));
-      results.push({ hops, concurrency, measurement });
+      for (const walk of env.paymentWalk ? [false, true] : [false]) {
+        env.progress(`payments: ${hops} hops, ${concurrency} at once${walk ? ", walk" : ""}`);
+        const measurement = await load(
+          env,
+          concurrency,
+          servers,
+          (i) => payOnce(list[i], [], walk),
+        );
+        results.push({ hops, concurrency, walk, measurement });
+      }
     }
   }
   return { results, peaks: await finish(servers, "payments") };
 }
 
-async function trustChain(chain: Chain): Promise<void> {
+export async function trustChain(chain: Chain): Promise<void> {
   const { accounts, clients } = chain;
   for (let s = 0; s + 1 < accounts.length; s++) {
     await api.setTrustline(clients[s + 1], accounts[s].ref, CREDIT);
@@ -75,11 +85,17 @@ async function trustChain(chain: Chain): Promise<void> {
   }
 }
 
-async function payOnce(chain: Chain): Promise<void> {
+/**
+ * One payment along `chain`; `marks`, if given, gets the time each end saw it completed.
+ * With `walk`, as `ripple client receive` does: the seller asks for its routing label
+ * (client 20) before client 6 and the buyer passes it with client 5, so the buyer walks.
+ */
+export async function payOnce(chain: Chain, marks?: number[], walk = false): Promise<void> {
   const id = crypto.getRandomValues(new Uint8Array(32));
   const [buyer, seller] = [0, chain.accounts.length - 1];
+  const label = walk ? await api.getLabel(chain.clients[seller]) : undefined;
   await api.newPaymentIn(chain.clients[seller], chain.accounts[buyer].ref, id, 1n);
-  await api.newPaymentOut(chain.clients[buyer], chain.accounts[seller].ref, id, 1n);
+  await api.newPaymentOut(chain.clients[buyer], chain.accounts[seller].ref, id, 1n, label);
   for (const client of [chain.clients[buyer], chain.clients[seller]]) {
     const status = await api.waitForPayment(client, id, {
       timeoutMs: 30_000,
@@ -90,5 +106,6 @@ async function payOnce(chain: Chain): Promise<void> {
         `payment ${api.PAYMENT_STATES[status.state]}: ${reasonText(status.reason)}`,
       );
     }
+    marks?.push(Date.now());
   }
 }

@@ -36,7 +36,11 @@ const HELP = `Usage: deno task loadbench [OPTIONS]
   --seconds N               measured seconds per measurement (default 4), after a warm-up
                             of a quarter of it (at most 1 s)
   --concurrency N           client-command workers, one account each (default 16)
-  --payment-concurrency N   payments in flight at once, one chain each (default 4)
+  --payment-concurrency N   payments in flight at once, one chain each (default 4); 1 runs
+                            the one-at-a-time rows alone
+  --hops LIST               chain lengths of the payment rows (default 1,3,6; at most 9)
+  --walk                    each payment row also as "ripple client receive" pays: the
+                            seller asks for its routing label first, the buyer walks to it
   --accounts LIST           accounts on disk for the memory and lifecycle measurements, one
                             server each (default 10000,50000)
   --only LIST               comma-separated subset of ${MEASUREMENTS.join(",")}
@@ -75,6 +79,8 @@ function parseOptions(argv: string[]) {
       seconds: { type: "string", default: "4" },
       concurrency: { type: "string", default: "16" },
       "payment-concurrency": { type: "string", default: "4" },
+      hops: { type: "string", default: "1,3,6" },
+      walk: { type: "boolean", default: false },
       accounts: { type: "string", default: "10000,50000" },
       only: { type: "string", default: MEASUREMENTS.join(",") },
       profile: { type: "string" },
@@ -97,9 +103,17 @@ function parseOptions(argv: string[]) {
     seconds: positive("seconds"),
     concurrency: Math.ceil(positive("concurrency")),
     paymentConcurrency: Math.ceil(positive("payment-concurrency")),
+    paymentHops: [
+      ...new Set(values.hops.split(",").map((n) => Math.ceil(check("hops", Number(n))))),
+    ]
+      .map((n) => {
+        if (n > 9) throw new Error("--hops: at most 9 (the servers take 127.0.0.31–40)");
+        return n;
+      }),
     accounts: values.accounts.split(",").slice(0, 4).map((n) =>
       Math.ceil(check("accounts", Number(n)))
     ),
+    paymentWalk: values.walk,
     only,
     profile: values.profile,
     json: values.json,
@@ -329,9 +343,12 @@ async function run(env: Env, accounts: number[]): Promise<Row[]> {
   const peaks = await commandRows(env, rows, limit);
   if (env.only.has("payments")) {
     const paid = await payments(env);
-    for (const { hops, concurrency, measurement } of paid.results) {
-      const name = `payment, ${hops} hop${hops > 1 ? "s" : ""} (${hops + 1} servers)`;
-      const row = timed(`payment_${hops}_hops_${concurrency}`, name, concurrency, measurement);
+    for (const { hops, concurrency, walk, measurement } of paid.results) {
+      const name = `payment, ${hops} hop${hops > 1 ? "s" : ""} (${hops + 1} servers)${
+        walk ? ", the buyer walks to the seller's label" : ""
+      }`;
+      const figure = `payment_${hops}_hops_${concurrency}${walk ? "_walk" : ""}`;
+      const row = timed(figure, name, concurrency, measurement);
       const target = hops === 6 && concurrency === 1;
       rows.push(target ? { ...row, target: "p50 < 50 ms", met: measurement.p50 < 50 } : row);
     }
@@ -500,6 +517,8 @@ async function main(argv: string[]): Promise<number> {
       warmupSeconds: Math.min(1, options.seconds / 4),
       concurrency: options.concurrency,
       paymentConcurrency: options.paymentConcurrency,
+      paymentHops: options.paymentHops,
+      paymentWalk: options.paymentWalk,
       only: options.only,
       signal: interrupted.signal,
       profileDir: options.profile,
@@ -511,6 +530,8 @@ async function main(argv: string[]): Promise<number> {
       seconds: options.seconds,
       concurrency: options.concurrency,
       paymentConcurrency: options.paymentConcurrency,
+      paymentHops: options.paymentHops,
+      paymentWalk: options.paymentWalk,
       accounts: options.accounts,
       only: [...options.only],
       profile: options.profile !== undefined,

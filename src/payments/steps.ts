@@ -75,7 +75,7 @@ export class PaymentSteps {
   /** Neighbours that leave commits without a word: they hold payments up (§8). */
   readonly heldUp: HeldUp;
   #random: () => number;
-  #attempts = new Map<string, number>();
+  #attempts = new Map<string, { attempt: number; at: number }>();
 
   #bootedAt: number | null = null;
 
@@ -94,6 +94,17 @@ export class PaymentSteps {
   /** When this server's current life began, as the first handler run saw the clock. */
   bootedAt(now: number): number {
     return this.#bootedAt ??= now;
+  }
+
+  /**
+   * When the record's next resend is due, if that is still ahead: an account's timer also
+   * runs when another of its records or features asked for it, and that must neither resend
+   * early nor advance the back-off. Null when a resend is due now (or none was asked for in
+   * this server's life, as after a restart).
+   */
+  resendAhead(ctx: Context, record: PaymentRecord): number | null {
+    const at = this.#attempts.get(key(ctx, record))?.at;
+    return at !== undefined && at > ctx.now ? at : null;
   }
 
   /** Forgets the back-off of a record's resends: its step was answered. */
@@ -433,14 +444,14 @@ export class PaymentSteps {
    */
   retryLater(ctx: Context, record: PaymentRecord, bounded: boolean, patient = false): number {
     const k = key(ctx, record);
-    const attempt = this.#attempts.get(k) ?? 0;
-    this.#attempts.set(k, attempt + 1);
+    const attempt = this.#attempts.get(k)?.attempt ?? 0;
     const backoff = {
       retryBaseMs: this.limits.stepRetryBaseMs,
       retryMaxMs: patient ? this.limits.queryRetryMaxMs : this.limits.stepRetryMaxMs,
     };
     const next = ctx.now + retryDelay(backoff, attempt, this.#random);
     const at = bounded ? Math.min(next, record.lockExpires) : next;
+    this.#attempts.set(k, { attempt: attempt + 1, at });
     ctx.wakeAt(at);
     return at;
   }

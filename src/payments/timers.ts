@@ -30,11 +30,14 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       if (ctx.now >= record.lockExpires) await steps.fail(ctx, record, Reason.SearchTimeout);
       else ctx.wakeAt(record.lockExpires);
       return;
-    case "locking":
+    case "locking": {
       if (ctx.now >= record.lockExpires) return await steps.fail(ctx, record, Reason.LockExpired);
+      const ahead = steps.resendAhead(ctx, record);
+      if (ahead !== null) return ctx.wakeAt(ahead);
       sendStep(ctx, record.downstream!, ServerCommand.Lock, record);
       steps.retryLater(ctx, record, true);
       return;
+    }
     case "locked":
       if (ctx.now >= record.lockExpires) return await steps.fail(ctx, record, Reason.LockExpired);
       ctx.wakeAt(record.lockExpires);
@@ -48,20 +51,26 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
         return;
       }
       // Resend the commit for a while; then ask whether it arrived (the answer may abort it).
+      const ahead = steps.resendAhead(ctx, record);
       const asking = ctx.now >= record.committedAt + steps.limits.commitQueryMs;
-      if (asking) sendStep(ctx, record.downstream!, ServerCommand.Query, record);
-      else sendCommit(ctx, record);
-      steps.heldUp.asked(ctx.username, record.downstream!, record.idHex, ctx.now);
+      if (ahead === null) {
+        if (asking) sendStep(ctx, record.downstream!, ServerCommand.Query, record);
+        else sendCommit(ctx, record);
+        steps.heldUp.asked(ctx.username, record.downstream!, record.idHex, ctx.now);
+      }
       const release = await releaseSilent(steps, ctx, record);
       if (release === null) return;
-      const ask = steps.retryLater(ctx, record, false, asking);
-      if (release < ask) ctx.wakeAt(release);
+      const ask = ahead ?? steps.retryLater(ctx, record, false, asking);
+      ctx.wakeAt(Math.min(release, ask));
       return;
     }
-    case "completed":
+    case "completed": {
       // Still in flight only while a claim of it waits for its answer.
+      const ahead = steps.resendAhead(ctx, record);
+      if (ahead !== null) return ctx.wakeAt(ahead);
       if (record.claimed) await resendClaim(steps, ctx, record);
       return;
+    }
     case "finalizing": {
       // A hop that finalized down at once still waits for its upstream's finalize (§6).
       if (record.inEdge === "locked") {
@@ -69,7 +78,6 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
         if (next === null) return;
         ctx.wakeAt(next);
       }
-      if (record.claimed) sendClaim(ctx, record);
       // By the downstream's claim time it has taken its in-edge itself, or will on contact.
       if (ctx.now >= record.committedAt + record.passClaim + steps.limits.commitMarginMs) {
         record.state = "completed";
@@ -77,6 +85,9 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
         if (record.claimed) await resendClaim(steps, ctx, record);
         return;
       }
+      const ahead = steps.resendAhead(ctx, record);
+      if (ahead !== null) return ctx.wakeAt(ahead);
+      if (record.claimed) sendClaim(ctx, record);
       sendReleased(ctx, record, "finalize");
       steps.retryLater(ctx, record, false);
       return;

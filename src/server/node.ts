@@ -7,7 +7,7 @@ import { type Mac, WebCryptoMac } from "../auth/hmac.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { DEFAULT_DISPLAY, DEFAULT_LIMITS, type DisplayUnit, type Limits } from "../core/config.ts";
 import type { Feature } from "../core/context.ts";
-import { type Logger, silentLogger } from "../core/log.ts";
+import { type Fields, type Logger, silentLogger } from "../core/log.ts";
 import { type FileSystem, isOutOfFiles } from "../store/fs.ts";
 import { ACCOUNTS_DIR, PENDING_DIR, pendingPath } from "../store/paths.ts";
 import { DiskFullError, Store, type StoreOptions } from "../store/store.ts";
@@ -174,9 +174,23 @@ export class Node {
       this.#log.warn("unknown-command", { command: datagram.command, account: datagram.username });
       return Promise.resolve(fromClient ? unsigned(Status.Malformed, "unknown command") : null);
     }
+    const received = performance.now();
+    let started = 0;
     const handled = this.#locks
-      .run(datagram.username, () => this.#handle(datagram))
-      .then((reply) => this.#deliver(reply))
+      .run(datagram.username, () => {
+        started = performance.now();
+        return this.#handle(datagram);
+      })
+      .then((reply) => {
+        const trace = {
+          account: datagram.username,
+          command: commandName(datagram.command),
+          peer: datagram.peerUsername || undefined,
+          queuedMs: ms(started - received),
+          handledMs: ms(performance.now() - started),
+        };
+        return this.#deliver(reply, trace);
+      })
       .catch((error) => this.#failed(error, datagram, fromClient));
     return this.#track(handled);
   }
@@ -262,14 +276,32 @@ export class Node {
   }
 
   /**
-   * Once the run is durable, sends its datagrams and signs its answer. A full disk is
-   * answered `busy` (nothing happened; try again later) and rethrown for server datagrams
-   * and wakes; any other storage error stops the node.
+   * Once the run is durable, sends its datagrams and answers. Both are prepared while its
+   * change set is being made durable (the lanes number and sign the datagrams, the answer
+   * is signed), and neither leaves before: the lanes wait for the same promise. A full disk
+   * is answered `busy` (nothing happened; try again later) and rethrown for server
+   * datagrams and wakes; any other storage error stops the node.
    */
-  async #deliver(reply: Reply): Promise<Uint8Array | null> {
+  async #deliver(reply: Reply, trace?: Fields): Promise<Uint8Array | null> {
+    const handled = performance.now();
+    for (const message of reply.run?.outbound ?? []) {
+      this.#sender.send(reply.run!.username, message, reply.durable);
+    }
+    const answer = reply.status === undefined
+      ? null
+      : this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
+    answer?.catch(() => {});
     try {
       await reply.durable;
       reply.run?.done();
+      // Where a datagram's time goes, for tracing latency (bench/payment_trace.ts).
+      if (trace) {
+        this.#log.debug("datagram-handled", () => ({
+          ...trace,
+          durableMs: ms(performance.now() - handled),
+          sends: reply.run?.outbound.length ?? 0,
+        }));
+      }
     } catch (error) {
       reply.run?.undone();
       if (!(error instanceof DiskFullError)) {
@@ -279,11 +311,7 @@ export class Node {
       if (reply.status === undefined) throw error;
       return await this.#answer(reply, Status.Busy, encoder.encode(error.message));
     }
-    for (const message of reply.run?.outbound ?? []) {
-      this.#sender.send(reply.run!.username, message);
-    }
-    if (reply.status === undefined) return null;
-    return await this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
+    return await answer;
   }
 
   async #answer(reply: Reply, status: StatusCode, body: Uint8Array): Promise<Uint8Array> {
@@ -341,7 +369,7 @@ export class Node {
       return { run, durable: this.#commit(run, true) } as Reply;
     });
     try {
-      await this.#deliver(await work);
+      await this.#deliver(await work, { account: username, command: "wake" });
     } catch (error) {
       if (error instanceof BusyError || error instanceof DiskFullError || isOutOfFiles(error)) {
         this.#scheduler.schedule(username, this.#clock.now() + this.limits.retryBaseMs);
@@ -372,6 +400,11 @@ export class Node {
 /** An answer that could not be authenticated, so it carries a zero mac. */
 function unsigned(status: StatusCode, message: string): Uint8Array {
   return encodeResponse(status, encoder.encode(message), ZERO_MAC);
+}
+
+/** A duration in milliseconds, to a hundredth, for the debug log. */
+function ms(duration: number): number {
+  return Math.round(duration * 100) / 100;
 }
 
 function describe(error: unknown): string {

@@ -417,8 +417,10 @@ export class Store {
       if (this.#checkpointWanted) await this.#rotate();
       if (!this.#writeDue) continue;
       const group = this.#takeQueue();
+      const bytes = encoder.encode(group.map((queued) => queued.record).join(""));
+      const started = performance.now();
       try {
-        await this.#segments.append(encoder.encode(group.map((queued) => queued.record).join("")));
+        await this.#segments.append(bytes);
       } catch (error) {
         if (error instanceof DiskFullError) this.#forget(group, error);
         else this.#fail(error, group);
@@ -428,6 +430,11 @@ export class Store {
         this.#full = false;
         this.#log.info("disk-space-returned", { segment: this.#segments.current });
       }
+      this.#log.debug("journal-written", () => ({
+        changeSets: group.length,
+        bytes: bytes.length,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      }));
       for (const queued of group) this.#overlay.journal(queued.seq, queued.changes);
       for (const queued of group) queued.resolve();
       this.#scheduleCheckpoint();

@@ -36,6 +36,8 @@ export const FAST_LIMITS: Partial<Limits> = {
   searchTimeoutMs: 2_000,
   lockTimeoutMs: 2_000,
   commitQueryMs: 500,
+  // Queries back off to a minute by default: under heavy loss a test would wait that long.
+  queryRetryMaxMs: 500,
 };
 
 /**
