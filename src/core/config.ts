@@ -116,7 +116,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   probeTimeoutMs: 1_000,
   probeRetries: 2,
   labelTrees: 3,
-  walkBudget: 48,
+  walkBudget: 96,
   walkWaitMs: 500,
   lockTimeoutMs: 15_000,
   commitQueryMs: 5_000,

@@ -138,6 +138,16 @@ export class SearchEngine {
   /** How many payments a neighbour holds up at an account (§8), as the payment steps count them. */
   readonly heldUp: HeldUpCount;
 
+  /**
+   * Why walks ended where they did, counted since the start (memory only, for studies):
+   * a part of a walk that found no peer to pass to, by why (`noCloser`: every untried peer
+   * nearer the seller, or as near, was tried or had no label; `hops`, `budget`); peers
+   * passed over because the edge was `closed` by the books or `capped` by a limit of §8;
+   * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
+   * the walk already).
+   */
+  readonly walkEnds = { noCloser: 0, hops: 0, budget: 0, closed: 0, capped: 0, refused: 0 };
+
   constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => NONE_HELD) {
     this.#limits = limits;
     this.heldUp = heldUp;
@@ -221,7 +231,9 @@ export class SearchEngine {
     },
   ): Promise<Outcome | null> {
     const idHex = toHex(message.id);
-    const dead = () => (this.#walkReport(ctx, from, message, WalkStatus.Dead, 1), null);
+    const dead = () => (
+      this.walkEnds.refused++, this.#walkReport(ctx, from, message, WalkStatus.Dead, 1), null
+    );
     let state = this.table.get(ctx.username, idHex);
     if (message.budget === 0 || (state !== undefined && state.amount !== message.amount)) {
       return dead();
@@ -302,7 +314,9 @@ export class SearchEngine {
         if (
           distance === Infinity || distance > here || (best !== null && distance >= best.distance)
         ) continue;
-        if ((await this.#edge(ctx, state, peer, Front.Out, state.amount, false)) !== "open") {
+        const edge = await this.#edge(ctx, state, peer, Front.Out, state.amount, false);
+        if (edge !== "open") {
+          this.walkEnds[edge]++;
           walk.tried.add(refKey(peer));
           continue;
         }
@@ -316,6 +330,9 @@ export class SearchEngine {
         return null;
       }
     }
+    if (walk.hops >= this.maxWalkHops) this.walkEnds.hops++;
+    else if (walk.left <= 0) this.walkEnds.budget++;
+    else this.walkEnds.noCloser++;
     walk.dead = true;
     walk.deadline = Infinity;
     if (walk.parent === null) {

@@ -371,13 +371,23 @@ function pathSummary(study: Awaited<ReturnType<typeof runPathStudy>>, realMs: nu
     `${study.trials.length} pairs; the servers completed ${completed.length} ` +
     `(ratio ${study.successRatio.toFixed(3)}), ${study.unexpected} unexpected; ` +
     `${mean(study.trials.map((t) => t.searchDatagrams)).toFixed(0)} search datagrams per ` +
-    `payment; hops found ${mean(completed.map((t) => t.found!)).toFixed(2)} vs shortest ` +
+    `payment (walks ${mean(study.trials.map((t) => t.walkDatagrams)).toFixed(0)}; without ` +
+    `the fallback ${
+      mean(study.trials.filter((t) => !t.flooded).map((t) => t.searchDatagrams)).toFixed(0)
+    }, ` +
+    `with it ${
+      mean(study.trials.filter((t) => t.flooded).map((t) => t.searchDatagrams)).toFixed(0)
+    }; ` +
+    `payments where the seller flooded ${
+      study.trials.filter((t) => t.sellerFloodProbes > 0).length
+    }); hops found ${mean(completed.map((t) => t.found!)).toFixed(2)} vs shortest ` +
     `${mean(completed.map((t) => t.shortest!)).toFixed(2)} (${longer} longer); ` +
     `fallback to the flood ${study.trials.filter((t) => t.flooded).length}; ` +
     `label datagrams per account at start ${study.labelsPerAccount.toFixed(1)}, per new peer ` +
-    `(added beside the running servers) ${study.labelsPerNewPeer.toFixed(0)}; ` +
+    `(added beside the running servers) ${study.labelsPerNewPeer.toFixed(0)}, per trustline ` +
+    `change across the narrow threshold ${study.labelsPerTrustlineChange.toFixed(0)}; ` +
     `pairs without a path ${study.noPath.pairs}, ended within 2 s with a no-path reason ` +
-    `${study.noPath.endedPromptly}; ` +
+    `${study.noPath.endedPromptly}; walk ends ${JSON.stringify(study.walkEnds)}; ` +
     `${study.violations.length} violations; ${(realMs / 1000).toFixed(1)} s`;
 }
 
