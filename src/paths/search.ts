@@ -118,6 +118,16 @@ const MIN_SETTLE_MS = 200;
  */
 const WALKS = [ALL_TREES, 0b001, 0b010, 0b100, 0b011, 0b101, 0b110];
 
+/**
+ * Bit 3 of a walk's tree byte: its detour is spent (§5.2). Tree masks use bits 0-2, so a
+ * walk by all trees as an older server sends it (255) has none, and a mask read off the
+ * wire keeps its meaning with the bit cleared.
+ */
+const DETOUR_SPENT = 0b1000;
+
+/** Whether a buyer's walk may take a detour (§5.2). */
+const WALK_DETOUR = true;
+
 const NO_ROOM_WORDS: Record<NoRoom, string> = {
   full: "searches at this account",
   neighbour: "searches from one neighbour",
@@ -146,7 +156,18 @@ export class SearchEngine {
    * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
    * the walk already).
    */
-  readonly walkEnds = { noCloser: 0, hops: 0, budget: 0, closed: 0, capped: 0, refused: 0 };
+  readonly walkEnds = {
+    noCloser: 0,
+    hops: 0,
+    budget: 0,
+    closed: 0,
+    capped: 0,
+    refused: 0,
+    retries: 0,
+    timeCut: 0,
+    exhausted: 0,
+    detours: 0,
+  };
 
   constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => NONE_HELD) {
     this.#limits = limits;
@@ -251,9 +272,10 @@ export class SearchEngine {
     const walk = state.walk = newWalk(
       from,
       decodeLabel(message.target),
-      message.tree,
+      message.tree & ~DETOUR_SPENT,
       message.hops,
       message.budget,
+      (message.tree & DETOUR_SPENT) === 0,
     );
     const inward = state.fronts[Front.In];
     // The seller, or an account its flood reached, if the whole path stays within the hop
@@ -322,6 +344,12 @@ export class SearchEngine {
         }
         best = { peer, distance };
       }
+      walk.detouring = false;
+      if (best === null && walk.detour) {
+        best = await this.#detour(ctx, state, here);
+        walk.detouring = best !== null;
+        if (walk.detouring) this.walkEnds.detours++;
+      }
       if (best !== null) {
         walk.tried.add(refKey(best.peer));
         walk.child = best.peer;
@@ -344,9 +372,12 @@ export class SearchEngine {
       // Once the seller's flood has started (walk_wait_ms), meeting it is quicker than walking.
       const sellerWaits = ctx.now - state.startedAt < this.#limits.walkWaitMs;
       if (next !== undefined && sellerWaits) {
+        this.walkEnds.retries++;
         state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget);
         return await this.#walkOn(ctx, state);
       }
+      if (next === undefined) this.walkEnds.exhausted++;
+      else this.walkEnds.timeCut++;
       state.floodStartedAt = ctx.now;
       state.fronts[Front.Out] = newFront(null, 0);
       if (state.fronts[Front.In] !== undefined) return this.#meet(ctx, state);
@@ -360,8 +391,39 @@ export class SearchEngine {
     return null;
   }
 
+  /**
+   * The detour of §5.2: with no peer as near the seller open, the untried peer least
+   * further from it whose edge can carry the amount, or null.
+   */
+  async #detour(
+    ctx: Context,
+    state: SearchState,
+    here: number,
+  ): Promise<{ peer: AccountRef; distance: number } | null> {
+    const walk = state.walk!;
+    const away: { peer: AccountRef; distance: number }[] = [];
+    for (const peer of await listPeers(ctx.tx, ctx.username)) {
+      if (sameAccount(peer, walk.parent) || walk.tried.has(refKey(peer))) continue;
+      const distance = labelDistance(
+        this.labels.neighbour(ctx.username, peer),
+        walk.target,
+        walk.tree,
+      );
+      if (distance !== Infinity && distance > here) away.push({ peer, distance });
+    }
+    away.sort((a, b) => a.distance - b.distance);
+    for (const candidate of away) {
+      const edge = await this.#edge(ctx, state, candidate.peer, Front.Out, state.amount, false);
+      if (edge === "open") return candidate;
+      this.walkEnds[edge]++;
+      walk.tried.add(refKey(candidate.peer));
+    }
+    return null;
+  }
+
   #sendWalk(ctx: Context, state: SearchState): void {
     const walk = state.walk!;
+    const spent = walk.detouring || !walk.detour ? DETOUR_SPENT : 0;
     ctx.send(
       walk.child!,
       ServerCommand.Walk,
@@ -370,7 +432,7 @@ export class SearchEngine {
         amount: state.amount,
         hops: walk.hops + 1,
         budget: walk.left,
-        tree: walk.tree,
+        tree: (walk.tree & ~DETOUR_SPENT) | spent,
         target: encodeLabel(walk.target),
       }),
     );
@@ -883,11 +945,14 @@ function newWalk(
   tree: number,
   hops: number,
   budget: number,
+  detour = WALK_DETOUR,
 ): WalkState {
   return {
     parent,
     target,
     tree,
+    detour,
+    detouring: false,
     hops,
     received: budget,
     left: budget - 1,

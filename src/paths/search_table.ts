@@ -79,6 +79,12 @@ export interface WalkState {
   target: Label;
   /** The trees whose least distance the walk follows, as a bit mask (bit t: tree t). */
   tree: number;
+  /**
+   * Whether this part of the walk may still step once to a peer further from the seller
+   * when none as near is open (the detour of §5.2), and whether the child now tried is that step.
+   */
+  detour: boolean;
+  detouring: boolean;
   hops: number;
   /** Accounts this part of the walk was given, itself included, and those not yet used. */
   received: number;
