@@ -125,9 +125,6 @@ const WALKS = [ALL_TREES, 0b001, 0b010, 0b100, 0b011, 0b101, 0b110];
  */
 const DETOUR_SPENT = 0b1000;
 
-/** Whether a buyer's walk may take a detour (§5.2). */
-const WALK_DETOUR = true;
-
 const NO_ROOM_WORDS: Record<NoRoom, string> = {
   full: "searches at this account",
   neighbour: "searches from one neighbour",
@@ -154,7 +151,10 @@ export class SearchEngine {
    * nearer the seller, or as near, was tried or had no label; `hops`, `budget`); peers
    * passed over because the edge was `closed` by the books or `capped` by a limit of §8;
    * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
-   * the walk already).
+   * the walk already). At the buyer: walks started again by other trees (`retries`), and
+   * the flood started with tree masks left untried because `walk_wait_ms` had passed
+   * (`timeCut`) or with none left (`exhausted`). Detours taken (`detours`), and those that
+   * led to the seller (`detoursFound`).
    */
   readonly walkEnds = {
     noCloser: 0,
@@ -167,7 +167,14 @@ export class SearchEngine {
     timeCut: 0,
     exhausted: 0,
     detours: 0,
+    detoursFound: 0,
   };
+
+  /**
+   * Whether walks rooted or passing here may take their detour (§5.2): on, but a study
+   * turns it off to compare.
+   */
+  detour = true;
 
   constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => NONE_HELD) {
     this.#limits = limits;
@@ -207,7 +214,7 @@ export class SearchEngine {
     const walking = this.labels.trees > 0 && this.maxWalkHops > 0;
     if (front === Front.Out && walking && hasLabel(target)) {
       const budget = this.#limits.walkBudget;
-      state.walk = newWalk(null, target, ALL_TREES, 0, budget);
+      state.walk = newWalk(null, target, ALL_TREES, 0, budget, this.detour);
       return await this.#walkOn(ctx, state);
     }
     state.fronts[front] = newFront(null, 0);
@@ -275,7 +282,7 @@ export class SearchEngine {
       message.tree & ~DETOUR_SPENT,
       message.hops,
       message.budget,
-      (message.tree & DETOUR_SPENT) === 0,
+      this.detour && (message.tree & DETOUR_SPENT) === 0,
     );
     const inward = state.fronts[Front.In];
     // The seller, or an account its flood reached, if the whole path stays within the hop
@@ -305,6 +312,7 @@ export class SearchEngine {
       state.amount !== message.amount || !sameAccount(walk.child, from)
     ) return null;
     if (message.status === WalkStatus.Found) {
+      if (walk.detouring) this.walkEnds.detoursFound++;
       walk.found = true;
       walk.deadline = Infinity;
       if (walk.parent !== null) {
@@ -373,7 +381,7 @@ export class SearchEngine {
       const sellerWaits = ctx.now - state.startedAt < this.#limits.walkWaitMs;
       if (next !== undefined && sellerWaits) {
         this.walkEnds.retries++;
-        state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget);
+        state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget, this.detour);
         return await this.#walkOn(ctx, state);
       }
       if (next === undefined) this.walkEnds.exhausted++;
@@ -945,7 +953,7 @@ function newWalk(
   tree: number,
   hops: number,
   budget: number,
-  detour = WALK_DETOUR,
+  detour: boolean,
 ): WalkState {
   return {
     parent,

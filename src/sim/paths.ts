@@ -36,6 +36,8 @@ export interface PathStudyOptions {
   /** Buyer and seller pairs tried, one after another. */
   pairs: number;
   limits?: Partial<Limits>;
+  /** Whether walks may take their detour (§5.2; default true). */
+  detour?: boolean;
 }
 
 /** One buyer and seller pair and what happened to its payment. */
@@ -116,7 +118,10 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
       );
     }
   }
-  for (const address of topology.addresses) await world.start(address);
+  for (const address of topology.addresses) {
+    await world.start(address);
+    world.servers.get(address)!.node!.search.detour = options.detour ?? true;
+  }
   // The servers build the routing labels among themselves before the first payment.
   await world.runUntilQuiet(LABELS_SETTLE_MS);
   const labelsPerAccount = world.network.labelDatagrams / topology.accounts.length;
