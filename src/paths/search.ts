@@ -171,10 +171,11 @@ export class SearchEngine {
   };
 
   /**
-   * Whether walks rooted or passing here may take their detour (§5.2): on, but a study
-   * turns it off to compare.
+   * Whether walks rooted or passing here may take their detour (§5.2): off, since in the
+   * path study at 16,000 accounts it made walks outlast the seller's hold-back (more
+   * fallbacks, docs/benchmarks.md); a study turns it on.
    */
-  detour = true;
+  detour = false;
 
   constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => NONE_HELD) {
     this.#limits = limits;

@@ -36,7 +36,7 @@ export interface PathStudyOptions {
   /** Buyer and seller pairs tried, one after another. */
   pairs: number;
   limits?: Partial<Limits>;
-  /** Whether walks may take their detour (§5.2; default true). */
+  /** Whether walks may take their detour (§5.2; default false, as the servers). */
   detour?: boolean;
 }
 
@@ -120,7 +120,7 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
   }
   for (const address of topology.addresses) {
     await world.start(address);
-    world.servers.get(address)!.node!.search.detour = options.detour ?? true;
+    world.servers.get(address)!.node!.search.detour = options.detour ?? false;
   }
   // The servers build the routing labels among themselves before the first payment.
   await world.runUntilQuiet(LABELS_SETTLE_MS);

@@ -92,13 +92,14 @@ Deno.test("pairs without a path end within 2 s of simulated time with a no-path 
     degree: 4,
     credit: 40,
     pairs: 12,
+    detour: true,
   });
   assert.ok(study.noPath.pairs > 0, "some pair had no path");
   assert.equal(study.noPath.endedPromptly, study.noPath.pairs);
   assert.equal(study.unexpected, 0);
   assert.deepEqual(study.violations, []);
-  // Many greedy ways are closed here: walks step away from the seller once at dead ends
-  // (§5.2), and some of those steps lead to it (with detours off, 9 of the 12 pairs fall
+  // Many greedy ways are closed here: walks with the detour on step away from the seller
+  // once at dead ends (§5.2), and some of those steps lead to it (with detours off, 9 of the 12 pairs fall
   // back to the flood on this seed; with them, 5).
   assert.ok(study.walkEnds.detours > 0, "dead ends stepped away");
   assert.ok(study.walkEnds.detoursFound > 0, "some detour led to the seller");
