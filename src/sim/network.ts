@@ -2,7 +2,7 @@
 
 import { toHex } from "../auth/keys.ts";
 import { ServerCommand } from "../wire/commands.ts";
-import { decodeDatagram } from "../wire/datagram.ts";
+import { type DatagramFields, decodeDatagram } from "../wire/datagram.ts";
 import type { SimClock } from "./clock.ts";
 import type { Random } from "./random.ts";
 import type { SimServer } from "./world.ts";
@@ -64,6 +64,12 @@ const SEARCH_COMMANDS = new Set<number>([
   ServerCommand.WalkReport,
 ]);
 
+/** Told of every server datagram as it leaves a server and as it reaches a running one. */
+export interface DatagramWatcher {
+  sent(from: string, to: string, datagram: DatagramFields, at: number): void;
+  delivered(from: string, to: string, datagram: DatagramFields): void;
+}
+
 /** What the network needs of the world around it. */
 export interface NetworkOptions {
   clock: SimClock;
@@ -94,6 +100,8 @@ export class SimNetwork {
   readonly traffic = new Map<string, PaymentTraffic>();
   /** Routing-label datagrams (server 150) sent so far. */
   labelDatagrams = 0;
+  /** Observers of the traffic, for invariants judged from the wire. */
+  readonly watchers: DatagramWatcher[] = [];
   #clock: SimClock;
   #random: Random;
   #servers: ReadonlyMap<string, SimServer>;
@@ -114,7 +122,9 @@ export class SimNetwork {
   /** Sends one server datagram from the server at `from`, as a transport would. */
   send(from: string, to: string, bytes: Uint8Array): Promise<void> {
     this.stats.sent++;
-    this.#checkCounter(from, to, bytes);
+    const datagram = decodeDatagram(bytes);
+    this.#checkCounter(from, to, datagram);
+    for (const watcher of this.watchers) watcher.sent(from, to, datagram, this.#clock.now());
     const copy = bytes.slice();
     const delay = this.delay();
     if (this.#random.chance(this.faults.loss)) {
@@ -123,26 +133,30 @@ export class SimNetwork {
     }
     if (this.#random.chance(this.faults.duplicate)) {
       this.stats.duplicated++;
-      this.#clock.setTimer(delay + this.delay() * 4, () => this.#deliver(to, copy));
+      this.#clock.setTimer(delay + this.delay() * 4, () => this.#deliver(from, to, copy));
     }
     if (this.#random.chance(this.faults.reorder)) {
-      this.#clock.setTimer(delay + this.delay() * 4, () => this.#deliver(to, copy));
+      this.#clock.setTimer(delay + this.delay() * 4, () => this.#deliver(from, to, copy));
       return Promise.resolve();
     }
     return this.#after(delay, () => {
-      if (!this.#deliver(to, copy)) return Promise.reject(new Error(`cannot reach ${to}`));
+      if (!this.#deliver(from, to, copy)) return Promise.reject(new Error(`cannot reach ${to}`));
       return Promise.resolve();
     });
   }
 
   /** Hands a datagram to the server at `to`; false if it is down (or unknown). */
-  #deliver(to: string, bytes: Uint8Array): boolean {
+  #deliver(from: string, to: string, bytes: Uint8Array): boolean {
     const node = this.#servers.get(to)?.node;
     if (node === null || node === undefined) {
       this.stats.refused++;
       return false;
     }
     this.stats.delivered++;
+    if (this.watchers.length > 0) {
+      const datagram = decodeDatagram(bytes);
+      for (const watcher of this.watchers) watcher.delivered(from, to, datagram);
+    }
     node.receive(bytes).catch(() => {});
     return true;
   }
@@ -183,8 +197,8 @@ export class SimNetwork {
    * An honest server's outgoing counters to one peer must rise with every datagram it
    * sends; and the traffic of each payment is counted.
    */
-  #checkCounter(from: string, to: string, bytes: Uint8Array): void {
-    const { command, username, peerUsername, counter, arguments: args } = decodeDatagram(bytes);
+  #checkCounter(from: string, to: string, datagram: DatagramFields): void {
+    const { command, username, peerUsername, counter, arguments: args } = datagram;
     if (command === ServerCommand.Label) this.labelDatagrams++;
     else if (command >= ServerCommand.Search) {
       const id = toHex(args.subarray(0, 32));

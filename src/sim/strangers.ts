@@ -9,6 +9,7 @@ import { lockCap, readBooks } from "../store/books.ts";
 import { Tx } from "../store/tx.ts";
 import { type AccountRef, formatAccountRef } from "../wire/names.ts";
 import { claimGivenUpAt } from "../payments/deadlines.ts";
+import { HeldUpWatch } from "./held_up_watch.ts";
 import { type HostileAccount, type HostileOptions, HostileServer } from "./hostile.ts";
 import type { SimPayment } from "./invariants.ts";
 import type { Random } from "./random.ts";
@@ -57,6 +58,14 @@ export class Strangers {
       world.hostile.set(address, server);
       this.servers.push(server);
     }
+    world.network.watchers.push(
+      new HeldUpWatch({
+        limits: this.limits,
+        honest: (address) => !this.#hostile.has(address),
+        life: (address) => world.servers.get(address)?.node ?? null,
+        violate: (invariant, detail) => world.violate(invariant, detail),
+      }),
+    );
   }
 
   /** Whether account `index` lives on an honest server. */

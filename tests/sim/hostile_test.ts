@@ -94,3 +94,22 @@ Deno.test("a server that never releases a payment held up after the commit is ca
   const caught = report.violations.filter((v) => v.invariant === "record-outlived");
   assert.ok(caught.length > 0, "the record-outlived invariant catches it");
 });
+
+/** A planted bug: servers that pass payments on towards a neighbour holding one up. */
+function noHeldUpLimit(server: SimServer): void {
+  server.node!.limits.peerHeldUp = 0;
+}
+
+Deno.test("a server that passes payments on towards a neighbour holding one up is caught", async () => {
+  const options: SimOptions = {
+    ...HOSTILE,
+    seed: 46,
+    hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["stall-commit-forever"] },
+    compareHonest: false,
+  };
+  const honest = await runSimulation(options);
+  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
+  const report = await runSimulation({ ...options, onStart: noHeldUpLimit });
+  const caught = report.violations.filter((v) => v.invariant === "held-up-limit");
+  assert.ok(caught.length > 0, "the held-up-limit invariant catches it");
+});

@@ -1,0 +1,148 @@
+/**
+ * The held-up limit seen from the wire (docs/protocol.md §8): an observer of every datagram
+ * that keeps its own account of which neighbours hold payments up at each honest account, and
+ * flags a lock passing through that account towards a neighbour holding up its limit.
+ */
+
+import { toHex } from "../auth/keys.ts";
+import { type Limits, peerLimitsFor } from "../core/config.ts";
+import { releasedArgs } from "../wire/arguments.ts";
+import { ServerCommand } from "../wire/commands.ts";
+import type { DatagramFields } from "../wire/datagram.ts";
+
+/**
+ * Added to `held_up_after_ms` before the observer counts a payment as held up: the account
+ * decides at its handler's time and the datagram leaves after its change set is durable, and
+ * the observer, which sees the send, must never count more than the account could.
+ */
+const SLACK_MS = 1_000;
+
+/** Words from a downstream about a payment: any of them stops its held-up clock. */
+const WORDS = new Set<number>([
+  ServerCommand.Locked,
+  ServerCommand.Committed,
+  ServerCommand.Finalized,
+  ServerCommand.Abort,
+  ServerCommand.Claim,
+  ServerCommand.Waiting,
+]);
+
+/** What the watch needs of the run around it. */
+export interface HeldUpWatchOptions {
+  limits: Limits;
+  /** Whether the server at `address` is honest (only honest accounts are judged). */
+  honest(address: string): boolean;
+  /** The server's current node, to notice a restart (which empties the account's memory). */
+  life(address: string): object | null;
+  violate(invariant: string, detail: string): void;
+}
+
+/**
+ * Keeps, for every honest account and neighbour, when each commit or query it sent went
+ * unanswered, by the same rule the account applies (§8), but from the datagrams on the wire:
+ * the first commit or query about a payment since the neighbour's last word starts a clock;
+ * any word about it from the neighbour, an abort or a release of the whole amount to it, and
+ * a restart of the account's server stop it. A transit lock sent towards a neighbour that
+ * holds up `peer_held_up` payments (with a second of slack) breaks `held-up-limit`.
+ *
+ * @example
+ * ```ts ignore
+ * network.watchers.push(new HeldUpWatch({ limits, honest, life, violate }));
+ * ```
+ */
+export class HeldUpWatch {
+  #options: HeldUpWatchOptions;
+  /** `account neighbour` (both `name@address`) → payment id → when its clock started. */
+  #asked = new Map<string, Map<string, number>>();
+  /** `account id`: a lock reached the account from upstream, so its lock down is transit. */
+  #transit = new Set<string>();
+  /** `account id`: its first lock down was judged (resends are not new decisions). */
+  #judged = new Set<string>();
+  /** The node each honest server ran when last seen. */
+  #lives = new Map<string, object | null>();
+
+  constructor(options: HeldUpWatchOptions) {
+    this.#options = options;
+  }
+
+  /** A datagram left the server at `from` for the server at `to`, at simulated time `at`. */
+  sent(from: string, to: string, datagram: DatagramFields, at: number): void {
+    if (!this.#options.honest(from) || datagram.command < ServerCommand.Lock) return;
+    this.#noticeRestart(from);
+    const account = `${datagram.peerUsername}@${from}`;
+    const neighbour = `${datagram.username}@${to}`;
+    const args = datagram.arguments;
+    const id = toHex(args.subarray(0, 32));
+    switch (datagram.command) {
+      case ServerCommand.Commit:
+      case ServerCommand.Query: {
+        const key = `${account} ${neighbour}`;
+        let payments = this.#asked.get(key);
+        if (payments === undefined) this.#asked.set(key, payments = new Map());
+        if (!payments.has(id)) payments.set(id, at);
+        return;
+      }
+      case ServerCommand.Abort:
+        return this.#heard(account, neighbour, id);
+      case ServerCommand.Release: {
+        const { amount, released } = releasedArgs.decode(args);
+        if (released >= amount) this.#heard(account, neighbour, id);
+        return;
+      }
+      case ServerCommand.Lock:
+        return this.#judgeLock(datagram.peerUsername, account, neighbour, id, at);
+    }
+  }
+
+  /** A datagram from the server at `from` reached the (running) server at `to`. */
+  delivered(from: string, to: string, datagram: DatagramFields): void {
+    if (!this.#options.honest(to) || datagram.command < ServerCommand.Lock) return;
+    this.#noticeRestart(to);
+    const account = `${datagram.username}@${to}`;
+    const id = toHex(datagram.arguments.subarray(0, 32));
+    if (datagram.command === ServerCommand.Lock) this.#transit.add(`${account} ${id}`);
+    if (WORDS.has(datagram.command)) {
+      this.#heard(account, `${datagram.peerUsername}@${from}`, id);
+    }
+  }
+
+  #judgeLock(username: string, account: string, neighbour: string, id: string, at: number) {
+    const decision = `${account} ${id}`;
+    if (!this.#transit.has(decision) || this.#judged.has(decision)) return;
+    this.#judged.add(decision);
+    const limit = peerLimitsFor(this.#options.limits, username, neighbour).peerHeldUp;
+    if (limit <= 0) return;
+    const since = at - this.#options.limits.heldUpAfterMs - SLACK_MS;
+    let held = 0;
+    for (const started of this.#asked.get(`${account} ${neighbour}`)?.values() ?? []) {
+      if (started <= since) held++;
+    }
+    if (held >= limit) {
+      this.#options.violate(
+        "held-up-limit",
+        `${account} passed payment ${id.slice(0, 12)} on to ${neighbour}, which held up ${held}`,
+      );
+    }
+  }
+
+  #heard(account: string, neighbour: string, id: string): void {
+    const key = `${account} ${neighbour}`;
+    const payments = this.#asked.get(key);
+    if (payments === undefined) return;
+    payments.delete(id);
+    if (payments.size === 0) this.#asked.delete(key);
+  }
+
+  /** A server that restarted forgot every clock of its accounts; so does the watch. */
+  #noticeRestart(address: string): void {
+    const life = this.#options.life(address);
+    if (this.#lives.get(address) === life) return;
+    const known = this.#lives.has(address);
+    this.#lives.set(address, life);
+    if (!known) return;
+    const suffix = `@${address}`;
+    for (const key of this.#asked.keys()) {
+      if (key.slice(0, key.indexOf(" ")).endsWith(suffix)) this.#asked.delete(key);
+    }
+  }
+}
