@@ -240,6 +240,20 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     help:
       "how long a neighbour may leave a commit or its query without a word before it holds the payment up",
   },
+  peer_waiting: {
+    field: "peerWaiting",
+    min: 0,
+    max: 100_000,
+    help:
+      "payments a neighbour may keep unsettled past waiting_after_ms, answering only waiting, before none pass through towards it; 0: off",
+  },
+  waiting_after_ms: {
+    field: "waitingAfterMs",
+    min: 1,
+    max: 86_400_000,
+    help:
+      "how long a neighbour may answer a commit with nothing but waiting before the payment counts against peer_waiting",
+  },
   own_searches_reserved: {
     field: "ownSearchesReserved",
     min: 0,
@@ -254,6 +268,7 @@ export const PEER_SETTINGS = [
   "peer_payments_in_flight",
   "peer_searches",
   "peer_held_up",
+  "peer_waiting",
 ] as const;
 
 /** The settings of one `[peer ACCOUNT NAME@ADDRESS]` section. */

@@ -72,6 +72,13 @@ export interface Limits {
   peerHeldUp: number;
   /** How long a neighbour may leave a commit, or a query of it, without a word before it holds the payment up. */
   heldUpAfterMs: number;
+  /**
+   * Payments a neighbour may keep unsettled (no committed, abort or claim, however often it
+   * says waiting) past `waitingAfterMs` before no more pass through towards it; 0: off.
+   */
+  peerWaiting: number;
+  /** How long a neighbour may answer a commit with nothing but waiting before that counts. */
+  waitingAfterMs: number;
   /** Search slots of an account that only its own payments may use. */
   ownSearchesReserved: number;
   /** Overrides of the per-neighbour limits, by {@linkcode peerLimitsKey}. */
@@ -86,7 +93,7 @@ export type NumericLimit = {
 /** The per-neighbour limits that apply to one peer of one account. */
 export type PeerLimits = Pick<
   Limits,
-  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches" | "peerHeldUp"
+  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches" | "peerHeldUp" | "peerWaiting"
 >;
 
 const MINUTE = 60_000;
@@ -109,7 +116,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   probeTimeoutMs: 1_000,
   probeRetries: 2,
   labelTrees: 3,
-  walkBudget: 48,
+  walkBudget: 96,
   walkWaitMs: 500,
   lockTimeoutMs: 15_000,
   commitQueryMs: 5_000,
@@ -126,6 +133,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   peerSearches: 16,
   peerHeldUp: 1,
   heldUpAfterMs: 2_000,
+  peerWaiting: 2,
+  waitingAfterMs: 10_000,
   ownSearchesReserved: 16,
   peerOverrides: new Map(),
 };
@@ -166,6 +175,7 @@ export function peerLimitsFor(
     peerPaymentsInFlight: limits.peerPaymentsInFlight,
     peerSearches: limits.peerSearches,
     peerHeldUp: limits.peerHeldUp,
+    peerWaiting: limits.peerWaiting,
     ...limits.peerOverrides.get(peerLimitsKey("*", peer)),
     ...limits.peerOverrides.get(peerLimitsKey(account, peer)),
   };

@@ -4,6 +4,7 @@
  */
 
 import { clientCommand, type Context, type Feature, serverCommand } from "../core/context.ts";
+import { readBooks } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import { labelArgs, labelBody, noArgs } from "../wire/arguments.ts";
 import { ClientCommand, ServerCommand } from "../wire/commands.ts";
@@ -27,6 +28,35 @@ export const MAX_LABEL_DEPTH = 32;
 const TREE_SIZE = LABEL_SIZE / MAX_TREES;
 /** A walk's metric: the least distance over the trees of a bit mask (bit t: tree t); all of them. */
 export const ALL_TREES = 0xff;
+/**
+ * The index bit a parent sets for a _narrow_ edge: one whose trustline either way is below
+ * {@linkcode WIDE_CREDIT}. The rest of the index is the hash.
+ */
+export const NARROW_BIT = 0x8000;
+/**
+ * The least trustline, each way, of a _wide_ edge: a payment of 10 passing through may use
+ * half of it (§8), so a narrower edge carries none. A tree takes a narrow edge only where
+ * it saves more than {@linkcode NARROW_COST} − 1 hops, so that the tree routes the walk
+ * follows have room.
+ */
+export const WIDE_CREDIT = 20n;
+/** What a narrow edge counts for in the election of a parent, in hops; a wide one counts 1. */
+export const NARROW_COST = 4;
+
+/**
+ * A coordinate's cost from its root: its hops, a narrow one counting {@linkcode NARROW_COST}.
+ *
+ * @example
+ * ```ts
+ * import { coordinateCost, NARROW_BIT } from "./labels.ts";
+ * coordinateCost([3, NARROW_BIT | 3]); // 5
+ * ```
+ */
+export function coordinateCost(coordinate: readonly number[]): number {
+  let cost = 0;
+  for (const index of coordinate) cost += (index & NARROW_BIT) === 0 ? 1 : NARROW_COST;
+  return cost;
+}
 
 /**
  * The label's bytes: per tree a root u32 (0: none), a length u8 and that many u16s.
@@ -112,9 +142,12 @@ function rootBid(t: number, self: string): number {
   return hash32(`root ${t} ${self}`) || 1;
 }
 
-/** The index an account gives a neighbour in tree `t`: what follows its coordinate in the neighbour's. */
-function childIndex(t: number, self: string, neighbour: string): number {
-  return hash32(`child ${t} ${self} ${neighbour}`) & 0xffff;
+/**
+ * The index an account gives a neighbour in tree `t`, what follows its coordinate in the
+ * neighbour's: a 15-bit hash, and {@linkcode NARROW_BIT} when the edge is narrow.
+ */
+function childIndex(t: number, self: string, neighbour: string, narrow: boolean): number {
+  return (hash32(`child ${t} ${self} ${neighbour}`) & 0x7fff) | (narrow ? NARROW_BIT : 0);
 }
 
 /** A neighbour's last label, and the indexes it gives this account. */
@@ -141,6 +174,12 @@ interface AccountLabels {
   starting: boolean;
   /** Whether the timer has greeted the peers since the start. */
   greeted: boolean;
+  /** Whether the edge was narrow, per peer, in the last label sent to it. */
+  sentNarrow: Map<string, boolean>;
+  /** Peers whose edge is to be checked for a change of narrowness at the next timer run. */
+  recheck: Set<string>;
+  /** When each peer's edge was last checked. */
+  checkedAt: Map<string, number>;
 }
 
 /** What server 150's `ask` byte says. */
@@ -155,6 +194,11 @@ export const Ask = {
 
 /** How long an account gathers changes to its label before telling its peers. */
 const LABEL_SETTLE_MS = 50;
+/**
+ * An edge's narrowness is checked again (from the books: a trustline may have changed) at
+ * a datagram from the peer, at most this often.
+ */
+export const NARROW_RECHECK_MS = 1_000;
 
 /**
  * The labels of every account of a server, in memory: after a restart an account starts as
@@ -167,9 +211,13 @@ export class LabelTable {
   /** When each account last handed out its label (client 20), so a buyer may walk to it. */
   #handedAt = new Map<string, number>();
 
-  constructor(trees: number, address: string) {
+  /** The least trustline each way of an edge the trees prefer ({@linkcode WIDE_CREDIT}). */
+  readonly wideCredit: bigint;
+
+  constructor(trees: number, address: string, wideCredit = WIDE_CREDIT) {
     this.trees = Math.min(trees, MAX_TREES);
     this.address = address;
+    this.wideCredit = wideCredit;
   }
 
   /** The account's label (its own trees only, until its neighbours are heard). */
@@ -219,8 +267,17 @@ export class LabelTable {
     const account = this.#get(ctx.username);
     const key = formatAccountRef(peer);
     // Before the greeting, the timer lists every peer anyway.
-    if (!account.greeted || account.neighbours.has(key) || account.told.has(key)) return;
-    if (account.owed.has(key)) return;
+    if (!account.greeted || account.owed.has(key)) return;
+    if (account.neighbours.has(key) || account.told.has(key)) {
+      // A known peer: its datagram may have changed a trustline, and so whether the edge
+      // is narrow (the index we give it). The timer checks, at most once a second.
+      if (!account.told.has(key) || account.recheck.has(key)) return;
+      if (ctx.now - (account.checkedAt.get(key) ?? -Infinity) < NARROW_RECHECK_MS) return;
+      account.recheck.add(key);
+      account.checkedAt.set(key, ctx.now);
+      ctx.wakeAt(ctx.now + LABEL_SETTLE_MS);
+      return;
+    }
     account.owed.add(key);
     this.#schedule(ctx, account);
   }
@@ -231,7 +288,9 @@ export class LabelTable {
     const known = this.#accounts.get(ctx.username);
     // The peers are listed for the greeting after a start and for labels owed; a peer added
     // while the server runs is greeted once it is first heard from (`met`).
-    if (known !== undefined && known.greeted && known.owed.size === 0) return;
+    if (
+      known !== undefined && known.greeted && known.owed.size === 0 && known.recheck.size === 0
+    ) return;
     const peers = await listPeers(ctx.tx, ctx.username);
     // An account without peers greets nobody and keeps no entry: a start wakes every account,
     // and an entry for each would hold memory for the server's whole life.
@@ -245,6 +304,18 @@ export class LabelTable {
     }
     for (const key of keys) if (!account.told.has(key)) account.owed.add(key);
     if (changed) this.#recompute(ctx.username, account);
+    const narrow = async (peer: AccountRef) => {
+      const books = await readBooks(ctx.tx, ctx.username, peer);
+      const least = books.trustlineIn < books.trustlineOut ? books.trustlineIn : books.trustlineOut;
+      return least < this.wideCredit;
+    };
+    for (const peer of peers) {
+      const key = formatAccountRef(peer);
+      if (!account.recheck.has(key) || account.owed.has(key)) continue;
+      // The index we give this peer changed: it hears our label again, and its parent may move.
+      if ((await narrow(peer)) !== account.sentNarrow.get(key)) account.owed.add(key);
+    }
+    account.recheck.clear();
     if (account.owed.size === 0) return;
     if (ctx.now < account.sendAt) return ctx.wakeAt(account.sendAt);
     const self = `${ctx.username}@${this.address}`;
@@ -252,7 +323,10 @@ export class LabelTable {
     for (const peer of peers) {
       const key = formatAccountRef(peer);
       if (!account.owed.has(key)) continue;
-      const index = (t: number) => t < this.trees ? childIndex(t, self, key) : 0;
+      const isNarrow = await narrow(peer);
+      account.sentNarrow.set(key, isNarrow);
+      account.checkedAt.set(key, ctx.now);
+      const index = (t: number) => t < this.trees ? childIndex(t, self, key, isNarrow) : 0;
       ctx.send(
         peer,
         ServerCommand.Label,
@@ -286,6 +360,9 @@ export class LabelTable {
         sendAt: 0,
         starting: true,
         greeted: false,
+        sentNarrow: new Map(),
+        recheck: new Set(),
+        checkedAt: new Map(),
       };
       this.#accounts.set(username, account);
     }
@@ -293,8 +370,9 @@ export class LabelTable {
   }
 
   /**
-   * Each tree's parent is the neighbour with the least root, then the shortest coordinate
-   * (a breadth-first tree from the root), leaving out neighbours below this account in the
+   * Each tree's parent is the neighbour with the least root, then the least cost through
+   * it (hops, a narrow edge counting {@linkcode NARROW_COST}: a tree of the cheapest ways
+   * from the root), then the least name, leaving out neighbours below this account in the
    * tree (their coordinate starts with ours), so that no loop forms. When it changes, every
    * peer is owed the new label.
    */
@@ -304,6 +382,7 @@ export class LabelTable {
     for (let t = 0; t < this.trees; t++) {
       const mine = account.own[t]!;
       let best: TreeCoordinate = { root: rootBid(t, self), coordinate: [] };
+      let bestCost = 0;
       let parent: string | null = null;
       for (const [key, { label, indexes }] of account.neighbours) {
         const theirs = label[t];
@@ -312,13 +391,14 @@ export class LabelTable {
         const below = theirs.root === mine.root &&
           mine.coordinate.every((index, i) => theirs.coordinate[i] === index);
         if (below) continue;
+        const index = indexes[t] ?? 0;
+        const cost = coordinateCost(theirs.coordinate) + coordinateCost([index]);
         const better = theirs.root < best.root ||
           (theirs.root === best.root &&
-            (theirs.coordinate.length + 1 < best.coordinate.length ||
-              (theirs.coordinate.length + 1 === best.coordinate.length && parent !== null &&
-                key < parent)));
+            (cost < bestCost || (cost === bestCost && parent !== null && key < parent)));
         if (!better) continue;
-        best = { root: theirs.root, coordinate: [...theirs.coordinate, indexes[t] ?? 0] };
+        best = { root: theirs.root, coordinate: [...theirs.coordinate, index] };
+        bestCost = cost;
         parent = key;
       }
       if (
@@ -353,10 +433,12 @@ export class LabelTable {
  * labels.table.label("alice").length; // 3
  * ```
  */
-export function createLabels(options: { trees: number; address: string }): Feature & {
+export function createLabels(
+  options: { trees: number; address: string; wideCredit?: bigint },
+): Feature & {
   table: LabelTable;
 } {
-  const table = new LabelTable(options.trees, options.address);
+  const table = new LabelTable(options.trees, options.address, options.wideCredit);
   return {
     table,
     clientCommands: {

@@ -6,7 +6,7 @@
 import { toHex } from "../auth/keys.ts";
 import { type Limits, type PeerLimits, peerLimitsFor } from "../core/config.ts";
 import type { Context } from "../core/context.ts";
-import { payable, readBooks, receivable, transitLimit } from "../store/books.ts";
+import { type HeldUpCounts, payable, readBooks, receivable, transitLimit } from "../store/books.ts";
 import { listPeers } from "../store/paths.ts";
 import {
   searchArgs,
@@ -60,7 +60,9 @@ export type SearchLimits = Pick<
 >;
 
 /** How many payments `peer` holds up at account `username` at `now` (docs/protocol.md §8). */
-export type HeldUpCount = (username: string, peer: AccountRef, now: number) => number;
+export type HeldUpCount = (username: string, peer: AccountRef, now: number) => HeldUpCounts;
+
+const NONE_HELD: HeldUpCounts = { silent: 0, waiting: 0 };
 
 /** The end of a search at a root. */
 export type Outcome =
@@ -136,7 +138,17 @@ export class SearchEngine {
   /** How many payments a neighbour holds up at an account (§8), as the payment steps count them. */
   readonly heldUp: HeldUpCount;
 
-  constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => 0) {
+  /**
+   * Why walks ended where they did, counted since the start (memory only, for studies):
+   * a part of a walk that found no peer to pass to, by why (`noCloser`: every untried peer
+   * nearer the seller, or as near, was tried or had no label; `hops`, `budget`); peers
+   * passed over because the edge was `closed` by the books or `capped` by a limit of §8;
+   * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
+   * the walk already).
+   */
+  readonly walkEnds = { noCloser: 0, hops: 0, budget: 0, closed: 0, capped: 0, refused: 0 };
+
+  constructor(limits: SearchLimits, labels?: LabelTable, heldUp: HeldUpCount = () => NONE_HELD) {
     this.#limits = limits;
     this.heldUp = heldUp;
     this.labels = labels ?? new LabelTable(0, "");
@@ -219,7 +231,9 @@ export class SearchEngine {
     },
   ): Promise<Outcome | null> {
     const idHex = toHex(message.id);
-    const dead = () => (this.#walkReport(ctx, from, message, WalkStatus.Dead, 1), null);
+    const dead = () => (
+      this.walkEnds.refused++, this.#walkReport(ctx, from, message, WalkStatus.Dead, 1), null
+    );
     let state = this.table.get(ctx.username, idHex);
     if (message.budget === 0 || (state !== undefined && state.amount !== message.amount)) {
       return dead();
@@ -300,7 +314,9 @@ export class SearchEngine {
         if (
           distance === Infinity || distance > here || (best !== null && distance >= best.distance)
         ) continue;
-        if ((await this.#edge(ctx, state, peer, Front.Out, state.amount, false)) !== "open") {
+        const edge = await this.#edge(ctx, state, peer, Front.Out, state.amount, false);
+        if (edge !== "open") {
+          this.walkEnds[edge]++;
           walk.tried.add(refKey(peer));
           continue;
         }
@@ -314,6 +330,9 @@ export class SearchEngine {
         return null;
       }
     }
+    if (walk.hops >= this.maxWalkHops) this.walkEnds.hops++;
+    else if (walk.left <= 0) this.walkEnds.budget++;
+    else this.walkEnds.noCloser++;
     walk.dead = true;
     walk.deadline = Infinity;
     if (walk.parent === null) {
@@ -646,7 +665,7 @@ export class SearchEngine {
     if (weArePaying && state?.walk?.parent === null) return "open";
     const limits = peerLimitsFor(this.#limits, ctx.username, formatAccountRef(peer));
     const side = weArePaying ? "out" : "in";
-    const held = weArePaying ? this.heldUp(ctx.username, peer, ctx.now) : 0;
+    const held = weArePaying ? this.heldUp(ctx.username, peer, ctx.now) : NONE_HELD;
     const limited = await transitLimit(
       ctx.tx,
       ctx.username,

@@ -109,7 +109,7 @@ const MISMATCH_HINT = {
  * ```
  */
 export function createPayments(options: PaymentOptions): Feature & { engine: SearchEngine } {
-  const heldUp = new HeldUp(options.limits.heldUpAfterMs);
+  const heldUp = new HeldUp(options.limits);
   const engine = new SearchEngine(
     options.limits,
     options.labels,

@@ -41,6 +41,7 @@ export type StepLimits = Pick<
   | "lockTimeoutMs"
   | "commitQueryMs"
   | "heldUpAfterMs"
+  | "waitingAfterMs"
   | "stepRetryBaseMs"
   | "stepRetryMaxMs"
   | "searchTimeoutMs"
@@ -83,7 +84,7 @@ export class PaymentSteps {
     engine: SearchEngine,
     limits: StepLimits,
     random: () => number,
-    heldUp = new HeldUp(limits.heldUpAfterMs),
+    heldUp = new HeldUp(limits),
   ) {
     this.engine = engine;
     this.limits = limits;
@@ -179,7 +180,7 @@ export class PaymentSteps {
         side,
         message.amount,
         limits,
-        side === "out" ? this.heldUp.count(ctx.username, peer, ctx.now) : 0,
+        side === "out" ? this.heldUp.count(ctx.username, peer, ctx.now) : undefined,
       );
       if (limited === null) continue;
       logPayment(ctx.log, "lock-refused-limit", ctx, idHex, {
@@ -313,7 +314,7 @@ export class PaymentSteps {
 
   /** The downstream holds the commit and waits on its own: {@linkcode from} has noted the word. */
   async onWaiting(ctx: ServerContext, message: StepMessage): Promise<void> {
-    await this.from(ctx, message, "downstream");
+    await this.from(ctx, message, "downstream", "waiting");
   }
 
   async onFinalize(ctx: ServerContext, message: ReleasedMessage): Promise<void> {
@@ -456,13 +457,18 @@ export class PaymentSteps {
     return at;
   }
 
-  /** The record a step message refers to, if it comes from the expected neighbour with the same amount. */
+  /**
+   * The record a step message refers to, if it comes from the expected neighbour with the same
+   * amount. A message from the downstream is its word about the payment (§8): _waiting_
+   * (`word`) says only that it has not settled it yet.
+   */
   async from(
     ctx: ServerContext,
     message: StepMessage,
     side: Side,
+    word: "decisive" | "waiting" = "decisive",
   ): Promise<PaymentRecord | undefined> {
-    return (await this.#fromEither(ctx, message, [side]))?.record;
+    return (await this.#fromEither(ctx, message, [side], word))?.record;
   }
 
   /** Like {@linkcode #from}, for a message that may come from either of `sides`; logs a refusal. */
@@ -470,6 +476,7 @@ export class PaymentSteps {
     ctx: ServerContext,
     message: StepMessage,
     sides: Side[],
+    word: "decisive" | "waiting" = "decisive",
   ): Promise<{ record: PaymentRecord; side: Side } | undefined> {
     const idHex = toHex(message.id);
     const record = await readPayment(ctx.tx, ctx.username, idHex);
@@ -486,7 +493,7 @@ export class PaymentSteps {
     }
     const side = sides.find((side) => sameAccount(record[side], ctx.peer));
     if (side === "downstream" && record.amount === message.amount) {
-      this.heldUp.heard(ctx.username, ctx.peer, idHex);
+      this.heldUp.heard(ctx.username, ctx.peer, idHex, word);
     }
     if (side === undefined || record.amount !== message.amount) {
       logPayment(ctx.log, "payment-mismatch", ctx, idHex, {

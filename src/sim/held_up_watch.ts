@@ -54,6 +54,8 @@ export class HeldUpWatch {
   #options: HeldUpWatchOptions;
   /** `account neighbour` (both `name@address`) → payment id → when its clock started. */
   #asked = new Map<string, Map<string, number>>();
+  /** The same, for the clock that only a word settling the payment stops (not waiting). */
+  #unsettled = new Map<string, Map<string, number>>();
   /** `account id`: a lock reached the account from upstream, so its lock down is transit. */
   #transit = new Set<string>();
   /** `account id`: its first lock down was judged (resends are not new decisions). */
@@ -77,9 +79,11 @@ export class HeldUpWatch {
       case ServerCommand.Commit:
       case ServerCommand.Query: {
         const key = `${account} ${neighbour}`;
-        let payments = this.#asked.get(key);
-        if (payments === undefined) this.#asked.set(key, payments = new Map());
-        if (!payments.has(id)) payments.set(id, at);
+        for (const map of [this.#asked, this.#unsettled]) {
+          let payments = map.get(key);
+          if (payments === undefined) map.set(key, payments = new Map());
+          if (!payments.has(id)) payments.set(id, at);
+        }
         return;
       }
       case ServerCommand.Abort:
@@ -102,7 +106,8 @@ export class HeldUpWatch {
     const id = toHex(datagram.arguments.subarray(0, 32));
     if (datagram.command === ServerCommand.Lock) this.#transit.add(`${account} ${id}`);
     if (WORDS.has(datagram.command)) {
-      this.#heard(account, `${datagram.peerUsername}@${from}`, id);
+      const waiting = datagram.command === ServerCommand.Waiting;
+      this.#heard(account, `${datagram.peerUsername}@${from}`, id, waiting);
     }
   }
 
@@ -110,27 +115,36 @@ export class HeldUpWatch {
     const decision = `${account} ${id}`;
     if (!this.#transit.has(decision) || this.#judged.has(decision)) return;
     this.#judged.add(decision);
-    const limit = peerLimitsFor(this.#options.limits, username, neighbour).peerHeldUp;
-    if (limit <= 0) return;
-    const since = at - this.#options.limits.heldUpAfterMs - SLACK_MS;
-    let held = 0;
-    for (const started of this.#asked.get(`${account} ${neighbour}`)?.values() ?? []) {
-      if (started <= since) held++;
-    }
-    if (held >= limit) {
+    const limits = peerLimitsFor(this.#options.limits, username, neighbour);
+    const key = `${account} ${neighbour}`;
+    const older = (map: Map<string, Map<string, number>>, ms: number) => {
+      let held = 0;
+      for (const started of map.get(key)?.values() ?? []) if (started <= at - ms - SLACK_MS) held++;
+      return held;
+    };
+    const silent = older(this.#asked, this.#options.limits.heldUpAfterMs);
+    const waiting = older(this.#unsettled, this.#options.limits.waitingAfterMs);
+    const broken = [
+      limits.peerHeldUp > 0 && silent >= limits.peerHeldUp && `held up ${silent}`,
+      limits.peerWaiting > 0 && waiting >= limits.peerWaiting && `kept ${waiting} waiting`,
+    ].filter((problem) => problem !== false);
+    for (const problem of broken) {
       this.#options.violate(
         "held-up-limit",
-        `${account} passed payment ${id.slice(0, 12)} on to ${neighbour}, which held up ${held}`,
+        `${account} passed payment ${id.slice(0, 12)} on to ${neighbour}, which ${problem}`,
       );
     }
   }
 
-  #heard(account: string, neighbour: string, id: string): void {
+  /** A word about the payment: waiting stops only the silence clock. */
+  #heard(account: string, neighbour: string, id: string, waiting = false): void {
     const key = `${account} ${neighbour}`;
-    const payments = this.#asked.get(key);
-    if (payments === undefined) return;
-    payments.delete(id);
-    if (payments.size === 0) this.#asked.delete(key);
+    for (const map of waiting ? [this.#asked] : [this.#asked, this.#unsettled]) {
+      const payments = map.get(key);
+      if (payments === undefined) continue;
+      payments.delete(id);
+      if (payments.size === 0) map.delete(key);
+    }
   }
 
   /** A server that restarted forgot every clock of its accounts; so does the watch. */
@@ -141,8 +155,10 @@ export class HeldUpWatch {
     this.#lives.set(address, life);
     if (!known) return;
     const suffix = `@${address}`;
-    for (const key of this.#asked.keys()) {
-      if (key.slice(0, key.indexOf(" ")).endsWith(suffix)) this.#asked.delete(key);
+    for (const map of [this.#asked, this.#unsettled]) {
+      for (const key of map.keys()) {
+        if (key.slice(0, key.indexOf(" ")).endsWith(suffix)) map.delete(key);
+      }
     }
   }
 }

@@ -39,6 +39,11 @@ export const BEHAVIOURS = [
   "stall-commit",
   /** For some payments: silence after the commit, forever. */
   "stall-commit-forever",
+  /**
+   * For some payments it relays: takes the commit and passes nothing on, but answers every
+   * commit and query from upstream with waiting, as an honest hop waiting on its downstream.
+   */
+  "stall-waiting",
   /** For some payments: every datagram held back until just under the timeout it races. */
   "slow",
   /** Old datagrams sent again: as they were (old counter), re-signed, and out of order. */
@@ -51,7 +56,13 @@ export const BEHAVIOURS = [
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 /** The behaviours a payment passing a hostile server may meet; one is chosen per payment. */
-const PER_PAYMENT: Behaviour[] = ["stall-lock", "stall-commit", "stall-commit-forever", "slow"];
+const PER_PAYMENT: Behaviour[] = [
+  "stall-lock",
+  "stall-commit",
+  "stall-commit-forever",
+  "stall-waiting",
+  "slow",
+];
 
 /** Hostile servers of a run. */
 export interface HostileOptions {
@@ -99,6 +110,8 @@ type Fate =
   | { kind: "stall-lock" }
   /** Silence from the commit on; `passCommit`: the commit itself still goes down. */
   | { kind: "stall-commit"; until: number | null; forMs: number; passCommit: boolean }
+  /** `upstream`: the account (`name@address`) the node first said waiting to. */
+  | { kind: "stall-waiting"; upstream: string | null }
   | { kind: "slow" };
 
 /** A datagram as the attacker sent it. */
@@ -176,6 +189,19 @@ export class HostileServer {
     const fate = this.#fate(idHex);
     const step = command >= ServerCommand.Lock && command !== ServerCommand.SearchEnd;
     if (fate.kind === "stall-lock" && step) return this.#count("stall-lock", silence());
+    if (fate.kind === "stall-waiting" && step) {
+      // A hop's locked goes to its upstream, before any commit.
+      const receiver = `${fields.username}@${to}`;
+      if (command === ServerCommand.Locked) fate.upstream ??= receiver;
+      else if (fate.upstream !== null && command >= ServerCommand.Commit) {
+        // From the commit on nothing goes down (so nothing below ever commits, and the node's
+        // books stay what its neighbours can agree with); whatever goes up becomes waiting.
+        if (receiver !== fate.upstream) return this.#count("stall-waiting", silence());
+        const args = paymentArgs.encode(paymentArgs.decode(fields.arguments));
+        this.#count("stall-waiting", Promise.resolve());
+        return this.#reseal(to, { ...fields, command: ServerCommand.Waiting, arguments: args });
+      }
+    }
     const passing = fate.kind === "stall-commit" && fate.passCommit &&
       command === ServerCommand.Commit;
     if (fate.kind === "stall-commit" && command >= ServerCommand.Commit && step && !passing) {
@@ -212,6 +238,8 @@ export class HostileServer {
         forMs: kind === "stall-commit" ? random.between(1_000, this.#longestStall()) : Infinity,
         passCommit: random.chance(0.5),
       }
+      : kind === "stall-waiting"
+      ? { kind, upstream: null }
       : { kind } as Fate;
     this.#fates.set(idHex, fate);
     return fate;

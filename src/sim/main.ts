@@ -53,6 +53,8 @@ ${DISK_HELP}
   --label-trees N     routing-label trees, 0 to 3 (default 3; 0: no walk, the flood alone)
   --peer-held-up N    payments a neighbour may hold up before none pass through towards it
                       (default 1; 0: off)
+  --peer-waiting N    payments a neighbour may keep answering only waiting past 10 s before
+                      none pass through towards it (default 2; 0: off)
   --log               print every server's log lines, with simulated time and address
   --no-shrink         on a failure, do not look for fewer steps that still fail
   --json              one JSON report per seed
@@ -84,6 +86,7 @@ const OPTIONS = {
   credit: { type: "string" },
   "label-trees": { type: "string" },
   "peer-held-up": { type: "string" },
+  "peer-waiting": { type: "string" },
   "no-shrink": { type: "boolean" },
   log: { type: "boolean" },
   json: { type: "boolean" },
@@ -179,6 +182,9 @@ export function parseSimArgs(
   if (parsed.values["peer-held-up"] !== undefined) {
     options.limits = { ...options.limits, peerHeldUp: whole("peer-held-up", 1) };
   }
+  if (parsed.values["peer-waiting"] !== undefined) {
+    options.limits = { ...options.limits, peerWaiting: whole("peer-waiting", 2) };
+  }
   if (parsed.values["label-trees"] !== undefined) {
     options.limits = { ...options.limits, labelTrees: Math.min(3, whole("label-trees", 3)) };
   }
@@ -220,6 +226,9 @@ export function replayCommand(options: SimOptions): string {
     ...(options.limits.peerHeldUp === undefined
       ? []
       : [`--peer-held-up ${options.limits.peerHeldUp}`]),
+    ...(options.limits.peerWaiting === undefined
+      ? []
+      : [`--peer-waiting ${options.limits.peerWaiting}`]),
   ].join(" ");
 }
 
@@ -362,13 +371,23 @@ function pathSummary(study: Awaited<ReturnType<typeof runPathStudy>>, realMs: nu
     `${study.trials.length} pairs; the servers completed ${completed.length} ` +
     `(ratio ${study.successRatio.toFixed(3)}), ${study.unexpected} unexpected; ` +
     `${mean(study.trials.map((t) => t.searchDatagrams)).toFixed(0)} search datagrams per ` +
-    `payment; hops found ${mean(completed.map((t) => t.found!)).toFixed(2)} vs shortest ` +
+    `payment (walks ${mean(study.trials.map((t) => t.walkDatagrams)).toFixed(0)}; without ` +
+    `the fallback ${
+      mean(study.trials.filter((t) => !t.flooded).map((t) => t.searchDatagrams)).toFixed(0)
+    }, ` +
+    `with it ${
+      mean(study.trials.filter((t) => t.flooded).map((t) => t.searchDatagrams)).toFixed(0)
+    }; ` +
+    `payments where the seller flooded ${
+      study.trials.filter((t) => t.sellerFloodProbes > 0).length
+    }); hops found ${mean(completed.map((t) => t.found!)).toFixed(2)} vs shortest ` +
     `${mean(completed.map((t) => t.shortest!)).toFixed(2)} (${longer} longer); ` +
     `fallback to the flood ${study.trials.filter((t) => t.flooded).length}; ` +
     `label datagrams per account at start ${study.labelsPerAccount.toFixed(1)}, per new peer ` +
-    `(added beside the running servers) ${study.labelsPerNewPeer.toFixed(0)}; ` +
+    `(added beside the running servers) ${study.labelsPerNewPeer.toFixed(0)}, per trustline ` +
+    `change across the narrow threshold ${study.labelsPerTrustlineChange.toFixed(0)}; ` +
     `pairs without a path ${study.noPath.pairs}, ended within 2 s with a no-path reason ` +
-    `${study.noPath.endedPromptly}; ` +
+    `${study.noPath.endedPromptly}; walk ends ${JSON.stringify(study.walkEnds)}; ` +
     `${study.violations.length} violations; ${(realMs / 1000).toFixed(1)} s`;
 }
 

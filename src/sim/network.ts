@@ -52,6 +52,10 @@ export interface PaymentTraffic {
   payment: number;
   /** The buyer's flood probes (server 132, front 0): the walk needed the fallback. */
   flood: number;
+  /** Walks and walk reports (server 151, 152). */
+  walk: number;
+  /** The seller's flood probes (server 132, front 1). */
+  sellerFlood: number;
 }
 
 const CLIENT_TIMEOUT_MS = 10_000;
@@ -202,8 +206,11 @@ export class SimNetwork {
     if (command === ServerCommand.Label) this.labelDatagrams++;
     else if (command >= ServerCommand.Search) {
       const id = toHex(args.subarray(0, 32));
-      const traffic = this.traffic.get(id) ?? { search: 0, payment: 0, flood: 0 };
+      const traffic = this.traffic.get(id) ??
+        { search: 0, payment: 0, flood: 0, walk: 0, sellerFlood: 0 };
       if (SEARCH_COMMANDS.has(command)) traffic.search++;
+      if (command === ServerCommand.Walk || command === ServerCommand.WalkReport) traffic.walk++;
+      if (command === ServerCommand.Search && args[40] === 1) traffic.sellerFlood++;
       // Byte 40 of a probe is its front: 0 is the buyer's, the walk's fallback.
       if (command === ServerCommand.Search && args[40] === 0) traffic.flood++;
       else traffic.payment++;

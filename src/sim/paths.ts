@@ -14,7 +14,7 @@ import {
   transitPayable,
   transitReceivable,
 } from "../store/books.ts";
-import { hasLabel } from "../paths/labels.ts";
+import { hasLabel, WIDE_CREDIT } from "../paths/labels.ts";
 import { walkHopLimit } from "../paths/search.ts";
 import { addPeer } from "../store/accounts.ts";
 import { Tx } from "../store/tx.ts";
@@ -52,6 +52,9 @@ export interface PathTrial {
   endedAfterMs: number;
   /** Whether the buyer flooded: no walk, or the walk's fallback. */
   flooded: boolean;
+  /** Of the search datagrams: walks and walk reports, and the seller's flood probes. */
+  walkDatagrams: number;
+  sellerFloodProbes: number;
 }
 
 /** The study's figures. */
@@ -72,6 +75,13 @@ export interface PathStudy {
    * trustline set each way: the two greet each other, and the trees take the new edge in.
    */
   labelsPerNewPeer: number;
+  /**
+   * Routing-label datagrams per trustline change that turns an edge narrow or wide (§5.2),
+   * set by the creditor's client beside the running servers, until the labels settle.
+   */
+  labelsPerTrustlineChange: number;
+  /** Why walks ended where they did, summed over the servers (SearchEngine.walkEnds). */
+  walkEnds: Record<string, number>;
 }
 
 const AMOUNT = 10n;
@@ -134,7 +144,14 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
     trials[trials.length - 1].shortest = shortest;
     await live.check();
   }
+  const walkEnds: Record<string, number> = {};
+  for (const address of topology.addresses) {
+    for (const [k, v] of Object.entries(world.servers.get(address)!.node!.search.walkEnds)) {
+      walkEnds[k] = (walkEnds[k] ?? 0) + v;
+    }
+  }
   const labelsPerNewPeer = await newPeers(world, topology, random, limits.labelTrees > 0);
+  const labelsPerTrustlineChange = await trustlineChanges(world, topology, random);
   await world.close();
   const reachable = trials.filter((t) => t.shortest !== null);
   return {
@@ -147,6 +164,8 @@ export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy
     unexpected: trials.filter((t) => t.shortest === null && t.found !== null).length,
     labelsPerAccount,
     labelsPerNewPeer,
+    labelsPerTrustlineChange,
+    walkEnds,
     noPath: {
       pairs: trials.filter((t) => t.shortest === null).length,
       endedPromptly:
@@ -201,6 +220,8 @@ async function pay(
     searchDatagrams: world.traffic.get(idHex)?.search ?? 0,
     endedAfterMs: (record?.updatedAt ?? Infinity) - paidAt,
     flooded: (world.traffic.get(idHex)?.flood ?? 0) > 0,
+    walkDatagrams: world.traffic.get(idHex)?.walk ?? 0,
+    sellerFloodProbes: world.traffic.get(idHex)?.sellerFlood ?? 0,
   };
 }
 
@@ -251,6 +272,33 @@ async function shortestPath(
 }
 
 const NEW_PEERS = 3;
+const TRUSTLINE_CHANGES = 5;
+
+/**
+ * Sets trustlines of random peer pairs across the narrow threshold (§5.2: 5 where it was at
+ * least 20, else 100), one at a time, by the creditor's client beside the running servers;
+ * the label datagrams until they settle, per change.
+ */
+async function trustlineChanges(
+  world: SimWorld,
+  topology: Topology,
+  random: Random,
+): Promise<number> {
+  const before = world.network.labelDatagrams;
+  for (let i = 0; i < TRUSTLINE_CHANGES; i++) {
+    const [a, b] = topology.pairs[random.int(topology.pairs.length)];
+    const [creditor, debtor] = random.chance(0.5)
+      ? [topology.accounts[a], topology.accounts[b]]
+      : [topology.accounts[b], topology.accounts[a]];
+    const store = world.servers.get(creditor.ref.address)!.node!.store;
+    const books = await readBooks(new Tx(store), creditor.ref.username, debtor.ref);
+    const amount = books.trustlineOut >= WIDE_CREDIT ? 5n : 100n;
+    const setting = api.setTrustline(world.client(creditor.ref, creditor.key), debtor.ref, amount);
+    await world.runUntil(setting, PAYMENT_WITHIN_MS);
+    await world.runUntilQuiet(LABELS_SETTLE_MS);
+  }
+  return (world.network.labelDatagrams - before) / TRUSTLINE_CHANGES;
+}
 
 /**
  * Adds peer pairs between accounts of two servers, each as an operator may: `ripple peer

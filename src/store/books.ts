@@ -1,5 +1,6 @@
 /** An account's books with one peer: the two trustlines, the balance, and the amounts locked by payments in flight. */
 
+import type { PeerLimits } from "../core/config.ts";
 import type { AccountRef } from "../wire/names.ts";
 import { peerPath } from "./paths.ts";
 import type { Tx } from "./tx.ts";
@@ -122,11 +123,18 @@ export async function addToBooks(
   tx.setNumber(path, value);
 }
 
+/** Payments a neighbour holds up at an account (§8): without a word, and with only _waiting_. */
+export interface HeldUpCounts {
+  silent: number;
+  waiting: number;
+}
+
 /**
  * Which per-neighbour limit (docs/protocol.md §8), if any, stops a payment of `amount`
  * passing through from using the edge with `peer`: its payments in flight, the share of
  * the trustline that locks on that edge may hold (`in`: ours to the peer; `out`: its to us),
- * or, towards the peer (`out`), the payments it holds up (`heldUp` of them now).
+ * or, towards the peer (`out`), the payments it holds up (`heldUp` of them now, silently
+ * against `peerHeldUp` and waiting against `peerWaiting`).
  * The path search and the lock both ask this, so the search finds what the lock will take.
  */
 export async function transitLimit(
@@ -136,12 +144,21 @@ export async function transitLimit(
   books: Books,
   side: "in" | "out",
   amount: bigint,
-  limits: { peerPaymentsInFlight: number; peerLockSharePercent: number; peerHeldUp: number },
-  heldUp = 0,
+  limits: Pick<
+    PeerLimits,
+    "peerPaymentsInFlight" | "peerLockSharePercent" | "peerHeldUp" | "peerWaiting"
+  >,
+  heldUp: HeldUpCounts = { silent: 0, waiting: 0 },
 ): Promise<"payments" | "credit" | "held-up" | null> {
   if ((await readInFlight(tx, username, peer)) >= limits.peerPaymentsInFlight) return "payments";
-  if (side === "out" && limits.peerHeldUp > 0 && heldUp >= limits.peerHeldUp) return "held-up";
+  if (side === "out" && holdsUp(heldUp, limits)) return "held-up";
   const share = limits.peerLockSharePercent;
   const room = side === "in" ? transitReceivable(books, share) : transitPayable(books, share);
   return room < amount ? "credit" : null;
+}
+
+/** Whether a neighbour holds up as many payments as it may (a limit of 0 is off). */
+function holdsUp(held: HeldUpCounts, limits: Pick<PeerLimits, "peerHeldUp" | "peerWaiting">) {
+  return (limits.peerHeldUp > 0 && held.silent >= limits.peerHeldUp) ||
+    (limits.peerWaiting > 0 && held.waiting >= limits.peerWaiting);
 }

@@ -88,7 +88,7 @@ Deno.test("each bad configuration is refused with the file, the line and what to
 Deno.test("a [peer …] section overrides the per-neighbour limits for that peer", () => {
   const config = fromFile(
     "peer_lock_share_percent = 40\n\n[peer alice bob@b.example:2012]\npeer_lock_share_percent = 90\n" +
-      "peer_payments_in_flight = 5\n[peer * bob@b.example]\npeer_searches = 2\npeer_held_up = 0\n",
+      "peer_payments_in_flight = 5\n[peer * bob@b.example]\npeer_searches = 2\npeer_held_up = 0\npeer_waiting = 9\n",
   );
   const at = (account: string, peer: string) => peerLimitsFor(config.limits, account, peer);
   assert.deepEqual(at("alice", "bob@b.example"), {
@@ -96,14 +96,17 @@ Deno.test("a [peer …] section overrides the per-neighbour limits for that peer
     peerPaymentsInFlight: 5,
     peerSearches: 2,
     peerHeldUp: 0,
+    peerWaiting: 9,
   });
   assert.deepEqual(at("carol", "bob@b.example"), {
     peerLockSharePercent: 40,
     peerPaymentsInFlight: DEFAULT_LIMITS.peerPaymentsInFlight,
     peerSearches: 2,
     peerHeldUp: 0,
+    peerWaiting: 9,
   });
   assert.equal(at("alice", "dave@d.example").peerLockSharePercent, 40);
+  assert.equal(at("alice", "dave@d.example").peerWaiting, DEFAULT_LIMITS.peerWaiting);
   assert.equal(at("alice", "dave@d.example").peerHeldUp, DEFAULT_LIMITS.peerHeldUp);
 });
 

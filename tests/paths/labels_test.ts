@@ -3,10 +3,12 @@ import type { Context } from "../../src/core/context.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import {
   Ask,
+  coordinateCost,
   decodeLabel,
   encodeLabel,
   labelDistance,
   LabelTable,
+  NARROW_BIT,
 } from "../../src/paths/labels.ts";
 import { MemoryFileSystem } from "../../src/store/memory_fs.ts";
 import { peerPath } from "../../src/store/paths.ts";
@@ -128,5 +130,69 @@ Deno.test("a peer added while the server runs is greeted, and asked for its labe
       assert.deepEqual(sent.splice(0), []);
     },
   );
+  await store.close();
+});
+
+Deno.test("a tree prefers a longer way over wide edges to a shorter one over a narrow edge", () => {
+  const table = new LabelTable(1, "s1.test");
+  const ctx = context("a");
+  const root = Math.max(1, table.label("a")[0]!.root - 1);
+  // b offers 2 hops over a narrow edge (its index carries the narrow bit): cost 1 + 4.
+  table.heard(ctx, b, [{ root, coordinate: [5] }], [NARROW_BIT | 9], Ask.None);
+  assert.deepEqual(table.label("a"), [{ root, coordinate: [5, NARROW_BIT | 9] }]);
+  assert.equal(coordinateCost(table.label("a")[0]!.coordinate), 5);
+  // c offers 4 hops over wide edges, cost 4: cheaper, so a moves under c.
+  table.heard(ctx, c, [{ root, coordinate: [1, 2, 3] }], [4], Ask.None);
+  assert.deepEqual(table.label("a"), [{ root, coordinate: [1, 2, 3, 4] }]);
+  // One hop more (cost 5 against b's 5): the tie goes to the least name, b.
+  table.heard(ctx, c, [{ root, coordinate: [1, 2, 3, 6] }], [4], Ask.None);
+  assert.deepEqual(table.label("a"), [{ root, coordinate: [5, NARROW_BIT | 9] }]);
+});
+
+Deno.test("an account marks the index it gives a peer narrow by their trustlines, and sends it again when that changes", async () => {
+  const store = await Store.open(new MemoryFileSystem().view(), "/r", { clock: new FakeClock() });
+  const trust = (out: number, into: number) =>
+    store.commit(
+      new Map([
+        [peerPath("a", b, "secretkey.txt"), "00".repeat(32) + "\n"],
+        [peerPath("a", b, "trustline_out.txt"), `${out}\n`],
+        [peerPath("a", b, "trustline_in.txt"), `${into}\n`],
+      ]),
+    );
+  await trust(100, 10);
+  const table = new LabelTable(1, "s1.test");
+  const sent: number[] = [];
+  let now = 0;
+  const ctx = (): Context => ({
+    username: "a",
+    now,
+    tx: new Tx(store),
+    log: silentLogger,
+    send(_to, _command, args) {
+      sent.push(labelArgs.decode(args).index0);
+    },
+    wakeAt() {},
+  });
+  await table.wake(ctx());
+  // b answers the greeting: a's label goes to b with the index, narrow (b trusts a for 10).
+  table.heard(ctx(), b, [{ root: 1, coordinate: [] }], [3], Ask.None);
+  now += 1_000;
+  await table.wake(ctx());
+  assert.equal(sent.length, 2);
+  assert.equal(sent[1] & NARROW_BIT, NARROW_BIT);
+  // A datagram that changes nothing costs nothing.
+  table.met(ctx(), b);
+  now += 1_000;
+  await table.wake(ctx());
+  assert.equal(sent.length, 2);
+  // b raises its trustline to 50: at b's next datagram a sends the index again, wide.
+  await trust(100, 50);
+  table.met(ctx(), b);
+  table.met(ctx(), b);
+  now += 1_000;
+  await table.wake(ctx());
+  assert.equal(sent.length, 3);
+  assert.equal(sent[2] & NARROW_BIT, 0);
+  assert.equal(sent[2], sent[1] & ~NARROW_BIT, "the same hash, without the bit");
   await store.close();
 });

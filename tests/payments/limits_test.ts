@@ -268,7 +268,49 @@ Deno.test("a neighbour that leaves a commit unanswered gets no more payments pas
   });
 });
 
-/** How many payments `peer` holds up at `at`, by the count the limit uses. */
+Deno.test("a neighbour that only ever answers waiting gets no more payments passing through towards it once it has kept peer_waiting of them past waiting_after_ms", async (t) => {
+  // The silent rule is off: c, waiting on a silent d, answers b with waiting, as a staller
+  // that says it waits on its own downstream would.
+  await using net = new LocalNetwork({
+    ...FAST_LIMITS,
+    peerHeldUp: 0,
+    peerWaiting: 1,
+    waitingAfterMs: 1_000,
+  });
+  const [a, b, c, d] = await chain(net, [100n, 100n, 100n]);
+  let silent = true;
+  net.drop = (from, _to, bytes) =>
+    silent && from === d.address && bytes[0] >= ServerCommand.Committed &&
+    bytes[0] !== ServerCommand.SearchEnd;
+  const stalled = await pay(net, a, d, 1n);
+  const node = (at: AccountRef) => net.servers.get(at.address)!.node;
+  await eventually(async () => (await stateAt(net, b, stalled)) === COMMITTED || undefined);
+
+  await t.step("b counts c once c has said nothing but waiting for waiting_after_ms", async () => {
+    await eventually(() => Promise.resolve(waitingAt(node(b), b, c) === 1 || undefined));
+    assert.equal(heldUpAt(node(b), b, c), 0, "c answered every query: it is not silent");
+  });
+  await t.step(
+    "a payment through b towards c finds no path, with the reason in words",
+    async () => {
+      const status = await ended(net, a, await pay(net, a, d, 1n));
+      assert.deepEqual([status.state, status.reason], [FAILED, Reason.PeerLimits]);
+    },
+  );
+  await t.step("once the payment is settled, payments pass through towards c again", async () => {
+    silent = false;
+    await eventually(() => Promise.resolve(waitingAt(node(b), b, c) === 0 || undefined));
+    const status = await ended(net, a, await pay(net, a, d, 1n));
+    assert.deepEqual([status.state, status.reason], [COMPLETED, 0]);
+  });
+});
+
+/** How many payments `peer` holds up at `at` without a word, by the count the limit uses. */
 function heldUpAt(node: Node, at: AccountRef, peer: AccountRef): number {
-  return node.search.heldUp(at.username, peer, Date.now());
+  return node.search.heldUp(at.username, peer, Date.now()).silent;
+}
+
+/** How many payments `peer` keeps unsettled at `at` past waiting_after_ms. */
+function waitingAt(node: Node, at: AccountRef, peer: AccountRef): number {
+  return node.search.heldUp(at.username, peer, Date.now()).waiting;
 }

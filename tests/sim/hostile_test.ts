@@ -113,3 +113,22 @@ Deno.test("a server that passes payments on towards a neighbour holding one up i
   const caught = report.violations.filter((v) => v.invariant === "held-up-limit");
   assert.ok(caught.length > 0, "the held-up-limit invariant catches it");
 });
+
+/** A planted bug: servers that pass payments on towards a neighbour keeping them waiting. */
+function noWaitingLimit(server: SimServer): void {
+  server.node!.limits.peerWaiting = 0;
+}
+
+Deno.test("a server that passes payments on towards a neighbour that only ever says waiting is caught", async () => {
+  const options: SimOptions = {
+    ...HOSTILE,
+    seed: 44,
+    hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["stall-waiting"] },
+    compareHonest: false,
+  };
+  const honest = await runSimulation(options);
+  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
+  const report = await runSimulation({ ...options, onStart: noWaitingLimit });
+  const caught = report.violations.filter((v) => v.invariant === "held-up-limit");
+  assert.ok(caught.length > 0, "the held-up-limit invariant catches it");
+});

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../src/auth/keys.ts";
 import * as api from "../../src/client/commands.ts";
-import { encodeLabel } from "../../src/paths/labels.ts";
+import {
+  coordinateCost,
+  encodeLabel,
+  NARROW_BIT,
+  NARROW_COST,
+  WIDE_CREDIT,
+} from "../../src/paths/labels.ts";
+import { readBooks } from "../../src/store/books.ts";
 import { readPayment } from "../../src/payments/record.ts";
 import { runPathStudy } from "../../src/sim/paths.ts";
 import { Random } from "../../src/sim/random.ts";
@@ -119,4 +126,86 @@ Deno.test("a seller holds its flood for the walk only once it has handed out its
   });
   await w.world.runFor(40_000);
   await w.world.close();
+});
+
+Deno.test("the trees settle on the cheapest ways from each root, a narrow edge marked and counting 4, and follow a trustline change", async () => {
+  const random = new Random(8);
+  const world = new SimWorld({ random: random.fork(), faults: NO_FAULTS });
+  const topology = await generateTopology(world, random.fork(), {
+    servers: 6,
+    accounts: 60,
+    degree: 4,
+  });
+  for (const [a, b] of topology.pairs) {
+    for (const [x, y] of [[a, b], [b, a]]) {
+      const amount = BigInt(random.between(0, 100));
+      await writeSyncedTrustline(world, topology.accounts[x], topology.accounts[y], amount);
+    }
+  }
+  for (const address of topology.addresses) await world.start(address);
+  await world.runFor(10_000);
+  const tableOf = (i: number) =>
+    world.servers.get(topology.accounts[i].ref.address)!.node!.search.labels;
+  const books = (x: number, y: number) => {
+    const [a, b] = [topology.accounts[x], topology.accounts[y]];
+    return readBooks(new Tx(world.servers.get(a.ref.address)!.node!.store), a.ref.username, b.ref);
+  };
+  const narrow = async (x: number, y: number) => {
+    const { trustlineIn, trustlineOut } = await books(x, y);
+    return (trustlineIn < trustlineOut ? trustlineIn : trustlineOut) < WIDE_CREDIT;
+  };
+  /** Checks every account's coordinates against its neighbours'; the narrow edges seen. */
+  const check = async () => {
+    let narrowSeen = 0;
+    for (let x = 0; x < topology.accounts.length; x++) {
+      const own = tableOf(x).label(topology.accounts[x].ref.username);
+      for (let t = 0; t < 3; t++) {
+        const mine = own[t]!;
+        const cost = coordinateCost(mine.coordinate);
+        let parents = 0;
+        for (const y of topology.accounts[x].peers) {
+          const theirs = tableOf(y).label(topology.accounts[y].ref.username)[t]!;
+          assert.equal(theirs.root, mine.root, "one root per tree");
+          const edge = (await narrow(x, y)) ? NARROW_COST : 1;
+          const below = mine.coordinate.every((index, i) => theirs.coordinate[i] === index);
+          // No neighbour offers a cheaper way (one below us would be a loop).
+          if (!below) assert.ok(coordinateCost(theirs.coordinate) + edge >= cost);
+          const isParent = mine.coordinate.length === theirs.coordinate.length + 1 &&
+            theirs.coordinate.every((index, i) => mine.coordinate[i] === index);
+          if (!isParent) continue;
+          parents++;
+          const last = mine.coordinate[mine.coordinate.length - 1];
+          assert.equal((last & NARROW_BIT) !== 0, edge === NARROW_COST, "the bit is the books'");
+          if (edge === NARROW_COST) narrowSeen++;
+        }
+        assert.equal(parents, mine.coordinate.length === 0 ? 0 : 1);
+      }
+    }
+    return narrowSeen;
+  };
+  await check();
+  // A wide tree edge made narrow: its child hears the new index, and the trees settle again.
+  const parentOf = (x: number) => {
+    const own = tableOf(x).label(topology.accounts[x].ref.username)[0]!;
+    return topology.accounts[x].peers.find((p) => {
+      const theirs = tableOf(p).label(topology.accounts[p].ref.username)[0]!;
+      return theirs.coordinate.length + 1 === own.coordinate.length &&
+        theirs.coordinate.every((index, i) => own.coordinate[i] === index);
+    });
+  };
+  let [x, y] = [-1, -1];
+  for (let i = 0; i < topology.accounts.length && x < 0; i++) {
+    const p = parentOf(i);
+    if (p !== undefined && !(await narrow(i, p))) [x, y] = [i, p];
+  }
+  assert.ok(x >= 0, "some tree edge is wide");
+  const [creditor, debtor] = [topology.accounts[y], topology.accounts[x]];
+  await world.runUntil(
+    api.setTrustline(world.client(creditor.ref, creditor.key), debtor.ref, 5n),
+    10_000,
+  );
+  await world.runFor(10_000);
+  assert.ok(await narrow(x, y));
+  await check();
+  await world.close();
 });

@@ -1,0 +1,33 @@
+import assert from "node:assert/strict";
+import { HeldUp } from "../../src/payments/held_up.ts";
+
+const d = { username: "d", address: "d.example" };
+const e = { username: "e", address: "e.example" };
+
+Deno.test("a neighbour holds a payment up silently after held_up_after_ms without a word", () => {
+  const heldUp = new HeldUp({ heldUpAfterMs: 2_000, waitingAfterMs: 30_000 });
+  heldUp.asked("c", d, "p1", 1_000);
+  heldUp.asked("c", d, "p1", 1_500); // a resend: the clock runs from the first
+  assert.deepEqual(heldUp.count("c", d, 2_999), { silent: 0, waiting: 0 });
+  assert.deepEqual(heldUp.count("c", d, 3_000), { silent: 1, waiting: 0 });
+  assert.deepEqual(heldUp.count("c", e, 3_000), { silent: 0, waiting: 0 }, "per neighbour");
+  assert.deepEqual(heldUp.count("x", d, 3_000), { silent: 0, waiting: 0 }, "per account");
+});
+
+Deno.test("waiting stops only the silence clock; a decisive word or the end stops both", () => {
+  const heldUp = new HeldUp({ heldUpAfterMs: 2_000, waitingAfterMs: 30_000 });
+  heldUp.asked("c", d, "p1", 0);
+  heldUp.asked("c", d, "p2", 0);
+  heldUp.heard("c", d, "p1", "waiting");
+  heldUp.heard("c", d, "p2", "waiting");
+  assert.deepEqual(heldUp.count("c", d, 29_999), { silent: 0, waiting: 0 });
+  // The next query after a waiting starts the silence clock again, not the waiting one.
+  heldUp.asked("c", d, "p1", 29_500);
+  assert.deepEqual(heldUp.count("c", d, 31_000), { silent: 0, waiting: 2 });
+  assert.deepEqual(heldUp.count("c", d, 31_500), { silent: 1, waiting: 2 });
+  heldUp.heard("c", d, "p1");
+  assert.deepEqual(heldUp.count("c", d, 40_000), { silent: 0, waiting: 1 });
+  heldUp.heard("c", d, "p2");
+  assert.deepEqual(heldUp.count("c", d, 40_000), { silent: 0, waiting: 0 });
+  heldUp.heard("c", null, "p3"); // a record without a downstream: nothing to stop
+});
