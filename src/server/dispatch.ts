@@ -13,7 +13,7 @@ import type { Logger } from "../core/log.ts";
 import { accountPath, peerPath } from "../store/paths.ts";
 import type { Store } from "../store/store.ts";
 import { replayBody } from "../wire/arguments.ts";
-import { ClientCommand, commandName } from "../wire/commands.ts";
+import { ClientCommand, commandName, ServerCommand } from "../wire/commands.ts";
 import { type Datagram, DatagramError, signedBytes } from "../wire/datagram.ts";
 import { type AccountRef, formatAccountRef, printable } from "../wire/names.ts";
 import { Status, type StatusCode, statusName } from "../wire/response.ts";
@@ -31,6 +31,20 @@ const READ_ONLY: ReadonlySet<number> = new Set([
   ClientCommand.GetLabel,
 ]);
 
+/**
+ * The server commands whose handlers keep only memory state (the search, the walk, the
+ * labels): a run of one that changes nothing on disk but its incoming counter announces no
+ * durable change, and a replay of it after a crash changes no books (docs/protocol.md §1).
+ */
+const MEMORY_ONLY: ReadonlySet<number> = new Set([
+  ServerCommand.Search,
+  ServerCommand.SearchReport,
+  ServerCommand.SearchEnd,
+  ServerCommand.Label,
+  ServerCommand.Walk,
+  ServerCommand.WalkReport,
+]);
+
 /** The outcome of handling one datagram, before it is made durable and answered. */
 export interface Reply {
   /** The answer's status, for client commands. */
@@ -43,6 +57,11 @@ export interface Reply {
   run: Run | null;
   /** The run changed nothing but its client counter and sends nothing: a read. */
   read?: boolean;
+  /**
+   * A search datagram (one of {@linkcode MEMORY_ONLY}) whose run changed nothing on disk but
+   * its incoming counter: what it sends announces no durable change.
+   */
+  memoryOnly?: boolean;
   /** Set by the node once the run is committed. */
   durable: Promise<void>;
 }
@@ -176,7 +195,8 @@ export class Dispatcher {
     run.tx.setNumber(counterPath, datagram.counter);
     for (const heard of this.#heard) heard(run);
     await spec.handle(run, args);
-    return { key: null, run, durable: Promise.resolve() };
+    const memoryOnly = MEMORY_ONLY.has(datagram.command) && run.tx.changes.size === 1;
+    return { key: null, run, memoryOnly, durable: Promise.resolve() };
   }
 
   async #readKey(path: string): Promise<Uint8Array | null> {

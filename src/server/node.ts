@@ -55,6 +55,12 @@ export interface NodeOptions {
 const ZERO_MAC = new Uint8Array(32);
 const encoder = new TextEncoder();
 
+/**
+ * A run whose change set need not be waited for (docs/protocol.md §1): a client read, or a
+ * search datagram that changed nothing on disk but its incoming counter.
+ */
+type Deferrable = "read" | "memory-only" | null;
+
 /** An account's pending marker: on disk, or in a change set of store generation `generation`. */
 interface Marker {
   durable: boolean;
@@ -222,7 +228,10 @@ export class Node {
     const reply = isServerCommand(datagram.command)
       ? await this.#dispatcher.server(datagram, run)
       : await this.#dispatcher.client(datagram, run);
-    if (reply.run) reply.durable = this.#commit(reply.run, false, reply.read === true);
+    if (reply.run) {
+      const deferrable = reply.read ? "read" : reply.memoryOnly ? "memory-only" : null;
+      reply.durable = this.#commit(reply.run, false, deferrable);
+    }
     return reply;
   }
 
@@ -231,10 +240,14 @@ export class Node {
    * for a read (a run whose only change is its client counter) once what it read is
    * durable: its counter may be acknowledged before it is (docs/protocol.md §1), so it
    * reaches the journal deferred, in a batch. A read on a full disk is answered without
-   * storing its counter, which could not be stored. A wake whose only change is the removal
-   * of the account's pending marker commits it deferred in the same way.
+   * storing its counter, which could not be stored. A search datagram whose only change is
+   * its incoming counter (and the marker for the timers of its memory state) is committed
+   * deferred in the same way, its datagrams waiting only for what it read; on a full disk
+   * it is an ordinary change set, refused as before. A wake whose only change is the
+   * removal of the account's pending marker commits it deferred in the same way.
    */
-  #commit(run: Run, isWake: boolean, read = false): Promise<void> {
+  #commit(run: Run, isWake: boolean, deferrable: Deferrable = null): Promise<void> {
+    const read = deferrable === "read";
     const username = run.username;
     let marker: Marker | undefined;
     let unmarked = false;
@@ -257,10 +270,12 @@ export class Node {
     }
     // A marker's removal alone need not be waited for (docs/protocol.md §4): if a crash
     // loses it, the next start wakes the account once more for nothing.
-    if (read || (unmarked && run.tx.changes.size === 1)) {
+    const memoryOnly = deferrable === "memory-only" && !this.store.full;
+    if (read || memoryOnly || (unmarked && run.tx.changes.size === 1)) {
       // The barrier is taken first: it waits for what the run read, not for its own change.
       const readDurable = this.store.barrier(run.tx.generation);
-      this.store.commitDeferred(run.tx.changes, run.tx.generation);
+      const deferred = this.store.commitDeferred(run.tx.changes, run.tx.generation);
+      if (marker) deferred.then(() => marker.durable = true, () => {});
       return readDurable;
     }
     const durable = this.store.commit(run.tx.changes, run.tx.generation);

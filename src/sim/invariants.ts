@@ -44,7 +44,9 @@ const COUNTER_FILES: PeerFile[] = [
 
 /**
  * Checks made at any moment: no credit limit exceeded counting locks, no stored counter
- * going backwards within a server's life, no search state past its time limit.
+ * going backwards within a server's life and its store's generation (a full disk that
+ * refuses change sets takes their counters back, docs/protocol.md §3), no search state past
+ * its time limit.
  */
 export class LiveChecks {
   #world: SimWorld;
@@ -83,7 +85,7 @@ export class LiveChecks {
       }
       for (const file of files) {
         const value = await tx.getNumber(file);
-        const key = `${account.ref.address} ${server.restarts} ${file}`;
+        const key = `${account.ref.address} ${server.restarts} ${node.store.generation} ${file}`;
         const last = this.#counters.get(key) ?? 0;
         if (value < last) world.violate("counter-backwards", `${key}: ${value} after ${last}`);
         this.#counters.set(key, value);

@@ -54,6 +54,23 @@ Deno.test("with a hostile server, honest accounts keep every invariant and their
   );
 });
 
+/**
+ * Runs `options` as they are, which must keep every invariant, and with `bug` planted in every
+ * server, which `invariant` must catch; returns the report of the run without the bug.
+ */
+async function assertCaught(
+  options: SimOptions,
+  bug: (server: SimServer) => void,
+  invariant: string,
+): Promise<SimReport> {
+  const honest = await runSimulation(options);
+  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
+  const report = await runSimulation({ ...options, onStart: bug });
+  const caught = report.violations.filter((v) => v.invariant === invariant);
+  assert.ok(caught.length > 0, `the ${invariant} invariant catches it`);
+  return honest;
+}
+
 /** A planted bug: servers let payments passing through use whole trustlines. */
 function noCreditLimit(server: SimServer): void {
   server.node!.limits.peerLockSharePercent = 100;
@@ -66,11 +83,7 @@ Deno.test("a server that does not enforce the per-neighbour credit limit is caug
     hostile: { servers: 1, behaviours: ["flood-locks"], attackEveryMs: 50 },
     compareHonest: false,
   };
-  const honest = await runSimulation(options);
-  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
-  const report = await runSimulation({ ...options, onStart: noCreditLimit });
-  const caught = report.violations.filter((v) => v.invariant === "neighbour-cap");
-  assert.ok(caught.length > 0, "the neighbour-cap invariant catches it");
+  await assertCaught(options, noCreditLimit, "neighbour-cap");
 });
 
 /** A planted bug: servers that never release a silent downstream (their grace never ends). */
@@ -87,12 +100,8 @@ Deno.test("a server that never releases a payment held up after the commit is ca
     hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["stall-commit-forever"] },
     compareHonest: false,
   };
-  const honest = await runSimulation(options);
-  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
+  const honest = await assertCaught(options, neverRelease, "record-outlived");
   assert.ok(honest.honest.stalledEnds.length > 0, "some payments were held up and released");
-  const report = await runSimulation({ ...options, onStart: neverRelease });
-  const caught = report.violations.filter((v) => v.invariant === "record-outlived");
-  assert.ok(caught.length > 0, "the record-outlived invariant catches it");
 });
 
 /** A planted bug: servers that pass payments on towards a neighbour holding one up. */
@@ -107,11 +116,7 @@ Deno.test("a server that passes payments on towards a neighbour holding one up i
     hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["stall-commit-forever"] },
     compareHonest: false,
   };
-  const honest = await runSimulation(options);
-  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
-  const report = await runSimulation({ ...options, onStart: noHeldUpLimit });
-  const caught = report.violations.filter((v) => v.invariant === "held-up-limit");
-  assert.ok(caught.length > 0, "the held-up-limit invariant catches it");
+  await assertCaught(options, noHeldUpLimit, "held-up-limit");
 });
 
 /** A planted bug: servers that pass payments on towards a neighbour keeping them waiting. */
@@ -126,9 +131,5 @@ Deno.test("a server that passes payments on towards a neighbour that only ever s
     hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["stall-waiting"] },
     compareHonest: false,
   };
-  const honest = await runSimulation(options);
-  assert.deepEqual(honest.violations, [], "without the bug the same run keeps every invariant");
-  const report = await runSimulation({ ...options, onStart: noWaitingLimit });
-  const caught = report.violations.filter((v) => v.invariant === "held-up-limit");
-  assert.ok(caught.length > 0, "the held-up-limit invariant catches it");
+  await assertCaught(options, noWaitingLimit, "held-up-limit");
 });
