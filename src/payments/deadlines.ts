@@ -192,7 +192,7 @@ export async function onClaim(
   ctx: ServerContext,
   message: ReleasedMessage,
 ): Promise<void> {
-  const record = await steps.from(ctx, message, "downstream");
+  const record = await steps.from(ctx, message, "downstream", "decisive");
   if (record === undefined) return;
   if (record.state === "failed") {
     if (record.reason !== Reason.Released) {

@@ -265,7 +265,7 @@ export class PaymentSteps {
   }
 
   async onCommitted(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.from(ctx, message, "downstream");
+    const record = await this.from(ctx, message, "downstream", "decisive");
     if (record?.state === "failed") {
       // Released in full: whatever the downstream learned, it is owed nothing (§9).
       if (record.reason === Reason.Released) return sendReleased(ctx, record, "release");
@@ -389,7 +389,7 @@ export class PaymentSteps {
   }
 
   async onAbort(ctx: ServerContext, message: StepMessage & { reason: number }): Promise<void> {
-    const found = await this.#fromEither(ctx, message, ["downstream", "upstream"]);
+    const found = await this.#fromEither(ctx, message, ["downstream", "upstream"], "decisive");
     if (found === undefined || found.record.state === "failed") return;
     const { record } = found;
     const fromDownstream = found.side === "downstream";
@@ -459,14 +459,16 @@ export class PaymentSteps {
 
   /**
    * The record a step message refers to, if it comes from the expected neighbour with the same
-   * amount. A message from the downstream is its word about the payment (§8): _waiting_
-   * (`word`) says only that it has not settled it yet.
+   * amount. `word` is what a message from the downstream says about the payment for the
+   * held-up clocks (§8): committed, abort and a claim settle it (`decisive`); _waiting_ says
+   * only that it has not settled it yet; locked and finalized (`none`), which are no answer
+   * to a commit or query, stop no clock, so that a neighbour cannot reset them with those.
    */
   async from(
     ctx: ServerContext,
     message: StepMessage,
     side: Side,
-    word: "decisive" | "waiting" = "decisive",
+    word: Word = "none",
   ): Promise<PaymentRecord | undefined> {
     return (await this.#fromEither(ctx, message, [side], word))?.record;
   }
@@ -476,7 +478,7 @@ export class PaymentSteps {
     ctx: ServerContext,
     message: StepMessage,
     sides: Side[],
-    word: "decisive" | "waiting" = "decisive",
+    word: Word = "none",
   ): Promise<{ record: PaymentRecord; side: Side } | undefined> {
     const idHex = toHex(message.id);
     const record = await readPayment(ctx.tx, ctx.username, idHex);
@@ -492,7 +494,7 @@ export class PaymentSteps {
       return undefined;
     }
     const side = sides.find((side) => sameAccount(record[side], ctx.peer));
-    if (side === "downstream" && record.amount === message.amount) {
+    if (side === "downstream" && record.amount === message.amount && word !== "none") {
       this.heldUp.heard(ctx.username, ctx.peer, idHex, word);
     }
     if (side === undefined || record.amount !== message.amount) {
@@ -507,6 +509,9 @@ export class PaymentSteps {
 }
 
 type Side = "upstream" | "downstream";
+
+/** What a downstream's message says about a payment to the held-up clocks (§8). */
+type Word = "decisive" | "waiting" | "none";
 
 /** The limits of {@linkcode transitLimit} as the log and the buyer's reason name them. */
 const LIMIT_WORDS: Record<string, string> = {

@@ -17,11 +17,9 @@ import type { DatagramFields } from "../wire/datagram.ts";
  */
 const SLACK_MS = 1_000;
 
-/** Words from a downstream about a payment: any of them stops its held-up clock. */
+/** Words from a downstream about a payment that stop its held-up clocks (locked and finalized do not). */
 const WORDS = new Set<number>([
-  ServerCommand.Locked,
   ServerCommand.Committed,
-  ServerCommand.Finalized,
   ServerCommand.Abort,
   ServerCommand.Claim,
   ServerCommand.Waiting,

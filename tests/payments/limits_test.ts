@@ -4,7 +4,7 @@ import * as api from "../../src/client/commands.ts";
 import { type Limits, peerLimitsKey } from "../../src/core/config.ts";
 import { readBooks, readInFlight } from "../../src/store/books.ts";
 import { Tx } from "../../src/store/tx.ts";
-import { searchArgs } from "../../src/wire/arguments.ts";
+import { paymentArgs, searchArgs } from "../../src/wire/arguments.ts";
 import { ServerCommand } from "../../src/wire/commands.ts";
 import { type AccountRef, formatAccountRef } from "../../src/wire/names.ts";
 import { Reason } from "../../src/wire/reasons.ts";
@@ -266,6 +266,24 @@ Deno.test("a neighbour that leaves a commit unanswered gets no more payments pas
     const status = await ended(net, b, await pay(net, b, d, 1n));
     assert.deepEqual([status.state, status.reason], [COMPLETED, 0]);
   });
+});
+
+Deno.test("a locked or finalized from a neighbour holding a payment up, which answer no commit, does not reset its clocks", async () => {
+  await using net = new LocalNetwork({ ...FAST_LIMITS, heldUpAfterMs: 300, waitingAfterMs: 300 });
+  const [a, , c, d] = await chain(net, [100n, 100n, 100n]);
+  net.drop = (from, _to, bytes) =>
+    from === d.address && bytes[0] >= ServerCommand.Committed &&
+    bytes[0] !== ServerCommand.SearchEnd;
+  const stalled = await pay(net, a, d, 1n);
+  const node = net.servers.get(c.address)!.node;
+  const counts = () => node.search.heldUp(c.username, d, Date.now());
+  await eventually(() => Promise.resolve(counts().silent === 1 || undefined));
+  // Forged datagrams take counters the real d will not reach again: nothing real follows.
+  for (const command of [ServerCommand.Locked, ServerCommand.Finalized]) {
+    const args = paymentArgs.encode({ id: stalled, amount: 1n });
+    await node.receive(await net.forge(d, c, command, args));
+  }
+  assert.deepEqual(counts(), { silent: 1, waiting: 1 });
 });
 
 Deno.test("a neighbour that only ever answers waiting gets no more payments passing through towards it once it has kept peer_waiting of them past waiting_after_ms", async (t) => {
