@@ -319,6 +319,9 @@ export class Node {
       }
     } catch (error) {
       reply.run?.undone();
+      // The answer signed for nothing is still waited for, so that no signature outlives the
+      // datagram's handling (a node that stops must leave no WebCrypto call behind).
+      await answer?.catch(() => {});
       if (!(error instanceof DiskFullError)) {
         this.#fail(error);
         return reply.status === undefined ? null : unsigned(Status.InternalError, "storage failed");
