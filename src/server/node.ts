@@ -291,21 +291,12 @@ export class Node {
   }
 
   /**
-   * Once the run is durable, sends its datagrams and answers. Both are prepared while its
-   * change set is being made durable (the lanes number and sign the datagrams, the answer
-   * is signed), and neither leaves before: the lanes wait for the same promise. A full disk
-   * is answered `busy` (nothing happened; try again later) and rethrown for server
-   * datagrams and wakes; any other storage error stops the node.
+   * Once the run is durable, sends its datagrams and signs its answer. A full disk is
+   * answered `busy` (nothing happened; try again later) and rethrown for server datagrams
+   * and wakes; any other storage error stops the node.
    */
   async #deliver(reply: Reply, trace?: Fields): Promise<Uint8Array | null> {
     const handled = performance.now();
-    for (const message of reply.run?.outbound ?? []) {
-      this.#sender.send(reply.run!.username, message, reply.durable);
-    }
-    const answer = reply.status === undefined
-      ? null
-      : this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
-    answer?.catch(() => {});
     try {
       await reply.durable;
       reply.run?.done();
@@ -319,9 +310,6 @@ export class Node {
       }
     } catch (error) {
       reply.run?.undone();
-      // The answer signed for nothing is still waited for, so that no signature outlives the
-      // datagram's handling (a node that stops must leave no WebCrypto call behind).
-      await answer?.catch(() => {});
       if (!(error instanceof DiskFullError)) {
         this.#fail(error);
         return reply.status === undefined ? null : unsigned(Status.InternalError, "storage failed");
@@ -329,7 +317,11 @@ export class Node {
       if (reply.status === undefined) throw error;
       return await this.#answer(reply, Status.Busy, encoder.encode(error.message));
     }
-    return await answer;
+    for (const message of reply.run?.outbound ?? []) {
+      this.#sender.send(reply.run!.username, message);
+    }
+    if (reply.status === undefined) return null;
+    return await this.#answer(reply, reply.status, reply.body ?? new Uint8Array());
   }
 
   async #answer(reply: Reply, status: StatusCode, body: Uint8Array): Promise<Uint8Array> {

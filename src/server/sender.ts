@@ -38,45 +38,33 @@ export interface SenderOptions {
   superseding?: ReadonlySet<number>;
 }
 
-/** A datagram in a lane, with what must be durable before it may leave. */
-interface Queued {
-  message: Outbound;
-  ready: Promise<void>;
-  /** When it was queued, for the debug log. */
-  at: number;
-}
-
 interface Lane {
   from: string;
   to: AccountRef;
-  queue: Queued[];
+  queue: Outbound[];
   running: Promise<void> | null;
 }
 
 /**
  * Sends server datagrams. Each pair (local account, peer) has a lane: datagrams leave in
  * the order they were queued, each with the next counter, and the next one is not sent
- * before the last was taken by the peer's server. A datagram may be queued before the
- * change it announces is durable, with the promise of that: the lane numbers and signs it
- * meanwhile (so the signature costs no time after the fsync) but puts nothing on the wire
- * before the promise resolves, and drops it if it rejects. Nothing here is retried: what
- * must arrive is resent by the feature that owns it until the peer's answer shows it did.
+ * before the last was taken by the peer's server. Nothing here is retried: what must
+ * arrive is resent by the feature that owns it until the peer's answer shows it did.
  */
 export class Sender {
   #options: SenderOptions;
   #lanes = new Map<string, Lane>();
   #counters = new Map<string, OutgoingCounter>();
   #closed = false;
+  /** When each queued datagram was queued, for the debug log. */
+  #queuedAt = new WeakMap<Outbound, number>();
 
   constructor(options: SenderOptions) {
     this.#options = options;
   }
 
-  /**
-   * Queues a datagram from local account `from`, to leave once `ready` (the change set
-   * announcing it) has resolved; if `ready` rejects the datagram is dropped.
-   */
-  send(from: string, message: Outbound, ready: Promise<void> = Promise.resolve()): void {
+  /** Queues a datagram from local account `from`. */
+  send(from: string, message: Outbound): void {
     if (this.#closed) return;
     const key = `${from} ${formatAccountRef(message.to)}`;
     let lane = this.#lanes.get(key);
@@ -84,10 +72,10 @@ export class Sender {
       lane = { from, to: message.to, queue: [], running: null };
       this.#lanes.set(key, lane);
     }
-    if (lane.queue.some((queued) => sameMessage(queued.message, message))) return;
+    if (lane.queue.some((queued) => sameMessage(queued, message))) return;
     if (this.#options.superseding?.has(message.command)) {
       // Removed, not replaced in place: the others keep their order relative to the new one.
-      const older = lane.queue.findIndex((queued) => queued.message.command === message.command);
+      const older = lane.queue.findIndex((queued) => queued.command === message.command);
       if (older !== -1) lane.queue.splice(older, 1);
     }
     if (lane.queue.length >= this.#options.maxQueue) {
@@ -97,9 +85,8 @@ export class Sender {
       });
       return;
     }
-    // Not awaited here: a rejection is seen (and the datagram dropped) by the lane.
-    ready.catch(() => {});
-    lane.queue.push({ message, ready, at: performance.now() });
+    lane.queue.push(message);
+    this.#queuedAt.set(message, performance.now());
     lane.running ??= this.#drain(key, lane);
   }
 
@@ -120,7 +107,7 @@ export class Sender {
   async #drain(key: string, lane: Lane): Promise<void> {
     const log = this.#options.logger;
     while (lane.queue.length > 0 && !this.#closed) {
-      const { message, ready, at } = lane.queue.shift()!;
+      const message = lane.queue.shift()!;
       const fields = () => ({
         account: lane.from,
         peer: formatAccountRef(lane.to),
@@ -128,31 +115,18 @@ export class Sender {
       });
       try {
         const taken = performance.now();
-        // Signed while the change it announces is being made durable; sent only after.
-        const sealing = this.#seal(lane.from, message);
-        sealing.catch(() => {});
-        try {
-          await ready;
-        } catch {
-          // Its change set was refused or storage failed (the node says which): not sent.
-          // The counter it took is skipped, which a receiver allows. One seal at a time, so
-          // that no counter passes a ceiling not yet durable.
-          await sealing.catch(() => {});
-          continue;
-        }
-        const durable = performance.now();
-        const bytes = await sealing;
+        const bytes = await this.#seal(lane.from, message);
         if (bytes === null) {
           log.warn("send-skipped-unknown-peer", fields);
           continue;
         }
         const sealed = performance.now();
         await this.#options.transport.send(message.to.address, bytes);
+        const queued = this.#queuedAt.get(message) ?? taken;
         log.debug("sent", () => ({
           ...fields(),
-          laneMs: ms(taken - at),
-          durableMs: ms(durable - taken),
-          sealMs: ms(sealed - durable),
+          laneMs: ms(taken - queued),
+          sealMs: ms(sealed - taken),
           sendMs: ms(performance.now() - sealed),
         }));
         this.#options.onDelivered?.(lane.from, message);
