@@ -62,6 +62,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   id: { type: "string" },
   label: { type: "string" },
+  receipt: { type: "boolean" },
   wait: { type: "boolean" },
   timeout: { type: "string" },
   offset: { type: "string" },
@@ -108,6 +109,7 @@ async function runSubcommand(parsed: Parsed, subcommand: Subcommand, args: strin
     options: {
       id: stringOption(parsed, "id"),
       label: stringOption(parsed, "label"),
+      receipt: parsed.values.receipt === true,
       wait: parsed.values.wait === true,
       timeoutMs: timeout * 1000,
       offset,

@@ -12,6 +12,8 @@ export interface SubcommandOptions {
   id?: string;
   /** The seller's routing label (pay). */
   label?: string;
+  /** Demand the seller's receipt (pay). */
+  receipt: boolean;
   wait: boolean;
   timeoutMs: number;
   offset: number;

@@ -1,6 +1,7 @@
 /** The `ripple client` subcommands of payments. */
 
 import { toHex } from "../auth/keys.ts";
+import { newReceipt } from "../auth/receipts.ts";
 import { type DisplayUnit, formatAmount, formatDecimal } from "../client/amounts.ts";
 import type { Client } from "../client/client.ts";
 import * as api from "../client/commands.ts";
@@ -26,10 +27,13 @@ starts its side of the path search. Prints the payment id alone on standard outp
 words around it go to standard error), so ID=$(ripple client receive ...) keeps it; give
 it to the buyer, who pays under it, with the routing label printed beside it (--label: the
 buyer's server then walks towards this account instead of flooding). Run it before the
-buyer's pay.
+buyer's pay. The id is made from a receipt secret that this account's server reveals only
+once it holds the payment, so the buyer can pay with --receipt: then no server on the way
+can make the buyer pay by claiming falsely that this account was paid.
 
 Options:
-  --id ID     use this payment id (64 hex characters) instead of a random one
+  --id ID     use this payment id (64 hex characters) instead of one made from a receipt
+              secret (the buyer must then pay without --receipt)
   --wait      wait until the payment is completed or failed, and print how it ended (the
               id then goes to standard error, for the buyer)
 
@@ -40,24 +44,26 @@ Example:
       const buyer = peerArg(buyerText);
       const unit = await display();
       const amount = amountArg(amountText, unit, true);
-      const id = options.id === undefined
-        ? crypto.getRandomValues(new Uint8Array(32))
-        : idArg(options.id);
+      const { id, secret } = options.id === undefined
+        ? newReceipt()
+        : { id: idArg(options.id), secret: undefined };
       // The label first: a seller that handed it out holds its flood for the buyer's walk.
       const label = formatLabel(await api.getLabel(client));
-      await api.newPaymentIn(client, buyer, id, amount);
+      await api.newPaymentIn(client, buyer, id, amount, secret);
       const expecting = `Expecting ${formatAmount(amount, unit)} from ${formatAccountRef(buyer)}.`;
+      const flags = `--label ${label}${secret === undefined ? "" : " --receipt"}`;
       if (options.wait) {
         note(
-          `${expecting} Give the buyer this payment id, ${toHex(id)}, and --label ${label}; ` +
+          `${expecting} Give the buyer this payment id, ${toHex(id)}, and ${flags}; ` +
             "waiting for the payment.",
         );
         return await waitAndPrint(client, id, unit, print, options);
       }
-      note(`${expecting} Give the buyer this payment id (and --label ${label}):`);
+      note(`${expecting} Give the buyer this payment id (and ${flags}):`);
       print(toHex(id), {
         id: toHex(id),
         label,
+        receipt: secret !== undefined,
         amount: formatDecimal(amount, unit.decimals),
         buyer: formatAccountRef(buyer),
       });
@@ -65,7 +71,7 @@ Example:
     },
   },
   pay: {
-    usage: "pay SELLER AMOUNT --id ID [--label LABEL] [--wait]",
+    usage: "pay SELLER AMOUNT --id ID [--label LABEL] [--receipt] [--wait]",
     summary: "pay AMOUNT to SELLER under the id SELLER's receive printed",
     help: `Pays AMOUNT to SELLER (NAME@ADDRESS) under the payment id the seller's receive printed.
 The servers search a path of trustlines with enough credit and commit it in three steps.
@@ -74,11 +80,14 @@ Options:
   --id ID              the payment id (required)
   --label LABEL        the seller's routing label, as its receive printed it (without it the
                        servers search by the flood alone)
+  --receipt            demand the seller's receipt, as its receive said: no server on the
+                       way then counts the payment as made until the seller's server has
+                       shown the secret behind the id (fails with its reason if it has none)
   --wait               wait until the payment is completed or failed (exit status 1 if failed)
   --timeout SECONDS    how long --wait waits (default 60)
 
 Example:
-  ripple client pay carol@127.0.0.4 25 --id "$ID" --wait`,
+  ripple client pay carol@127.0.0.4 25 --id "$ID" --receipt --wait`,
     args: 2,
     async run({ args: [sellerText, amountText], print, client, display, options }) {
       const seller = peerArg(sellerText);
@@ -92,7 +101,7 @@ Example:
       const unit = await display();
       const amount = amountArg(amountText, unit, true);
       const label = options.label === undefined ? undefined : labelArg(options.label);
-      await api.newPaymentOut(client, seller, id, amount, label);
+      await api.newPaymentOut(client, seller, id, amount, label, options.receipt);
       if (options.wait) return await waitAndPrint(client, id, unit, print, options);
       print(
         `Paying ${formatAmount(amount, unit)} to ${

@@ -7,10 +7,10 @@ import {
   noArgs,
   pageArgs,
   pageHeader,
-  paymentArgs,
   paymentBody,
   paymentEntry,
   paymentIdArgs,
+  paymentInArgs,
   paymentOutArgs,
   peerEntry,
   serverInfoBody,
@@ -109,18 +109,23 @@ export interface PaymentWait {
   endsBy: number;
 }
 
-/** Client command 5: pay `amount` to `seller`, under a payment id both sides know. */
+/**
+ * Client command 5: pay `amount` to `seller`, under a payment id both sides know; with
+ * `receipt`, no account on the path believes the payment committed without the seller's
+ * receipt secret (docs/protocol.md §6), so the seller's receive must have made the id.
+ */
 export async function newPaymentOut(
   client: Client,
   seller: AccountRef,
   id: Uint8Array,
   amount: bigint,
   label: Uint8Array = new Uint8Array(LABEL_SIZE),
+  receipt = false,
 ): Promise<void> {
   await client.call(
     ClientCommand.NewPaymentOut,
     seller,
-    paymentOutArgs.encode({ id, amount, label }),
+    paymentOutArgs.encode({ id, amount, label, receipt: receipt ? 1 : 0 }),
   );
 }
 
@@ -133,14 +138,23 @@ export async function getLabel(client: Client): Promise<Uint8Array> {
     .label;
 }
 
-/** Client command 6: expect `amount` from `buyer` under a payment id (the seller's side). */
+/**
+ * Client command 6: expect `amount` from `buyer` under a payment id (the seller's side);
+ * `secret`, whose SHA-256 the id must be, is the receipt the server reveals once it holds the
+ * commit (docs/protocol.md §6; see `newReceipt` in src/auth/receipts.ts).
+ */
 export async function newPaymentIn(
   client: Client,
   buyer: AccountRef,
   id: Uint8Array,
   amount: bigint,
+  secret: Uint8Array = new Uint8Array(32),
 ): Promise<void> {
-  await client.call(ClientCommand.NewPaymentIn, buyer, paymentArgs.encode({ id, amount }));
+  await client.call(
+    ClientCommand.NewPaymentIn,
+    buyer,
+    paymentInArgs.encode({ id, amount, secret }),
+  );
 }
 
 /** Client command 7: where a payment stands at this account. */

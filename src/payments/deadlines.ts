@@ -5,7 +5,6 @@
 
 import type { Limits } from "../core/config.ts";
 import type { Context, ServerContext } from "../core/context.ts";
-import { ServerCommand } from "../wire/commands.ts";
 import { Reason } from "../wire/reasons.ts";
 import { toHex } from "../auth/keys.ts";
 import {
@@ -15,8 +14,8 @@ import {
   readPayment,
   writePayment,
 } from "./record.ts";
-import { sendClaim, sendReleased, sendStep } from "./messages.ts";
-import type { PaymentSteps, ReleasedMessage } from "./steps.ts";
+import { sendClaim, sendCommitted, sendReleased } from "./messages.ts";
+import type { CommittedMessage, PaymentSteps, ReleasedMessage } from "./steps.ts";
 import { type AccountRef, formatAccountRef, sameAccount } from "../wire/names.ts";
 
 /** The settings the deadlines run on. */
@@ -190,10 +189,13 @@ async function passReleaseOn(
 export async function onClaim(
   steps: PaymentSteps,
   ctx: ServerContext,
-  message: ReleasedMessage,
+  message: ReleasedMessage & CommittedMessage,
 ): Promise<void> {
-  const record = await steps.from(ctx, message, "downstream", "decisive");
+  const record = await steps.from(ctx, message, "downstream");
   if (record === undefined) return;
+  // A claim says the payment is irrevocable: it needs the receipt as committed does (§6).
+  if (!steps.believes(ctx, record, message.secret)) return;
+  steps.heldUp.heard(ctx.username, ctx.peer, record.idHex, "decisive");
   if (record.state === "failed") {
     if (record.reason !== Reason.Released) {
       ctx.log.error("claim-after-abort", {
@@ -208,7 +210,7 @@ export async function onClaim(
   if (record.state === "committed") {
     steps.stopRetrying(ctx, record);
     if (!record.irrevocable && record.role === "hop") {
-      sendStep(ctx, record.upstream!, ServerCommand.Committed, record);
+      sendCommitted(ctx, record.upstream!, record);
       ctx.wakeAt(record.claimAt);
     }
     record.irrevocable = true;

@@ -2,10 +2,18 @@
 
 import type { Context } from "../core/context.ts";
 import type { Logger } from "../core/log.ts";
-import { abortArgs, commitArgs, paymentArgs, releasedArgs } from "../wire/arguments.ts";
+import {
+  abortArgs,
+  claimArgs,
+  commitArgs,
+  committedArgs,
+  paymentArgs,
+  releasedArgs,
+} from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import type { AccountRef } from "../wire/names.ts";
 import type { PaymentRecord } from "./record.ts";
+import { secretField } from "../auth/receipts.ts";
 
 /** What every payment message carries. */
 export interface StepMessage {
@@ -13,9 +21,22 @@ export interface StepMessage {
   amount: bigint;
 }
 
-/** A step that carries only the payment: lock, locked, committed, query, finalized. */
+/** A step that carries only the payment: lock, locked, query, waiting, finalized. */
 export function sendStep(ctx: Context, to: AccountRef, command: number, record: StepMessage): void {
   ctx.send(to, command, paymentArgs.encode({ id: record.id, amount: record.amount }));
+}
+
+/** Committed up, with the seller's receipt secret when this account knows it (§6). */
+export function sendCommitted(ctx: Context, to: AccountRef, record: PaymentRecord): void {
+  ctx.send(
+    to,
+    ServerCommand.Committed,
+    committedArgs.encode({
+      id: record.id,
+      amount: record.amount,
+      secret: secretField(record.secret),
+    }),
+  );
 }
 
 /** An abort, with why. */
@@ -38,6 +59,7 @@ export function sendCommit(ctx: Context, record: PaymentRecord): void {
       waitMs: BigInt(record.passWait),
       claimMs: BigInt(record.passClaim),
       releaseMs: BigInt(record.releaseMs),
+      receipt: record.receipt ? 1 : 0,
     }),
   );
 }
@@ -64,12 +86,16 @@ export function sendReleased(
   ctx.send(record.downstream!, command, args);
 }
 
-/** A claim up: the in-edge was taken, at the amount less what the upstream released so far. */
+/**
+ * A claim up: the in-edge was taken, at the amount less what the upstream released so far;
+ * with the seller's receipt secret when this account knows it (§6).
+ */
 export function sendClaim(ctx: Context, record: PaymentRecord): void {
-  const args = releasedArgs.encode({
+  const args = claimArgs.encode({
     id: record.id,
     amount: record.amount,
     released: record.releasedIn,
+    secret: secretField(record.secret),
   });
   ctx.send(record.upstream!, ServerCommand.Claim, args);
 }

@@ -16,7 +16,9 @@ import { readBooks } from "../store/books.ts";
 import {
   abortArgs,
   balanceBody,
+  claimArgs,
   commitArgs,
+  committedArgs,
   noArgs,
   PAGE_SIZE,
   pageArgs,
@@ -25,6 +27,7 @@ import {
   paymentBody,
   paymentEntry,
   paymentIdArgs,
+  paymentInArgs,
   paymentOutArgs,
   releasedArgs,
   searchArgs,
@@ -49,6 +52,7 @@ import {
 } from "./record.ts";
 import { claimDelivered, onClaim, onRelease, onSettled, waitOf } from "./deadlines.ts";
 import { HeldUp } from "./held_up.ts";
+import { hasSecret, proves } from "../auth/receipts.ts";
 import { PaymentSteps } from "./steps.ts";
 import { runPaymentTimers } from "./timers.ts";
 
@@ -139,7 +143,13 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
   const start = (role: "buyer" | "seller") =>
   async (
     ctx: ClientContext,
-    { id, amount, label }: { id: Uint8Array; amount: bigint; label?: Uint8Array },
+    { id, amount, label, receipt, secret }: {
+      id: Uint8Array;
+      amount: bigint;
+      label?: Uint8Array;
+      receipt?: number;
+      secret?: Uint8Array;
+    },
   ) => {
     const refuse = (
       message: string,
@@ -149,6 +159,16 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       body: encoder.encode(message),
     });
     if (amount === 0n) return refuse("the amount must be greater than zero");
+    // The seller's receipt (docs/protocol.md §6): the id must be the secret's SHA-256.
+    if (receipt !== undefined && receipt > 1) {
+      return { status: Status.Malformed, body: encoder.encode("receipt is 0 or 1") };
+    }
+    if (hasSecret(secret) && !proves(secret, id)) {
+      return {
+        status: Status.Malformed,
+        body: encoder.encode("the payment id is not the SHA-256 of the receipt secret given"),
+      };
+    }
     if (sameAccount(ctx.peer, { username: ctx.username, address: options.address })) {
       return refuse("an account cannot pay itself");
     }
@@ -161,6 +181,8 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       state: "searching",
       amount,
       counterpart: ctx.peer,
+      receipt: receipt === 1,
+      secret: hasSecret(secret) ? secret.slice() : null,
     });
     let outcome;
     try {
@@ -199,7 +221,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       handle: start("buyer"),
     }),
     [ClientCommand.NewPaymentIn]: clientCommand({
-      args: paymentArgs,
+      args: paymentInArgs,
       peer: "any",
       handle: start("seller"),
     }),
@@ -325,7 +347,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
         }),
     }),
     [ServerCommand.Committed]: serverCommand({
-      args: paymentArgs,
+      args: committedArgs,
       handle: (ctx, m) => steps.onCommitted(ctx, m),
     }),
     [ServerCommand.Query]: serverCommand({
@@ -345,7 +367,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
       handle: (ctx, m) => onRelease(steps, ctx, m),
     }),
     [ServerCommand.Claim]: serverCommand({
-      args: releasedArgs,
+      args: claimArgs,
       handle: (ctx, m) => onClaim(steps, ctx, m),
     }),
     [ServerCommand.Settled]: serverCommand({
@@ -367,7 +389,7 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
     clientCommands,
     serverCommands,
     deliveries: new Set([ServerCommand.Claim]),
-    delivered: (ctx, to, _command, args) => claimDelivered(ctx, to, releasedArgs.decode(args)),
+    delivered: (ctx, to, _command, args) => claimDelivered(ctx, to, claimArgs.decode(args)),
     async wake(ctx) {
       for (const outcome of await engine.wake(ctx)) await conclude(ctx, outcome);
       await runPaymentTimers(ctx, steps);

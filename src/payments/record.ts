@@ -70,6 +70,13 @@ export interface PaymentRecord {
    * upstream had released by then is all it can still settle (docs/protocol.md §9).
    */
   claimDelivered: number;
+  /**
+   * This account believes _committed_ or a claim from its downstream only with the seller's
+   * receipt secret (docs/protocol.md §6): the buyer asked for it, and commits pass it down.
+   */
+  receipt: boolean;
+  /** The seller's receipt secret, once known (the seller's from the start); null: none. */
+  secret: Uint8Array | null;
   reason: ReasonCode;
   createdAt: number;
   updatedAt: number;
@@ -193,6 +200,8 @@ export function newPayment(
     claimed: false,
     claimedAt: 0,
     claimDelivered: 0,
+    receipt: false,
+    secret: null,
     reason: Reason.None,
     createdAt: ctx.now,
     updatedAt: ctx.now,
@@ -312,6 +321,8 @@ const FIELDS = [
   "claimed",
   "claimed_at",
   "claim_delivered",
+  "receipt",
+  "secret",
   "reason",
   "created",
   "updated",
@@ -342,6 +353,8 @@ export function formatRecord(record: PaymentRecord): string {
     claimed: record.claimed ? "1" : "0",
     claimed_at: String(record.claimedAt),
     claim_delivered: String(record.claimDelivered),
+    receipt: record.receipt ? "1" : "0",
+    secret: record.secret === null ? "" : toHex(record.secret),
     reason: String(record.reason),
     created: String(record.createdAt),
     updated: String(record.updatedAt),
@@ -388,6 +401,8 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
     claimed: later("claimed") === "1",
     claimedAt: Number(later("claimed_at")),
     claimDelivered: Number(later("claim_delivered")),
+    receipt: later("receipt") === "1",
+    secret: secretOf(values.get("secret") ?? ""),
     reason: Number(get("reason")) as ReasonCode,
     createdAt: Number(get("created")),
     updatedAt: Number(get("updated")),
@@ -395,4 +410,11 @@ export function parseRecord(idHex: string, text: string): PaymentRecord {
   };
   record.counted = inFlightWith(record);
   return record;
+}
+
+/** A stored receipt secret: 64 hex characters, or empty for none. */
+function secretOf(text: string): Uint8Array | null {
+  if (text === "") return null;
+  if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`a payment's secret is damaged: ${text}`);
+  return fromHex(text);
 }

@@ -18,10 +18,12 @@ import {
   sendAbort,
   sendClaim,
   sendCommit,
+  sendCommitted,
   sendReleased,
   sendStep,
   type StepMessage,
 } from "./messages.ts";
+import { proves } from "../auth/receipts.ts";
 import {
   finalizeEdge,
   lockEdge,
@@ -62,6 +64,13 @@ export interface CommitMessage extends StepMessage {
   waitMs: number;
   claimMs: number;
   releaseMs: number;
+  /** 1: the accounts above demand the seller's receipt (§6). */
+  receipt: number;
+}
+
+/** Committed, or a claim: the step and the seller's receipt secret (zeros: none; §6). */
+export interface CommittedMessage extends StepMessage {
+  secret: Uint8Array;
 }
 
 /** A finalize, release, claim or settled: the step and what is released on the edge. */
@@ -241,13 +250,18 @@ export class PaymentSteps {
     if (!termsAcceptable(message, record.role, this.limits)) {
       return this.fail(ctx, record, Reason.DeadlineTooShort);
     }
+    // A seller without a secret cannot give the receipt asked for: it refuses the commit (§6).
+    if (message.receipt === 1 && record.role === "seller" && record.secret === null) {
+      return this.fail(ctx, record, Reason.NoReceipt);
+    }
     takeTerms(record, ctx.now, this.limits, message);
+    record.receipt = message.receipt === 1;
     record.state = "committed";
     if (record.role === "seller") {
       record.irrevocable = true;
       await writePayment(ctx, record);
       logPayment(ctx.log, "payment-irrevocable", ctx, record.idHex, { amount: record.amount });
-      sendStep(ctx, ctx.peer, ServerCommand.Committed, record);
+      sendCommitted(ctx, ctx.peer, record);
       ctx.wakeAt(record.claimAt);
       return;
     }
@@ -264,14 +278,17 @@ export class PaymentSteps {
     this.heldUp.asked(ctx.username, record.downstream!, record.idHex, ctx.now);
   }
 
-  async onCommitted(ctx: ServerContext, message: StepMessage): Promise<void> {
-    const record = await this.from(ctx, message, "downstream", "decisive");
-    if (record?.state === "failed") {
+  async onCommitted(ctx: ServerContext, message: CommittedMessage): Promise<void> {
+    const record = await this.from(ctx, message, "downstream");
+    if (record === undefined) return;
+    if (!this.believes(ctx, record, message.secret)) return;
+    this.heldUp.heard(ctx.username, ctx.peer, record.idHex, "decisive");
+    if (record.state === "failed") {
       // Released in full: whatever the downstream learned, it is owed nothing (§9).
       if (record.reason === Reason.Released) return sendReleased(ctx, record, "release");
       return logPayment(ctx.log, "committed-after-abort", ctx, record.idHex, {}, "error");
     }
-    if (record === undefined || record.state !== "committed" || record.irrevocable) return;
+    if (record.state !== "committed" || record.irrevocable) return;
     this.#attempts.delete(key(ctx, record));
     record.irrevocable = true;
     // The downstream now takes its in-edge whatever this account does (§9), so the out-edge
@@ -280,7 +297,7 @@ export class PaymentSteps {
     record.state = "finalizing";
     await writePayment(ctx, record);
     if (record.role === "hop") {
-      sendStep(ctx, record.upstream!, ServerCommand.Committed, record);
+      sendCommitted(ctx, record.upstream!, record);
       ctx.wakeAt(record.claimAt);
     }
     sendReleased(ctx, record, "finalize");
@@ -308,8 +325,27 @@ export class PaymentSteps {
       if (record.state === "committed") sendStep(ctx, ctx.peer, ServerCommand.Waiting, record);
       return;
     }
-    sendStep(ctx, ctx.peer, ServerCommand.Committed, record);
+    sendCommitted(ctx, ctx.peer, record);
     if (record.claimed) sendClaim(ctx, record);
+  }
+
+  /**
+   * Whether a downstream's _committed_ or claim may make this record irrevocable (§6): it
+   * carries the seller's receipt secret, which the record then keeps, or none was demanded.
+   * A word that would not change the record (a duplicate, a failed record) is always taken.
+   * A refused one is logged and changes nothing, not even the held-up clocks (§8).
+   */
+  believes(ctx: ServerContext, record: PaymentRecord, secret: Uint8Array): boolean {
+    if (record.state !== "committed" || record.irrevocable) return true;
+    if (proves(secret, record.id)) {
+      record.secret = secret.slice();
+      return true;
+    }
+    if (!record.receipt) return true;
+    logPayment(ctx.log, "payment-no-receipt", ctx, record.idHex, {
+      from: formatAccountRef(ctx.peer),
+    }, "warn");
+    return false;
   }
 
   /** The downstream holds the commit and waits on its own: {@linkcode from} has noted the word. */

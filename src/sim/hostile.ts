@@ -15,7 +15,7 @@ import {
   SIGNATURE_SIZE,
   signedBytes,
 } from "../wire/datagram.ts";
-import { paymentArgs, searchArgs } from "../wire/arguments.ts";
+import { committedArgs, paymentArgs, searchArgs } from "../wire/arguments.ts";
 import type { AccountRef } from "../wire/names.ts";
 import type { SimClock } from "./clock.ts";
 import { SyncMac } from "./mac.ts";
@@ -44,6 +44,11 @@ export const BEHAVIOURS = [
    * commit and query from upstream with waiting, as an honest hop waiting on its downstream.
    */
   "stall-waiting",
+  /**
+   * For some payments it relays: takes the commit, passes nothing down, and tells its
+   * upstream committed, with a made-up receipt secret, as if the seller held the commit.
+   */
+  "lie-committed",
   /** For some payments: every datagram held back until just under the timeout it races. */
   "slow",
   /** Old datagrams sent again: as they were (old counter), re-signed, and out of order. */
@@ -61,6 +66,7 @@ const PER_PAYMENT: Behaviour[] = [
   "stall-commit",
   "stall-commit-forever",
   "stall-waiting",
+  "lie-committed",
   "slow",
 ];
 
@@ -112,6 +118,8 @@ type Fate =
   | { kind: "stall-commit"; until: number | null; forMs: number; passCommit: boolean }
   /** `upstream`: the account (`name@address`) the node first said waiting to. */
   | { kind: "stall-waiting"; upstream: string | null }
+  /** `upstream` as for stall-waiting; `lied`: the made-up committed went up. */
+  | { kind: "lie-committed"; upstream: string | null; lied: boolean }
   | { kind: "slow" };
 
 /** A datagram as the attacker sent it. */
@@ -202,6 +210,21 @@ export class HostileServer {
         return this.#reseal(to, { ...fields, command: ServerCommand.Waiting, arguments: args });
       }
     }
+    if (fate.kind === "lie-committed" && step) {
+      const receiver = `${fields.username}@${to}`;
+      if (command === ServerCommand.Locked) fate.upstream ??= receiver;
+      else if (fate.upstream !== null && command >= ServerCommand.Commit) {
+        // The node's first word up after it took the commit (its waiting) becomes committed,
+        // with 32 random bytes for the secret; everything else of the payment is kept back,
+        // so nothing below ever commits.
+        if (receiver !== fate.upstream || fate.lied) return this.#count("lie-committed", silence());
+        fate.lied = true;
+        const { id, amount } = paymentArgs.decode(fields.arguments);
+        const args = committedArgs.encode({ id, amount, secret: this.#needs.random.bytes(32) });
+        this.#count("lie-committed", Promise.resolve());
+        return this.#reseal(to, { ...fields, command: ServerCommand.Committed, arguments: args });
+      }
+    }
     const passing = fate.kind === "stall-commit" && fate.passCommit &&
       command === ServerCommand.Commit;
     if (fate.kind === "stall-commit" && command >= ServerCommand.Commit && step && !passing) {
@@ -240,6 +263,8 @@ export class HostileServer {
       }
       : kind === "stall-waiting"
       ? { kind, upstream: null }
+      : kind === "lie-committed"
+      ? { kind, upstream: null, lied: false }
       : { kind } as Fate;
     this.#fates.set(idHex, fate);
     return fate;

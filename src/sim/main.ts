@@ -47,6 +47,9 @@ ${DISK_HELP}
                       ${BEHAVIOURS.join(", ")}
   --attack-every-ms T mean time between two attacks of each flood or replay (default ${NO_HOSTILE.attackEveryMs})
   --no-compare        with --hostile: skip the run without attacks
+  --no-receipts       the workload's payments without the seller's receipt (ids not made
+                      from a secret, buyers not demanding it): a hop lying committed is
+                      then believed
   --paths N           instead: a path-finding study of N buyer/seller pairs, each compared
                       with a breadth-first search over the same capacities
   --credit C          path study: trustlines of 0 to C, payments of 10 (default 100)
@@ -82,6 +85,7 @@ const OPTIONS = {
   behaviours: { type: "string" },
   "attack-every-ms": { type: "string" },
   "no-compare": { type: "boolean" },
+  "no-receipts": { type: "boolean" },
   paths: { type: "string" },
   credit: { type: "string" },
   "label-trees": { type: "string" },
@@ -179,6 +183,7 @@ export function parseSimArgs(
     attackEveryMs: Math.max(1, whole("attack-every-ms", NO_HOSTILE.attackEveryMs)),
   };
   options.compareHonest = parsed.values["no-compare"] !== true;
+  options.receipts = parsed.values["no-receipts"] !== true;
   if (parsed.values["peer-held-up"] !== undefined) {
     options.limits = { ...options.limits, peerHeldUp: whole("peer-held-up", 1) };
   }
@@ -220,6 +225,7 @@ export function replayCommand(options: SimOptions): string {
         ...(options.compareHonest ? [] : ["--no-compare"]),
       ]
       : []),
+    ...(options.receipts ? [] : ["--no-receipts"]),
     ...(options.limits.labelTrees === undefined
       ? []
       : [`--label-trees ${options.limits.labelTrees}`]),

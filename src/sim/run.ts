@@ -53,6 +53,11 @@ export interface SimOptions {
    * how many payments between honest accounts, away from hostile servers, completed.
    */
   compareHonest: boolean;
+  /**
+   * The workload's payments carry the seller's receipt (docs/protocol.md §6): ids made from
+   * a secret, and the buyer demands it. Off, a hop lying committed makes the buyer pay.
+   */
+  receipts: boolean;
 }
 
 /**
@@ -84,6 +89,7 @@ export const DEFAULT_SIM: SimOptions = {
   quietWithinMs: 2 * 60 * 60 * 1000,
   hostile: NO_HOSTILE,
   compareHonest: true,
+  receipts: true,
 };
 
 /** What a run found. */

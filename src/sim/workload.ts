@@ -1,6 +1,7 @@
 /** The random client operations of a simulation run, and the model of what they leave behind. */
 
 import { toHex } from "../auth/keys.ts";
+import { receiptId } from "../auth/receipts.ts";
 import { ClientError } from "../client/client.ts";
 import * as api from "../client/commands.ts";
 import { Status } from "../wire/response.ts";
@@ -121,7 +122,9 @@ export class Workload {
     const [buyer, seller] = [honest[b], honest[s]];
     // Drawn before the accounts are claimed, so that a step is the same payment whatever
     // else is in progress (runs with and without attacks are compared step by step).
-    const id = this.#random.bytes(32);
+    const secret = this.#random.bytes(32);
+    const receipts = this.#options.receipts;
+    const id = receipts ? receiptId(secret) : secret;
     const amount = BigInt(this.#random.between(1, 50));
     if (!this.#claim(buyer)) return;
     if (!this.#claim(seller)) return void this.#busy.delete(buyer);
@@ -129,8 +132,12 @@ export class Workload {
     this.model.payments.push({ step, id, idHex, buyer, seller, amount });
     this.counts.payments++;
     try {
-      await this.#call(() => api.newPaymentIn(this.#client(seller), this.#ref(buyer), id, amount));
-      await this.#call(() => api.newPaymentOut(this.#client(buyer), this.#ref(seller), id, amount));
+      const [b, s] = [this.#client(buyer), this.#client(seller)];
+      const given = receipts ? secret : undefined;
+      await this.#call(() => api.newPaymentIn(s, this.#ref(buyer), id, amount, given));
+      await this.#call(() =>
+        api.newPaymentOut(b, this.#ref(seller), id, amount, undefined, receipts)
+      );
     } finally {
       this.#busy.delete(buyer);
       this.#busy.delete(seller);

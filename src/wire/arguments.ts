@@ -7,10 +7,25 @@ export const noArgs = layout({});
 
 /** Client 0 set trustline; client 5/6 amounts use {@linkcode paymentArgs}. */
 export const amountArgs = layout({ amount: "u64" });
-/** Client 5 new payment out, 6 new payment in; server payment steps. */
+/** Server payment steps that carry only the payment. */
 export const paymentArgs = layout({ id: "id", amount: "u64" });
-/** Client 5 new payment out: the seller's routing label from its invoice (zeros: none, flood only). */
-export const paymentOutArgs = layout({ id: "id", amount: "u64", label: "label" });
+/**
+ * Client 5 new payment out: the seller's routing label from its invoice (zeros: none, flood
+ * only), and whether the buyer demands the seller's receipt (1) or not (0) (docs/protocol.md §6).
+ */
+export const paymentOutArgs = layout({
+  id: "id",
+  amount: "u64",
+  label: "label",
+  receipt: "u8",
+});
+/**
+ * Client 6 new payment in: the seller's receipt secret, whose SHA-256 is the id (zeros: none;
+ * docs/protocol.md §6).
+ */
+export const paymentInArgs = layout({ id: "id", amount: "u64", secret: "id" });
+/** Server 137 committed: the seller's receipt secret once known (zeros: none; §6). */
+export const committedArgs = layout({ id: "id", amount: "u64", secret: "id" });
 /** Client 20 get label: the account's routing label, to hand to a buyer with the payment id. */
 export const labelBody = layout({ label: "label" }, "exact");
 /**
@@ -64,7 +79,8 @@ export const searchReportArgs = layout({
 export const searchEndArgs = layout({ id: "id", amount: "u64", front: "u8" });
 /**
  * Server 136 commit: the payment, with the durations the receiver measures from its arrival
- * (docs/protocol.md §9): its deadline, its claim time, and the release period.
+ * (docs/protocol.md §9): its deadline, its claim time, and the release period; and whether
+ * the accounts above demand the seller's receipt (1) before they believe committed (§6).
  */
 export const commitArgs = layout({
   id: "id",
@@ -72,12 +88,15 @@ export const commitArgs = layout({
   waitMs: "u64",
   claimMs: "u64",
   releaseMs: "u64",
+  receipt: "u8",
 });
 /**
- * Server 139 finalize, 143 release, 144 claim, 145 settled: the payment and the part of its
+ * Server 139 finalize, 143 release, 145 settled: the payment and the part of its
  * amount released on the edge so far (cumulative; the upstream side decides it).
  */
 export const releasedArgs = layout({ id: "id", amount: "u64", released: "u64" });
+/** Server 144 claim: as {@linkcode releasedArgs}, with the seller's receipt secret once known (§6). */
+export const claimArgs = layout({ id: "id", amount: "u64", released: "u64", secret: "id" });
 /** Server 141 abort: the payment and why. */
 export const abortArgs = layout({ id: "id", amount: "u64", reason: "u8" });
 

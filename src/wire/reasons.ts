@@ -17,6 +17,7 @@ export const Reason = {
   DeadlineTooShort: 12,
   Released: 13,
   PeerHoldsUp: 14,
+  NoReceipt: 15,
   NoPathWithinHops: 20,
 } as const;
 
@@ -47,6 +48,8 @@ const REASON_TEXT: Record<number, string> = {
     "the next account did not answer within the deadline, so the payment was released",
   [Reason.PeerHoldsUp]:
     "a neighbour on the path is holding up another payment (it left a commit unanswered), so no payment passes through towards it",
+  [Reason.NoReceipt]:
+    "the buyer asked for the seller's receipt, but the seller's side of the payment has none (its id was not made from a receipt secret)",
   [Reason.NoPathWithinHops]:
     "no path with enough credit within the search's hop limit (twice max_depth): the buyer's side explored everything that near without meeting the seller's",
 };

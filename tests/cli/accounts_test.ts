@@ -58,6 +58,8 @@ function inFlight(idHex: string): PaymentRecord {
     claimed: false,
     claimedAt: 0,
     claimDelivered: 0,
+    receipt: false,
+    secret: null,
     reason: 0,
     createdAt: 0,
     updatedAt: 0,

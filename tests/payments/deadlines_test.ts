@@ -325,7 +325,7 @@ Deno.test("a commit whose release period is zero leaves the books of its downstr
     SELLER_SILENT(from, bytes);
   const id = await pay(net, a, c);
   await eventually(async () => (await record(b, id))?.state === "locked" || undefined);
-  const terms = { id, amount: AMOUNT, waitMs: 2_000n, claimMs: 1_000n, releaseMs: 0n };
+  const terms = { id, amount: AMOUNT, waitMs: 2_000n, claimMs: 1_000n, releaseMs: 0n, receipt: 0 };
   await forge(net, a, b, ServerCommand.Commit, commitArgs.encode(terms));
   await eventually(async () => (await record(b, id))?.state === "failed" || undefined);
   await sleep(300);

@@ -133,3 +133,18 @@ Deno.test("a server that passes payments on towards a neighbour that only ever s
   };
   await assertCaught(options, noWaitingLimit, "held-up-limit");
 });
+
+Deno.test("a hop that lies committed makes buyers pay for nothing unless they demand the seller's receipt", async () => {
+  const options: SimOptions = {
+    ...HOSTILE,
+    seed: 42,
+    hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["lie-committed"] },
+    compareHonest: false,
+  };
+  const protectedRun = await runSimulation(options);
+  assert.deepEqual(protectedRun.violations, [], replayCommand(options));
+  assert.ok((protectedRun.honest.attacks["lie-committed"] ?? 0) > 0, "the hop lied");
+  const bare = await runSimulation({ ...options, receipts: false });
+  const caught = bare.violations.filter((v) => v.invariant === "outcome-disagrees");
+  assert.ok(caught.length > 0, "without receipts, buyers completed where sellers failed");
+});

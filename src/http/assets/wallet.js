@@ -312,7 +312,18 @@ var paymentArgs = layout({
 var paymentOutArgs = layout({
   id: "id",
   amount: "u64",
-  label: "label"
+  label: "label",
+  receipt: "u8"
+});
+var paymentInArgs = layout({
+  id: "id",
+  amount: "u64",
+  secret: "id"
+});
+var committedArgs = layout({
+  id: "id",
+  amount: "u64",
+  secret: "id"
 });
 var labelBody = layout({
   label: "label"
@@ -377,12 +388,19 @@ var commitArgs = layout({
   amount: "u64",
   waitMs: "u64",
   claimMs: "u64",
-  releaseMs: "u64"
+  releaseMs: "u64",
+  receipt: "u8"
 });
 var releasedArgs = layout({
   id: "id",
   amount: "u64",
   released: "u64"
+});
+var claimArgs = layout({
+  id: "id",
+  amount: "u64",
+  released: "u64",
+  secret: "id"
 });
 var abortArgs = layout({
   id: "id",
@@ -648,20 +666,22 @@ async function setTrustline(client, peer, amount) {
 async function getTrustlineOut(client, peer) {
   return trustlineOutBody.decode(await client.call(ClientCommand.GetTrustlineOut, peer, noArgs.encode({})));
 }
-async function newPaymentOut(client, seller, id, amount, label = new Uint8Array(LABEL_SIZE)) {
+async function newPaymentOut(client, seller, id, amount, label = new Uint8Array(LABEL_SIZE), receipt = false) {
   await client.call(ClientCommand.NewPaymentOut, seller, paymentOutArgs.encode({
     id,
     amount,
-    label
+    label,
+    receipt: receipt ? 1 : 0
   }));
 }
 async function getLabel(client) {
   return labelBody.decode(await client.call(ClientCommand.GetLabel, null, noArgs.encode({}))).label;
 }
-async function newPaymentIn(client, buyer, id, amount) {
-  await client.call(ClientCommand.NewPaymentIn, buyer, paymentArgs.encode({
+async function newPaymentIn(client, buyer, id, amount, secret = new Uint8Array(32)) {
+  await client.call(ClientCommand.NewPaymentIn, buyer, paymentInArgs.encode({
     id,
-    amount
+    amount,
+    secret
   }));
 }
 async function getPayment(client, id) {
@@ -789,6 +809,7 @@ var Reason = {
   DeadlineTooShort: 12,
   Released: 13,
   PeerHoldsUp: 14,
+  NoReceipt: 15,
   NoPathWithinHops: 20
 };
 var REASON_TEXT = {
@@ -808,6 +829,7 @@ var REASON_TEXT = {
   [Reason.DeadlineTooShort]: "the deadlines carried with the commit do not suit an account on the path (too short for the path, or longer than it accepts)",
   [Reason.Released]: "the next account did not answer within the deadline, so the payment was released",
   [Reason.PeerHoldsUp]: "a neighbour on the path is holding up another payment (it left a commit unanswered), so no payment passes through towards it",
+  [Reason.NoReceipt]: "the buyer asked for the seller's receipt, but the seller's side of the payment has none (its id was not made from a receipt secret)",
   [Reason.NoPathWithinHops]: "no path with enough credit within the search's hop limit (twice max_depth): the buyer's side explored everything that near without meeting the seller's"
 };
 function reasonText(reason) {
