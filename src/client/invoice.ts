@@ -16,6 +16,11 @@ export interface Invoice {
    * absent from older invoices, whose buyers' servers search by the flood alone.
    */
   label?: Uint8Array;
+  /**
+   * The id is the SHA-256 of the seller's receipt secret, so the buyer may demand the
+   * receipt (docs/protocol.md §6); absent from older invoices and ids of the seller's choosing.
+   */
+  receipt?: boolean;
 }
 
 /** Text that is not an invoice; the message says what is wrong. */
@@ -28,7 +33,7 @@ const MAX_U64 = (1n << 64n) - 1n;
 
 /**
  * Writes an invoice as `ripple:SELLER?amount=AMOUNT&id=ID`, then `&label=LABEL` when it has
- * one (base64url, without its trailing zero bytes).
+ * one (base64url, without its trailing zero bytes), then `&receipt=1` when its id is a receipt's.
  *
  * @example
  * ```ts
@@ -39,9 +44,10 @@ const MAX_U64 = (1n << 64n) - 1n;
  */
 export function formatInvoice(invoice: Invoice): string {
   const label = invoice.label === undefined ? "" : `&label=${formatLabel(invoice.label)}`;
+  const receipt = invoice.receipt === true ? "&receipt=1" : "";
   return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${
     toHex(invoice.id)
-  }${label}`;
+  }${label}${receipt}`;
 }
 
 /**
@@ -112,8 +118,15 @@ export function parseInvoice(text: string): Invoice {
   const amountText = fields.get("amount") ?? "";
   const idText = fields.get("id") ?? "";
   const labelText = fields.get("label");
-  if (fields.size !== (labelText === undefined ? 2 : 3) || !fields.has("id")) {
-    throw new InvoiceError("an invoice has an amount, an id and maybe a label, nothing else");
+  const receiptText = fields.get("receipt");
+  const optional = (labelText === undefined ? 0 : 1) + (receiptText === undefined ? 0 : 1);
+  if (fields.size !== 2 + optional || !fields.has("id")) {
+    throw new InvoiceError(
+      "an invoice has an amount, an id and maybe a label and a receipt, nothing else",
+    );
+  }
+  if (receiptText !== undefined && receiptText !== "1") {
+    throw new InvoiceError("receipt is 1 when given");
   }
   if (!/^[1-9][0-9]*$/.test(amountText) || BigInt(amountText) > MAX_U64) {
     throw new InvoiceError("the amount is a whole number above zero");
@@ -123,5 +136,6 @@ export function parseInvoice(text: string): Invoice {
   }
   const invoice: Invoice = { seller, amount: BigInt(amountText), id: fromHex(idText) };
   if (labelText !== undefined) invoice.label = parseLabel(labelText);
+  if (receiptText !== undefined) invoice.receipt = true;
   return invoice;
 }

@@ -85,11 +85,13 @@ export function receivePage(wallet: Wallet): Page {
     stop();
     const buyer = peerArg(byId("receive-buyer", HTMLInputElement).value);
     const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
-    const id = crypto.getRandomValues(new Uint8Array(32));
+    // The id is the SHA-256 of a receipt secret the server reveals once paid (protocol §6).
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    const id = new Uint8Array(await crypto.subtle.digest("SHA-256", secret));
     // The label first: a seller that handed it out holds its flood for the buyer's walk.
     const label = await getLabel(wallet.client);
-    await newPaymentIn(wallet.client, buyer, id, amount);
-    invoiceText.value = formatInvoice({ seller: wallet.me, amount, id, label });
+    await newPaymentIn(wallet.client, buyer, id, amount, secret);
+    invoiceText.value = formatInvoice({ seller: wallet.me, amount, id, label, receipt: true });
     byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;
     copied.textContent = "";
@@ -128,20 +130,20 @@ export function payPage(wallet: Wallet): Page {
   const amount = byId("pay-amount", HTMLInputElement);
   const idInput = byId("pay-id", HTMLInputElement);
   const error = byId("pay-error", HTMLParagraphElement);
-  // The seller's routing label, kept while the fields still say what the invoice said.
-  let pasted: { seller: string; id: string; label: Uint8Array } | null = null;
+  // The seller's routing label and whether its id is a receipt's, kept while the fields
+  // still say what the invoice said.
+  let pasted: { seller: string; id: string; label?: Uint8Array; receipt: boolean } | null = null;
   invoice.addEventListener("input", () => {
     pasted = null;
     if (invoice.value.trim() === "") return showError(error, null);
     try {
       const parsed = parseInvoice(invoice.value);
-      if (parsed.label !== undefined) {
-        pasted = {
-          seller: formatAccountRef(parsed.seller),
-          id: toHex(parsed.id),
-          label: parsed.label,
-        };
-      }
+      pasted = {
+        seller: formatAccountRef(parsed.seller),
+        id: toHex(parsed.id),
+        label: parsed.label,
+        receipt: parsed.receipt === true,
+      };
       seller.value = formatAccountRef(parsed.seller);
       amount.value = formatDecimal(parsed.amount, wallet.display.decimals);
       idInput.value = toHex(parsed.id);
@@ -157,10 +159,11 @@ export function payPage(wallet: Wallet): Page {
     if (!/^[0-9a-f]{64}$/.test(idText)) {
       throw new Error("the payment id is 64 lower-case hex characters, as the seller gave it");
     }
-    const label = pasted !== null && pasted.seller === formatAccountRef(to) && pasted.id === idText
-      ? pasted.label
-      : undefined;
-    await newPaymentOut(wallet.client, to, fromHex(idText), value, label);
+    const same = pasted !== null && pasted.seller === formatAccountRef(to) &&
+      pasted.id === idText;
+    const label = same ? pasted!.label : undefined;
+    // Demanded only for an invoice that says its id is a receipt's: the seller can show it.
+    await newPaymentOut(wallet.client, to, fromHex(idText), value, label, same && pasted!.receipt);
     form.reset();
     location.hash = `#payment/${idText}`;
   });

@@ -166,7 +166,7 @@ Deno.test("a member pays a member of another server through a hop, in two browse
     assert.match(
       invoice,
       new RegExp(
-        `^ripple:carol@${carol.address}\\?amount=2500&id=[0-9a-f]{64}&label=[A-Za-z0-9_-]+$`,
+        `^ripple:carol@${carol.address}\\?amount=2500&id=[0-9a-f]{64}&label=[A-Za-z0-9_-]+&receipt=1$`,
       ),
     );
     await carolTab.allowClipboard();
@@ -177,6 +177,8 @@ Deno.test("a member pays a member of another server through a hop, in two browse
   });
 
   await t.step(
+    // The invoice's id is a receipt's, so alice's server demands it: completed means that
+    // every server on the way saw carol's secret (docs/protocol.md §6).
     "alice pastes the invoice, checks it and pays; her page follows it to the end",
     async () => {
       await visit(aliceTab, "pay");

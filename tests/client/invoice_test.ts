@@ -59,3 +59,21 @@ Deno.test("an invoice may carry the seller's routing label, which reads back who
   }
   assert.throws(() => parseInvoice(`ripple:carol@127.0.0.4?amount=1&label=AAAA`), /nothing else/);
 });
+
+Deno.test("an invoice may say that its id is a receipt's, and only as receipt=1", () => {
+  const id = new Uint8Array(32).fill(3);
+  const label = new Uint8Array(207);
+  label.set([0, 0, 0, 1, 1, 0, 2], 0);
+  const text = formatInvoice({ seller: carol, amount: 5n, id, label, receipt: true });
+  assert.match(text, /&label=[A-Za-z0-9_-]+&receipt=1$/);
+  assert.deepEqual(parseInvoice(text), { seller: carol, amount: 5n, id, label, receipt: true });
+  const bare = `ripple:carol@127.0.0.4?amount=1&id=${ID}&receipt=1`;
+  assert.equal(parseInvoice(bare).receipt, true, "without a label too");
+  assert.equal(parseInvoice(`ripple:carol@127.0.0.4?amount=1&id=${ID}`).receipt, undefined);
+  for (const bad of ["0", "yes", ""]) {
+    assert.throws(
+      () => parseInvoice(`ripple:carol@127.0.0.4?amount=1&id=${ID}&receipt=${bad}`),
+      /receipt is 1/,
+    );
+  }
+});

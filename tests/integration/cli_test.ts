@@ -92,11 +92,22 @@ Deno.test("a member with profiles pays in hours and reads every answer in words"
     const received = await client(["--profile", "bob", "receive", `alice@${alice.address}`, "25"]);
     id = ok(received).trim();
     assert.match(id, /^[0-9a-f]{64}$/);
-    // The routing label goes to the buyer beside the id, for a walk instead of a flood.
-    const label = received.stderr.match(/--label ([A-Za-z0-9_-]+)\)/)?.[1];
+    // The routing label goes to the buyer beside the id, for a walk instead of a flood, and
+    // the id is a receipt's, so the buyer demands it (docs/protocol.md §6).
+    const label = received.stderr.match(/--label ([A-Za-z0-9_-]+) --receipt\)/)?.[1];
     assert.ok(label !== undefined, received.stderr);
     const paid = ok(
-      await client(["pay", `bob@${bob.address}`, "25", "--id", id, "--label", label, "--wait"]),
+      await client([
+        "pay",
+        `bob@${bob.address}`,
+        "25",
+        "--id",
+        id,
+        "--label",
+        label,
+        "--receipt",
+        "--wait",
+      ]),
     );
     assert.match(paid, /completed \(buyer, 25\.00 hours\)/);
     const peers = ok(await client(["peers"]));

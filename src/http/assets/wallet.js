@@ -1076,7 +1076,8 @@ var SCHEME = "ripple:";
 var MAX_U642 = (1n << 64n) - 1n;
 function formatInvoice(invoice) {
   const label = invoice.label === void 0 ? "" : `&label=${formatLabel(invoice.label)}`;
-  return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${toHex(invoice.id)}${label}`;
+  const receipt = invoice.receipt === true ? "&receipt=1" : "";
+  return `${SCHEME}${formatAccountRef(invoice.seller)}?amount=${invoice.amount}&id=${toHex(invoice.id)}${label}${receipt}`;
 }
 function formatLabel(label) {
   let end = label.length;
@@ -1123,8 +1124,13 @@ function parseInvoice(text) {
   const amountText = fields.get("amount") ?? "";
   const idText = fields.get("id") ?? "";
   const labelText = fields.get("label");
-  if (fields.size !== (labelText === void 0 ? 2 : 3) || !fields.has("id")) {
-    throw new InvoiceError("an invoice has an amount, an id and maybe a label, nothing else");
+  const receiptText = fields.get("receipt");
+  const optional = (labelText === void 0 ? 0 : 1) + (receiptText === void 0 ? 0 : 1);
+  if (fields.size !== 2 + optional || !fields.has("id")) {
+    throw new InvoiceError("an invoice has an amount, an id and maybe a label and a receipt, nothing else");
+  }
+  if (receiptText !== void 0 && receiptText !== "1") {
+    throw new InvoiceError("receipt is 1 when given");
   }
   if (!/^[1-9][0-9]*$/.test(amountText) || BigInt(amountText) > MAX_U642) {
     throw new InvoiceError("the amount is a whole number above zero");
@@ -1138,6 +1144,7 @@ function parseInvoice(text) {
     id: fromHex(idText)
   };
   if (labelText !== void 0) invoice.label = parseLabel(labelText);
+  if (receiptText !== void 0) invoice.receipt = true;
   return invoice;
 }
 
@@ -1289,14 +1296,16 @@ function receivePage(wallet) {
     stop();
     const buyer = peerArg(byId("receive-buyer", HTMLInputElement).value);
     const amount = paymentAmount(byId("receive-amount", HTMLInputElement).value, wallet.display);
-    const id = crypto.getRandomValues(new Uint8Array(32));
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    const id = new Uint8Array(await crypto.subtle.digest("SHA-256", secret));
     const label = await getLabel(wallet.client);
-    await newPaymentIn(wallet.client, buyer, id, amount);
+    await newPaymentIn(wallet.client, buyer, id, amount, secret);
     invoiceText.value = formatInvoice({
       seller: wallet.me,
       amount,
       id,
-      label
+      label,
+      receipt: true
     });
     byId("receive-id", HTMLElement).textContent = toHex(id);
     follow.href = `#payment/${toHex(id)}`;
@@ -1336,13 +1345,12 @@ function payPage(wallet) {
     if (invoice.value.trim() === "") return showError(error, null);
     try {
       const parsed = parseInvoice(invoice.value);
-      if (parsed.label !== void 0) {
-        pasted = {
-          seller: formatAccountRef(parsed.seller),
-          id: toHex(parsed.id),
-          label: parsed.label
-        };
-      }
+      pasted = {
+        seller: formatAccountRef(parsed.seller),
+        id: toHex(parsed.id),
+        label: parsed.label,
+        receipt: parsed.receipt === true
+      };
       seller.value = formatAccountRef(parsed.seller);
       amount.value = formatDecimal(parsed.amount, wallet.display.decimals);
       idInput.value = toHex(parsed.id);
@@ -1358,8 +1366,9 @@ function payPage(wallet) {
     if (!/^[0-9a-f]{64}$/.test(idText)) {
       throw new Error("the payment id is 64 lower-case hex characters, as the seller gave it");
     }
-    const label = pasted !== null && pasted.seller === formatAccountRef(to) && pasted.id === idText ? pasted.label : void 0;
-    await newPaymentOut(wallet.client, to, fromHex(idText), value, label);
+    const same = pasted !== null && pasted.seller === formatAccountRef(to) && pasted.id === idText;
+    const label = same ? pasted.label : void 0;
+    await newPaymentOut(wallet.client, to, fromHex(idText), value, label, same && pasted.receipt);
     form.reset();
     location.hash = `#payment/${idText}`;
   });
