@@ -140,6 +140,12 @@ function silence(): Promise<void> {
 }
 const mac = new SyncMac();
 
+/** The payment a step datagram is about: its id and amount, whatever else its arguments carry. */
+function stepOf(args: Uint8Array): { id: Uint8Array; amount: bigint } {
+  const view = new DataView(args.buffer, args.byteOffset, args.byteLength);
+  return { id: args.slice(0, 32), amount: view.getBigUint64(32) };
+}
+
 /**
  * The attacker of one server. Every datagram its node sends passes {@linkcode send}: it is
  * dropped, held back or passed on, and re-signed with the attacker's own counters, which
@@ -205,7 +211,7 @@ export class HostileServer {
         // From the commit on nothing goes down (so nothing below ever commits, and the node's
         // books stay what its neighbours can agree with); whatever goes up becomes waiting.
         if (receiver !== fate.upstream) return this.#count("stall-waiting", silence());
-        const args = paymentArgs.encode(paymentArgs.decode(fields.arguments));
+        const args = paymentArgs.encode(stepOf(fields.arguments));
         this.#count("stall-waiting", Promise.resolve());
         return this.#reseal(to, { ...fields, command: ServerCommand.Waiting, arguments: args });
       }
@@ -219,7 +225,7 @@ export class HostileServer {
         // so nothing below ever commits.
         if (receiver !== fate.upstream || fate.lied) return this.#count("lie-committed", silence());
         fate.lied = true;
-        const { id, amount } = paymentArgs.decode(fields.arguments);
+        const { id, amount } = stepOf(fields.arguments);
         const args = committedArgs.encode({ id, amount, secret: this.#needs.random.bytes(32) });
         this.#count("lie-committed", Promise.resolve());
         return this.#reseal(to, { ...fields, command: ServerCommand.Committed, arguments: args });
