@@ -114,7 +114,9 @@ export function printPayment(
     ? `Payment ${toHex(id)} is unknown to this account.`
     : `Payment ${toHex(id)}: ${state}${role ? ` (${role}, ${amount})` : ""}${
       reason ? `: ${reason}` : ""
-    }${status.wait === null ? "" : `\n  ${describeWait(status.wait, status.amount, display)}`}`;
+    }${status.wait === null ? "" : `\n  ${describeWait(status.wait, status.amount, display)}`}${
+      status.receipt === null ? "" : `\n  receipt: ${toHex(status.receipt)}`
+    }`;
   const wait = status.wait;
   print(human, {
     id: toHex(id),
@@ -131,6 +133,7 @@ export function printPayment(
       released: formatDecimal(wait.released, display.decimals),
       endsBy: new Date(wait.endsBy).toISOString(),
     },
+    receipt: status.receipt === null ? undefined : toHex(status.receipt),
   });
   return status.state !== FAILED && status.state !== 0;
 }

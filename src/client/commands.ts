@@ -93,6 +93,11 @@ export interface PaymentStatus {
   updatedAt: number;
   /** Past the commit: what it waits on (docs/protocol.md §9), or null. */
   wait: PaymentWait | null;
+  /**
+   * The seller's receipt secret, once this account knows the seller holds the commit: the
+   * SHA-256 of it is the payment id (docs/protocol.md §6). Null when none is known.
+   */
+  receipt: Uint8Array | null;
 }
 
 /** What a committed payment waits on, as get payment tells it. */
@@ -177,6 +182,7 @@ export async function getPayment(client: Client, id: Uint8Array): Promise<Paymen
     reason: body.reason,
     updatedAt: Number(body.updatedAt),
     wait,
+    receipt: body.secret.some((byte) => byte !== 0) ? body.secret : null,
   };
 }
 

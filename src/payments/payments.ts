@@ -52,7 +52,7 @@ import {
 } from "./record.ts";
 import { claimDelivered, onClaim, onRelease, onSettled, waitOf } from "./deadlines.ts";
 import { HeldUp } from "./held_up.ts";
-import { hasSecret, proves } from "../auth/receipts.ts";
+import { hasSecret, proves, secretField } from "../auth/receipts.ts";
 import { PaymentSteps } from "./steps.ts";
 import { runPaymentTimers } from "./timers.ts";
 
@@ -244,6 +244,8 @@ export function createPayments(options: PaymentOptions): Feature & { engine: Sea
           overdue: wait?.overdue ? 1 : 0,
           released: wait?.released ?? 0n,
           endsBy: BigInt(wait?.endsBy ?? 0),
+          // The seller's secret before its commit is not yet a receipt: shown once irrevocable.
+          secret: secretField(record?.irrevocable ? record.secret : null),
         });
         return { status: Status.Ok, body };
       },

@@ -106,7 +106,8 @@ export const trustlineInBody = layout({ amount: "u64", syncIn: "u32", lastSync: 
 export const trustlineOutBody = layout({ amount: "u64", counter: "u32", syncOut: "u32" }, "exact");
 /**
  * Body of client 7 get payment; past the commit, what it waits on (docs/protocol.md §9):
- * `waitKind` 0 nothing, 1 the downstream's answer, 2 the upstream's finalize.
+ * `waitKind` 0 nothing, 1 the downstream's answer, 2 the upstream's finalize; and once the
+ * account knows the seller holds the commit, the seller's receipt secret (zeros: none; §6).
  */
 export const paymentBody = layout({
   state: "u8",
@@ -121,6 +122,7 @@ export const paymentBody = layout({
   overdue: "u8",
   released: "u64",
   endsBy: "u64",
+  secret: "id",
 }, "exact");
 /** Body of client 8 get balance. */
 export const balanceBody = layout(

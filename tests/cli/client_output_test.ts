@@ -36,10 +36,28 @@ Deno.test("get payment prints the wait under the state, and in the JSON", () => 
     reason: 0,
     updatedAt: AT,
     wait: { on: BOB, kind: "answer", due: AT, overdue: true, released: 0n, endsBy: AT + 1 },
+    receipt: null,
   };
   const printed: [string, Record<string, unknown>][] = [];
   printPayment(new Uint8Array(32), status, HOURS, (human, json) => printed.push([human, json]));
   const [human, json] = printed[0];
   assert.match(human, /committing \(buyer, 40\.00 hours\)\n {2}overdue: waiting on bob@b\.example/);
   assert.deepEqual((json.wait as Record<string, unknown>).on, "bob@b.example");
+});
+
+Deno.test("a completed payment prints the seller's receipt, and the JSON carries it", () => {
+  const status: PaymentStatus = {
+    state: 6,
+    amount: 4000n,
+    role: 1,
+    reason: 0,
+    updatedAt: AT,
+    wait: null,
+    receipt: new Uint8Array(32).fill(0xab),
+  };
+  const printed: [string, Record<string, unknown>][] = [];
+  printPayment(new Uint8Array(32), status, HOURS, (human, json) => printed.push([human, json]));
+  const [human, json] = printed[0];
+  assert.match(human, /completed \(buyer, 40\.00 hours\)\n {2}receipt: (ab){32}$/);
+  assert.equal(json.receipt, "ab".repeat(32));
 });

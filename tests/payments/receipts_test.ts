@@ -68,6 +68,7 @@ Deno.test("a payment with the seller's receipt completes, and every account on t
     assert.deepEqual(kept.secret, secret, `${at.username} keeps the secret`);
   }
   assert.equal((await record(a, id))!.receipt, true, "the buyer demanded it");
+  assert.deepEqual((await api.getPayment(net.client(a), id)).receipt, secret, "client 7 shows it");
   assert.equal((await record(b, id))!.receipt, true, "the commit passed the demand down");
 });
 
@@ -84,6 +85,7 @@ Deno.test("a committed or claim without the seller's secret is not believed; wit
   await api.newPaymentOut(net.client(a), c, id, AMOUNT, NO_LABEL, true);
   await eventually(async () => (await record(c, id))?.irrevocable || undefined);
   await eventually(async () => (await record(b, id))?.state === "committed" || undefined);
+  assert.equal((await api.getPayment(net.client(a), id)).receipt, null, "not yet a receipt");
 
   await t.step(
     "a committed with no secret, or with one that is not the id's, changes nothing",

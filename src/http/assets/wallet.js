@@ -429,7 +429,8 @@ var paymentBody = layout({
   waitDue: "u64",
   overdue: "u8",
   released: "u64",
-  endsBy: "u64"
+  endsBy: "u64",
+  secret: "id"
 }, "exact");
 var balanceBody = layout({
   balance: "i64",
@@ -705,7 +706,8 @@ async function getPayment(client, id) {
     role: body.role,
     reason: body.reason,
     updatedAt: Number(body.updatedAt),
-    wait
+    wait,
+    receipt: body.secret.some((byte) => byte !== 0) ? body.secret : null
   };
 }
 async function listPeers(client, offset = 0) {
