@@ -197,19 +197,6 @@ Deno.test("an upstream that says it released more than it could have by now is t
 // Adversarial cases: releases, claims and finalizes that come early, late, from a hostile
 // neighbour, or meet a lost datagram.
 
-/** Delivers to `to` a datagram signed as `from`, as a hostile `from` could send it, and waits for it. */
-async function forge(
-  net: LocalNetwork,
-  from: AccountRef,
-  to: AccountRef,
-  command: number,
-  args: Uint8Array,
-): Promise<void> {
-  const node = net.servers.get(to.address)!.node;
-  await node.receive(await net.forge(from, to, command, args));
-  await node.store.barrier();
-}
-
 /** Where a datagram's 256 bytes of arguments start. */
 const ARGUMENTS_AT = 97;
 
@@ -232,8 +219,7 @@ Deno.test("an upstream that answers a claim only after the release period cannot
   const lockedAt = claimed.lockExpires - SHORT.lockTimeoutMs!;
   const boundFull = lockedAt + (claimed.deadline - claimed.committedAt) + claimed.releaseMs + 200;
   await sleep(Math.max(0, boundFull - Date.now()));
-  await forge(
-    net,
+  await net.inject(
     a,
     b,
     ServerCommand.Settled,
@@ -253,14 +239,13 @@ Deno.test("a hop never lets its upstream's release get ahead of its own release 
   const id = await pay(net, a, c);
   await eventually(async () => ((await record(b, id))?.releasedOut ?? 0n) > 0n || undefined);
   // a releases as much as b's bound takes; c, silent until now, then says it holds the commit.
-  await forge(
-    net,
+  await net.inject(
     a,
     b,
     ServerCommand.Release,
     releasedArgs.encode({ id, amount: AMOUNT, released: AMOUNT }),
   );
-  await forge(net, c, b, ServerCommand.Committed, paymentArgs.encode({ id, amount: AMOUNT }));
+  await net.inject(c, b, ServerCommand.Committed, paymentArgs.encode({ id, amount: AMOUNT }));
   await eventually(async () => (await record(b, id))?.state === "completed" || undefined);
   const atB = (await record(b, id))!;
   const net_b = (await books(b, a)).balance + (await books(b, c)).balance;
@@ -300,8 +285,7 @@ Deno.test("a finalize from an upstream before the downstream said committed does
   const id = await pay(net, a, c);
   await eventually(async () => (await record(b, id))?.state === "committed" || undefined);
   // A hostile a finalizes at once, as if the seller held the commit.
-  await forge(
-    net,
+  await net.inject(
     a,
     b,
     ServerCommand.Finalize,
@@ -326,7 +310,7 @@ Deno.test("a commit whose release period is zero leaves the books of its downstr
   const id = await pay(net, a, c);
   await eventually(async () => (await record(b, id))?.state === "locked" || undefined);
   const terms = { id, amount: AMOUNT, waitMs: 2_000n, claimMs: 1_000n, releaseMs: 0n, receipt: 0 };
-  await forge(net, a, b, ServerCommand.Commit, commitArgs.encode(terms));
+  await net.inject(a, b, ServerCommand.Commit, commitArgs.encode(terms));
   await eventually(async () => (await record(b, id))?.state === "failed" || undefined);
   await sleep(300);
   const [bc, cb] = [await books(b, c), await books(c, b)];

@@ -42,19 +42,6 @@ async function ended(net: LocalNetwork, at: AccountRef, id: Uint8Array) {
   });
 }
 
-/** A datagram from `from` to `to`, signed with their key, handled before this returns. */
-async function forge(
-  net: LocalNetwork,
-  from: AccountRef,
-  to: AccountRef,
-  command: number,
-  args: Uint8Array,
-): Promise<void> {
-  const node = net.servers.get(to.address)!.node;
-  await node.receive(await net.forge(from, to, command, args));
-  await node.store.barrier();
-}
-
 Deno.test("a payment with the seller's receipt completes, and every account on the path keeps the secret", async () => {
   await using net = new LocalNetwork(FAST_LIMITS);
   const { accounts: [a, b, c], record } = await setUp(net);
@@ -91,8 +78,7 @@ Deno.test("a committed or claim without the seller's secret is not believed; wit
     "a committed with no secret, or with one that is not the id's, changes nothing",
     async () => {
       for (const wrong of [new Uint8Array(32), crypto.getRandomValues(new Uint8Array(32))]) {
-        await forge(
-          net,
+        await net.inject(
           c,
           b,
           ServerCommand.Committed,
@@ -107,7 +93,7 @@ Deno.test("a committed or claim without the seller's secret is not believed; wit
         released: 0n,
         secret: new Uint8Array(32),
       });
-      await forge(net, c, b, ServerCommand.Claim, claim);
+      await net.inject(c, b, ServerCommand.Claim, claim);
       const hop = (await record(b, id))!;
       assert.deepEqual([hop.state, hop.irrevocable], ["committed", false]);
       assert.equal((await books(b, c)).lockedOut, AMOUNT, "b's lock towards c stays a lock");
@@ -117,8 +103,7 @@ Deno.test("a committed or claim without the seller's secret is not believed; wit
   await t.step(
     "the seller's secret makes b irrevocable, and the buyer completes with it",
     async () => {
-      await forge(
-        net,
+      await net.inject(
         c,
         b,
         ServerCommand.Committed,

@@ -125,6 +125,13 @@ export class LocalNetwork implements AsyncDisposable {
     return encodeDatagram(fields, await MAC.sign(key, signedBytes(unsigned)));
   }
 
+  /** A {@linkcode forge}d datagram, handled by `to`'s server and durable before this returns. */
+  async inject(from: AccountRef, to: AccountRef, command: number, args: Uint8Array): Promise<void> {
+    const node = this.#server(to.address).node;
+    await node.receive(await this.forge(from, to, command, args));
+    await node.store.barrier();
+  }
+
   /** The client of `ref`, talking to its server directly (one per account, so counters follow on). */
   client(ref: AccountRef): Client {
     const name = `${ref.username}@${ref.address}`;
