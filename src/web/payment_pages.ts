@@ -8,6 +8,7 @@ import {
   listPayments,
   newPaymentIn,
   newPaymentOut,
+  type PaymentStatus,
   type PaymentSummary,
 } from "../client/commands.ts";
 import { formatInvoice, parseInvoice } from "../client/invoice.ts";
@@ -41,7 +42,7 @@ function paymentAmount(text: string, display: DisplayUnit): bigint {
 function followPayment(
   client: Client,
   id: Uint8Array,
-  show: (text: string, failed: boolean) => void,
+  show: (text: string, failed: boolean, status: PaymentStatus) => void,
   onError: (caught: unknown) => void,
 ): () => void {
   let following = true;
@@ -54,7 +55,7 @@ function followPayment(
         const text = status.state === 0
           ? "unknown to this account"
           : `${words.state}${words.reason ? `: ${words.reason}` : ""}`;
-        show(text, status.state === 7);
+        show(text, status.state === 7, status);
         onError(null);
         // An unknown payment stays unknown: only this account's own requests create one.
         if (words.final || status.state === 0) return;
@@ -201,12 +202,16 @@ export function paymentPage(wallet: Wallet): Page {
   const role = byId("payment-role", HTMLElement);
   const amount = byId("payment-amount", HTMLElement);
   const state = byId("payment-state", HTMLElement);
+  // The seller's receipt secret (docs/protocol.md §6), once this account knows it.
+  const receiptRow = byId("payment-receipt-row", HTMLElement);
+  const receipt = byId("payment-receipt", HTMLElement);
   const error = byId("payment-error", HTMLParagraphElement);
   let stop = () => {};
   return {
     async enter(arg: string) {
       stop();
-      for (const field of [role, amount, state]) field.textContent = "";
+      for (const field of [role, amount, state, receipt]) field.textContent = "";
+      receiptRow.hidden = true;
       idText.textContent = arg;
       if (!/^[0-9a-f]{64}$/.test(arg)) {
         return showError(error, new Error("that is not a payment id"));
@@ -219,9 +224,11 @@ export function paymentPage(wallet: Wallet): Page {
       } catch (caught) {
         return showError(error, caught);
       }
-      stop = followPayment(wallet.client, id, (text, failed) => {
+      stop = followPayment(wallet.client, id, (text, failed, status) => {
         state.textContent = text;
         state.classList.toggle("failed", failed);
+        receiptRow.hidden = status.receipt === null;
+        receipt.textContent = status.receipt === null ? "" : toHex(status.receipt);
       }, (caught) => showError(error, caught));
     },
     leave() {

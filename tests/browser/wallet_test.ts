@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { toHex } from "../../src/auth/keys.ts";
+import { fromHex, toHex } from "../../src/auth/keys.ts";
+import { receiptId } from "../../src/auth/receipts.ts";
 import * as api from "../../src/client/commands.ts";
 import { parseAmount } from "../../src/client/amounts.ts";
 import { formatAccountRef } from "../../src/wire/names.ts";
@@ -208,6 +209,10 @@ Deno.test("a member pays a member of another server through a hop, in two browse
       );
       assert.equal(await aliceTab.text("#payment-role"), "buyer");
       assert.equal(await aliceTab.text("#payment-amount"), "25.00 hours");
+      // The receipt: carol's secret, whose SHA-256 is the payment id.
+      await aliceTab.waitFor(`!document.getElementById("payment-receipt-row").hidden`);
+      const secret = fromHex(await aliceTab.text("#payment-receipt"));
+      assert.equal(toHex(receiptId(secret)), invoice.match(/id=([0-9a-f]{64})/)![1]);
       await screenshot(aliceTab, "payment");
     },
   );

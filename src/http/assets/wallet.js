@@ -1271,7 +1271,7 @@ function followPayment(client, id, show2, onError) {
         const words = paymentWords(status);
         if (!following) return;
         const text = status.state === 0 ? "unknown to this account" : `${words.state}${words.reason ? `: ${words.reason}` : ""}`;
-        show2(text, status.state === 7);
+        show2(text, status.state === 7, status);
         onError(null);
         if (words.final || status.state === 0) return;
       } catch (caught) {
@@ -1407,6 +1407,8 @@ function paymentPage(wallet) {
   const role = byId("payment-role", HTMLElement);
   const amount = byId("payment-amount", HTMLElement);
   const state = byId("payment-state", HTMLElement);
+  const receiptRow = byId("payment-receipt-row", HTMLElement);
+  const receipt = byId("payment-receipt", HTMLElement);
   const error = byId("payment-error", HTMLParagraphElement);
   let stop = () => {
   };
@@ -1416,8 +1418,10 @@ function paymentPage(wallet) {
       for (const field of [
         role,
         amount,
-        state
+        state,
+        receipt
       ]) field.textContent = "";
+      receiptRow.hidden = true;
       idText.textContent = arg;
       if (!/^[0-9a-f]{64}$/.test(arg)) {
         return showError(error, new Error("that is not a payment id"));
@@ -1430,9 +1434,11 @@ function paymentPage(wallet) {
       } catch (caught) {
         return showError(error, caught);
       }
-      stop = followPayment(wallet.client, id, (text, failed) => {
+      stop = followPayment(wallet.client, id, (text, failed, status) => {
         state.textContent = text;
         state.classList.toggle("failed", failed);
+        receiptRow.hidden = status.receipt === null;
+        receipt.textContent = status.receipt === null ? "" : toHex(status.receipt);
       }, (caught) => showError(error, caught));
     },
     leave() {
