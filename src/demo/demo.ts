@@ -61,9 +61,12 @@ export async function runDemo(): Promise<void> {
       await client(debtor, "get-trustline-in", ref(creditor));
     }
 
-    say("5. carol expects 25 from alice and gets a payment id; alice pays under it.");
+    say(
+      "5. carol expects 25 from alice and gets a payment id; alice pays under it, demanding " +
+        "carol's receipt.",
+    );
     const id = lastLine(await client("carol", "receive", ref("alice"), "25"));
-    await client("alice", "pay", ref("carol"), "25", "--id", id, "--wait");
+    await client("alice", "pay", ref("carol"), "25", "--id", id, "--receipt", "--wait");
     await client("carol", "payment", id, "--wait");
 
     say("6. Balances on every side (positive: the peer owes us).");
