@@ -29,7 +29,9 @@ export class Scheduler {
   #heap = new MinHeap<Entry>((a, b) => a.at < b.at);
   #timer: Timer | null = null;
   #timerAt = Infinity;
+  /** Accounts due, in order, from `#readyHead` on: a start makes one of every account. */
   #ready: string[] = [];
+  #readyHead = 0;
   #running = 0;
   #stopped = false;
   #idle: Promise<void> = Promise.resolve();
@@ -67,6 +69,7 @@ export class Scheduler {
     this.#timer?.cancel();
     this.#timer = null;
     this.#ready.length = 0;
+    this.#readyHead = 0;
     return this.#running === 0 ? Promise.resolve() : this.#idle;
   }
 
@@ -93,8 +96,16 @@ export class Scheduler {
   }
 
   #startReady(): void {
-    while (!this.#stopped && this.#running < this.#concurrency && this.#ready.length > 0) {
-      const username = this.#ready.shift()!;
+    while (
+      !this.#stopped && this.#running < this.#concurrency && this.#readyHead < this.#ready.length
+    ) {
+      // Not shift(): on an array of 50,000 it moves every element each time.
+      const username = this.#ready[this.#readyHead++];
+      if (this.#readyHead === this.#ready.length) this.#ready.length = this.#readyHead = 0;
+      else if (this.#readyHead >= 1024 && this.#readyHead * 2 >= this.#ready.length) {
+        this.#ready.splice(0, this.#readyHead);
+        this.#readyHead = 0;
+      }
       if (this.#running++ === 0) {
         this.#idle = new Promise((resolve) => (this.#settleIdle = resolve));
       }

@@ -17,6 +17,11 @@ export class Overlay {
   /** Names known missing on disk, by directory, so one directory is forgotten at once. */
   #missing = new Map<string, Set<string>>();
   #missingCount = 0;
+  /**
+   * The paths of both change layers by their first two names (`accounts/alice`), so that
+   * listing a directory inside an account reads that account's changes, not the journal's.
+   */
+  #changedBy = new Map<string, string | Set<string>>();
   #cacheLimit: number;
 
   constructor(cacheLimit: number) {
@@ -47,6 +52,7 @@ export class Overlay {
   stage(seq: number, changes: ChangeSet): void {
     for (const [path, value] of changes) {
       this.#unjournaled.set(path, { value, seq });
+      this.#index(path);
       this.#cache.delete(path);
       this.#unmiss(path);
     }
@@ -56,6 +62,7 @@ export class Overlay {
   journal(seq: number, changes: ChangeSet): void {
     for (const [path, value] of changes) {
       this.#journaled.set(path, value);
+      this.#index(path);
       if (this.#unjournaled.get(path)?.seq === seq) this.#unjournaled.delete(path);
     }
   }
@@ -65,11 +72,14 @@ export class Overlay {
     // At a start nothing is journaled yet: the replayed map is taken as it is, not copied.
     if (this.#journaled.size === 0) this.#journaled = files;
     else for (const [path, value] of files) this.#journaled.set(path, value);
+    for (const path of files.keys()) this.#index(path);
   }
 
   /** Forgets every change set not in the journal: none of them will ever be. */
   dropUnjournaled(): void {
+    const dropped = [...this.#unjournaled.keys()];
     this.#unjournaled.clear();
+    for (const path of dropped) this.#unindex(path);
   }
 
   /** The files changed in the journal and not yet checkpointed, with their newest content. */
@@ -82,6 +92,7 @@ export class Overlay {
     for (const [path, value] of snapshot) {
       if (this.#journaled.get(path) !== value) continue;
       this.#journaled.delete(path);
+      this.#unindex(path);
       if (value !== null && !this.#unjournaled.has(path)) this.remember(path, value);
     }
   }
@@ -140,15 +151,54 @@ export class Overlay {
   /** Lays the changes in memory over the names a listing of `dir` found on disk. */
   overlayNames(dir: string, names: Set<string>): void {
     const prefix = `${dir}/`;
-    const overlay = (path: string, value: string | null) => {
-      if (!path.startsWith(prefix)) return;
+    const overlay = (path: string, value: string | null | undefined) => {
+      if (value === undefined || !path.startsWith(prefix)) return;
       const rest = path.slice(prefix.length);
       const slash = rest.indexOf("/");
       if (slash !== -1) names.add(rest.slice(0, slash));
       else if (value === null) names.delete(rest);
       else names.add(rest);
     };
-    for (const [path, value] of this.#journaled) overlay(path, value);
-    for (const [path, { value }] of this.#unjournaled) overlay(path, value);
+    const key = groupOf(dir);
+    if (key === null) {
+      // Above the accounts (`accounts`, `pending`): every change counts.
+      for (const [path, value] of this.#journaled) overlay(path, value);
+      for (const [path, { value }] of this.#unjournaled) overlay(path, value);
+      return;
+    }
+    // The newer layer is laid last, as above.
+    const paths = this.#changedBy.get(key) ?? [];
+    for (const path of typeof paths === "string" ? [paths] : paths) {
+      overlay(path, this.#journaled.get(path));
+      overlay(path, this.#unjournaled.get(path)?.value);
+    }
   }
+
+  #index(path: string): void {
+    // Most accounts have one changed file (a counter): a string then, not a set.
+    const key = groupOf(dirname(path)) ?? path;
+    const paths = this.#changedBy.get(key);
+    if (paths === undefined) this.#changedBy.set(key, path);
+    else if (typeof paths !== "string") paths.add(path);
+    else if (paths !== path) this.#changedBy.set(key, new Set([paths, path]));
+  }
+
+  /** Takes `path` out of the index once neither change layer holds it. */
+  #unindex(path: string): void {
+    if (this.#journaled.has(path) || this.#unjournaled.has(path)) return;
+    const key = groupOf(dirname(path)) ?? path;
+    const paths = this.#changedBy.get(key);
+    if (paths === path) this.#changedBy.delete(key);
+    else if (typeof paths !== "string" && paths?.delete(path) && paths.size === 0) {
+      this.#changedBy.delete(key);
+    }
+  }
+}
+
+/** The first two names of a directory (`accounts/alice` of `accounts/alice/peers`); null above. */
+function groupOf(dir: string): string | null {
+  const first = dir.indexOf("/");
+  if (first === -1) return null;
+  const second = dir.indexOf("/", first + 1);
+  return second === -1 ? dir : dir.slice(0, second);
 }
