@@ -9,7 +9,7 @@ import { DEFAULT_DISPLAY, DEFAULT_LIMITS, type DisplayUnit, type Limits } from "
 import type { Feature } from "../core/context.ts";
 import { type Fields, type Logger, silentLogger } from "../core/log.ts";
 import { type FileSystem, isOutOfFiles } from "../store/fs.ts";
-import { ACCOUNTS_DIR, PENDING_DIR, pendingPath } from "../store/paths.ts";
+import { ACCOUNTS_DIR, listPeers, PENDING_DIR, pendingPath } from "../store/paths.ts";
 import { DiskFullError, Store, type StoreOptions } from "../store/store.ts";
 import { Tx } from "../store/tx.ts";
 import { commandName } from "../wire/commands.ts";
@@ -93,6 +93,7 @@ export class Node {
   #features: Feature[];
   #pending = new Map<string, Marker>();
   #inflight = new Set<Promise<unknown>>();
+  #closing = false;
   #onFatal?: (error: Error) => void;
   #onOutOfFiles?: () => void;
   #fatal: Error | null = null;
@@ -148,11 +149,10 @@ export class Node {
       node.#pending.set(username, { durable: true, generation: store.generation });
       node.#scheduler.schedule(username, now);
     }
-    // Routing labels live in memory: every account greets its peers again after a start.
+    // Routing labels live in memory: every account with peers greets them again after a start.
     if (node.limits.labelTrees > 0) {
-      for (const username of await store.list(ACCOUNTS_DIR)) {
-        if (isUsername(username)) node.#scheduler.schedule(username, now);
-      }
+      const accounts = (await store.list(ACCOUNTS_DIR)).filter(isUsername);
+      node.#track(node.#greetAfterStart(accounts));
     }
     node.#log.info("node-opened", { address: options.address, pending: node.#pending.size });
     return node;
@@ -213,6 +213,7 @@ export class Node {
 
   /** Finishes the datagrams in hand, stops timers and senders, and checkpoints the store. */
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#scheduler.stop();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
     await this.#sender.close();
@@ -370,6 +371,28 @@ export class Node {
     });
     // Best effort: a lost notice only leaves the record as if the datagram had not arrived.
     this.#track(work.then((reply) => this.#deliver(reply)).catch(() => {}));
+  }
+
+  /**
+   * Wakes the accounts that have peers, for their label greeting, one listing at a time
+   * after the start: with tens of thousands of accounts a wake of each (every feature's
+   * listings, the account's lock, a run) took the server's thread from its clients for a
+   * minute, and most of those accounts may have no peer. A peer added meanwhile is greeted
+   * when it is first heard from (the labels' `met`).
+   */
+  async #greetAfterStart(accounts: string[]): Promise<void> {
+    for (const [i, username] of accounts.entries()) {
+      if (this.#closing) return;
+      try {
+        const peers = await listPeers(this.store, username);
+        if (peers.length > 0) this.#scheduler.schedule(username, this.#clock.now());
+      } catch (error) {
+        // The wakes list again, and retry what they must: every account left is woken.
+        this.#log.warn("greeting-listing-failed", { account: username, error: describe(error) });
+        for (const left of accounts.slice(i)) this.#scheduler.schedule(left, this.#clock.now());
+        return;
+      }
+    }
   }
 
   async #wake(username: string): Promise<void> {
