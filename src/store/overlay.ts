@@ -150,14 +150,8 @@ export class Overlay {
 
   /** Lays the changes in memory over the names a listing of `dir` found on disk. */
   overlayNames(dir: string, names: Set<string>): void {
-    const prefix = `${dir}/`;
     const overlay = (path: string, value: string | null | undefined) => {
-      if (value === undefined || !path.startsWith(prefix)) return;
-      const rest = path.slice(prefix.length);
-      const slash = rest.indexOf("/");
-      if (slash !== -1) names.add(rest.slice(0, slash));
-      else if (value === null) names.delete(rest);
-      else names.add(rest);
+      if (value !== undefined) layChange(names, dir, path, value);
     };
     const key = groupOf(dir);
     if (key === null) {
@@ -193,6 +187,21 @@ export class Overlay {
       this.#changedBy.delete(key);
     }
   }
+}
+
+const SLASH = "/".charCodeAt(0);
+
+/**
+ * Lays one change over the names listed in `dir`: a file written there is added, one removed
+ * is taken out, and a file below it adds the subdirectory it is in.
+ */
+export function layChange(names: Set<string>, dir: string, path: string, value: string | null) {
+  if (path.charCodeAt(dir.length) !== SLASH || !path.startsWith(dir)) return;
+  const rest = path.slice(dir.length + 1);
+  const slash = rest.indexOf("/");
+  if (slash !== -1) names.add(rest.slice(0, slash));
+  else if (value === null) names.delete(rest);
+  else names.add(rest);
 }
 
 /** The first two names of a directory (`accounts/alice` of `accounts/alice/peers`); null above. */

@@ -1,6 +1,7 @@
 /** A change set being built: reads see the store plus this change set's own writes. */
 
 import type { ChangeSet } from "./journal.ts";
+import { layChange } from "./overlay.ts";
 import type { Store } from "./store.ts";
 
 /**
@@ -44,14 +45,7 @@ export class Tx {
 
   async list(dir: string): Promise<string[]> {
     const names = new Set(await this.#store.list(dir));
-    for (const [path, text] of this.changes) {
-      if (!path.startsWith(`${dir}/`)) continue;
-      const rest = path.slice(dir.length + 1);
-      const slash = rest.indexOf("/");
-      if (slash !== -1) names.add(rest.slice(0, slash));
-      else if (text === null) names.delete(rest);
-      else names.add(rest);
-    }
+    for (const [path, text] of this.changes) layChange(names, dir, path, text);
     return [...names].sort();
   }
 
