@@ -15,24 +15,33 @@ import { formatAccountRef } from "../wire/names.ts";
  * way (no _committed_, _abort_ or claim), with when the first commit went out. A neighbour
  * holds a payment up _silently_ once the first has waited `heldUpAfterMs`, and _waiting_ once
  * the second has waited `waitingAfterMs`, whatever _waiting_ words it sent meanwhile.
+ * Silence is judged per server (docs/protocol.md §8): every neighbour on the server that
+ * left one of this server's payments without a word counts it, since silence is the server's
+ * doing (it is down, or it chose not to answer), not one account's. Waiting stays per pair.
  *
  * @example
  * ```ts
  * import { HeldUp } from "./held_up.ts";
  * const heldUp = new HeldUp({ heldUpAfterMs: 5_000, waitingAfterMs: 30_000 });
  * const d = { username: "d", address: "d.example" };
+ * const e = { username: "e", address: "d.example" };
  * heldUp.asked("c", d, "ab12", 1_000);
  * heldUp.count("c", d, 5_999).silent; // 0: the query may still be answered
  * heldUp.count("c", d, 6_000).silent; // 1
+ * heldUp.count("x", e, 6_000).silent; // 1: the same server
  * heldUp.heard("c", d, "ab12", "waiting");
  * heldUp.count("c", d, 31_000); // { silent: 0, waiting: 1 }
+ * heldUp.count("x", e, 31_000); // { silent: 0, waiting: 0 }
  * heldUp.heard("c", d, "ab12");
  * heldUp.count("c", d, 31_000); // { silent: 0, waiting: 0 }
  * ```
  */
 export class HeldUp {
   #limits: Pick<Limits, "heldUpAfterMs" | "waitingAfterMs">;
-  /** `account neighbour` → payment id → when its first unanswered commit or query went out. */
+  /**
+   * The neighbour's server address → `account neighbour payment id` → when the first
+   * unanswered commit or query about the payment went out.
+   */
   #asked = new Map<string, Map<string, number>>();
   /** `account neighbour` → payment id → when its first commit went out, until a decisive word. */
   #unsettled = new Map<string, Map<string, number>>();
@@ -44,10 +53,11 @@ export class HeldUp {
   /** A commit or query about `idHex` went to `neighbour`; the first since its last word counts. */
   asked(username: string, neighbour: AccountRef, idHex: string, now: number): void {
     const key = pairKey(username, neighbour);
-    for (const map of [this.#asked, this.#unsettled]) {
-      let payments = map.get(key);
-      if (payments === undefined) map.set(key, payments = new Map());
-      if (!payments.has(idHex)) payments.set(idHex, now);
+    const at = [[this.#asked, neighbour.address, `${key} ${idHex}`], [this.#unsettled, key, idHex]];
+    for (const [map, outer, inner] of at as [Map<string, Map<string, number>>, string, string][]) {
+      let payments = map.get(outer);
+      if (payments === undefined) map.set(outer, payments = new Map());
+      if (!payments.has(inner)) payments.set(inner, now);
     }
   }
 
@@ -63,25 +73,37 @@ export class HeldUp {
   ): void {
     if (neighbour === null) return;
     const key = pairKey(username, neighbour);
-    for (const map of word === "waiting" ? [this.#asked] : [this.#asked, this.#unsettled]) {
-      const payments = map.get(key);
+    const silence: [Map<string, Map<string, number>>, string, string] = [
+      this.#asked,
+      neighbour.address,
+      `${key} ${idHex}`,
+    ];
+    const unsettled: typeof silence = [this.#unsettled, key, idHex];
+    for (const [map, outer, inner] of word === "waiting" ? [silence] : [silence, unsettled]) {
+      const payments = map.get(outer);
       if (payments === undefined) continue;
-      payments.delete(idHex);
-      if (payments.size === 0) map.delete(key);
+      payments.delete(inner);
+      if (payments.size === 0) map.delete(outer);
     }
   }
 
-  /** How many payments `neighbour` holds up at the account at `now`, silently and waiting. */
+  /**
+   * How many payments `neighbour` holds up at the account at `now`: silently, those of any
+   * account here that any account on the neighbour's server left without a word; waiting,
+   * the account's own with this neighbour.
+   */
   count(username: string, neighbour: AccountRef, now: number): HeldUpCounts {
-    const key = pairKey(username, neighbour);
-    const older = (map: Map<string, Map<string, number>>, ms: number) => {
+    const older = (payments: Map<string, number> | undefined, ms: number) => {
       let held = 0;
-      for (const since of map.get(key)?.values() ?? []) if (now - since >= ms) held++;
+      for (const since of payments?.values() ?? []) if (now - since >= ms) held++;
       return held;
     };
     return {
-      silent: older(this.#asked, this.#limits.heldUpAfterMs),
-      waiting: older(this.#unsettled, this.#limits.waitingAfterMs),
+      silent: older(this.#asked.get(neighbour.address), this.#limits.heldUpAfterMs),
+      waiting: older(
+        this.#unsettled.get(pairKey(username, neighbour)),
+        this.#limits.waitingAfterMs,
+      ),
     };
   }
 }

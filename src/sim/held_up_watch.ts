@@ -25,6 +25,9 @@ const WORDS = new Set<number>([
   ServerCommand.Waiting,
 ]);
 
+/** One clock's place: its map, the outer key and the inner key. */
+type Clock = [Map<string, Map<string, number>>, string, string];
+
 /** What the watch needs of the run around it. */
 export interface HeldUpWatchOptions {
   limits: Limits;
@@ -40,8 +43,10 @@ export interface HeldUpWatchOptions {
  * unanswered, by the same rule the account applies (§8), but from the datagrams on the wire:
  * the first commit or query about a payment since the neighbour's last word starts a clock;
  * any word about it from the neighbour, an abort or a release of the whole amount to it, and
- * a restart of the account's server stop it. A transit lock sent towards a neighbour that
- * holds up `peer_held_up` payments (with a second of slack) breaks `held-up-limit`.
+ * a restart of the account's server stop it. Silence counts per pair of servers: a payment
+ * any account of the server left unanswered by any account on the neighbour's server. A
+ * transit lock sent towards a neighbour that holds up `peer_held_up` payments (with a second
+ * of slack) breaks `held-up-limit`.
  *
  * @example
  * ```ts ignore
@@ -50,9 +55,16 @@ export interface HeldUpWatchOptions {
  */
 export class HeldUpWatch {
   #options: HeldUpWatchOptions;
-  /** `account neighbour` (both `name@address`) → payment id → when its clock started. */
+  /**
+   * The silence clocks, per pair of servers as the account judges silence (§8): `server
+   * neighbour's server` → `account neighbour id` (accounts as `name@address`) → when its
+   * clock started.
+   */
   #asked = new Map<string, Map<string, number>>();
-  /** The same, for the clock that only a word settling the payment stops (not waiting). */
+  /**
+   * The clocks that only a word settling the payment stops (not waiting), per pair of
+   * accounts: `account neighbour` → payment id → when it started.
+   */
   #unsettled = new Map<string, Map<string, number>>();
   /** `account id`: a lock reached the account from upstream, so its lock down is transit. */
   #transit = new Set<string>();
@@ -76,11 +88,10 @@ export class HeldUpWatch {
     switch (datagram.command) {
       case ServerCommand.Commit:
       case ServerCommand.Query: {
-        const key = `${account} ${neighbour}`;
-        for (const map of [this.#asked, this.#unsettled]) {
-          let payments = map.get(key);
-          if (payments === undefined) map.set(key, payments = new Map());
-          if (!payments.has(id)) payments.set(id, at);
+        for (const [map, outer, inner] of this.#clocks(account, neighbour, id)) {
+          let payments = map.get(outer);
+          if (payments === undefined) map.set(outer, payments = new Map());
+          if (!payments.has(inner)) payments.set(inner, at);
         }
         return;
       }
@@ -114,14 +125,14 @@ export class HeldUpWatch {
     if (!this.#transit.has(decision) || this.#judged.has(decision)) return;
     this.#judged.add(decision);
     const limits = peerLimitsFor(this.#options.limits, username, neighbour);
-    const key = `${account} ${neighbour}`;
-    const older = (map: Map<string, Map<string, number>>, ms: number) => {
+    const [[, servers], [, pair]] = this.#clocks(account, neighbour, id);
+    const older = (payments: Map<string, number> | undefined, ms: number) => {
       let held = 0;
-      for (const started of map.get(key)?.values() ?? []) if (started <= at - ms - SLACK_MS) held++;
+      for (const started of payments?.values() ?? []) if (started <= at - ms - SLACK_MS) held++;
       return held;
     };
-    const silent = older(this.#asked, this.#options.limits.heldUpAfterMs);
-    const waiting = older(this.#unsettled, this.#options.limits.waitingAfterMs);
+    const silent = older(this.#asked.get(servers), this.#options.limits.heldUpAfterMs);
+    const waiting = older(this.#unsettled.get(pair), this.#options.limits.waitingAfterMs);
     const broken = [
       limits.peerHeldUp > 0 && silent >= limits.peerHeldUp && `held up ${silent}`,
       limits.peerWaiting > 0 && waiting >= limits.peerWaiting && `kept ${waiting} waiting`,
@@ -136,13 +147,22 @@ export class HeldUpWatch {
 
   /** A word about the payment: waiting stops only the silence clock. */
   #heard(account: string, neighbour: string, id: string, waiting = false): void {
-    const key = `${account} ${neighbour}`;
-    for (const map of waiting ? [this.#asked] : [this.#asked, this.#unsettled]) {
-      const payments = map.get(key);
+    const [silence, unsettled] = this.#clocks(account, neighbour, id);
+    for (const [map, outer, inner] of waiting ? [silence] : [silence, unsettled]) {
+      const payments = map.get(outer);
       if (payments === undefined) continue;
-      payments.delete(id);
-      if (payments.size === 0) map.delete(key);
+      payments.delete(inner);
+      if (payments.size === 0) map.delete(outer);
     }
+  }
+
+  /** Where a payment's two clocks live: the silence one per pair of servers, the other per pair. */
+  #clocks(account: string, neighbour: string, id: string): Clock[] {
+    const server = (ref: string) => ref.slice(ref.lastIndexOf("@") + 1);
+    return [
+      [this.#asked, `${server(account)} ${server(neighbour)}`, `${account} ${neighbour} ${id}`],
+      [this.#unsettled, `${account} ${neighbour}`, id],
+    ];
   }
 
   /** A server that restarted forgot every clock of its accounts; so does the watch. */
@@ -152,11 +172,10 @@ export class HeldUpWatch {
     const known = this.#lives.has(address);
     this.#lives.set(address, life);
     if (!known) return;
-    const suffix = `@${address}`;
-    for (const map of [this.#asked, this.#unsettled]) {
-      for (const key of map.keys()) {
-        if (key.slice(0, key.indexOf(" ")).endsWith(suffix)) map.delete(key);
-      }
+    const first = (key: string) => key.slice(0, key.indexOf(" "));
+    for (const key of this.#asked.keys()) if (first(key) === address) this.#asked.delete(key);
+    for (const key of this.#unsettled.keys()) {
+      if (first(key).endsWith(`@${address}`)) this.#unsettled.delete(key);
     }
   }
 }

@@ -3,6 +3,7 @@ import { HeldUp } from "../../src/payments/held_up.ts";
 
 const d = { username: "d", address: "d.example" };
 const e = { username: "e", address: "e.example" };
+const f = { username: "f", address: "d.example" }; // on d's server
 
 Deno.test("a neighbour holds a payment up silently after held_up_after_ms without a word", () => {
   const heldUp = new HeldUp({ heldUpAfterMs: 2_000, waitingAfterMs: 30_000 });
@@ -10,8 +11,28 @@ Deno.test("a neighbour holds a payment up silently after held_up_after_ms withou
   heldUp.asked("c", d, "p1", 1_500); // a resend: the clock runs from the first
   assert.deepEqual(heldUp.count("c", d, 2_999), { silent: 0, waiting: 0 });
   assert.deepEqual(heldUp.count("c", d, 3_000), { silent: 1, waiting: 0 });
-  assert.deepEqual(heldUp.count("c", e, 3_000), { silent: 0, waiting: 0 }, "per neighbour");
-  assert.deepEqual(heldUp.count("x", d, 3_000), { silent: 0, waiting: 0 }, "per account");
+  assert.deepEqual(heldUp.count("c", e, 3_000), { silent: 0, waiting: 0 }, "per server");
+  // Silence is the server's: every account here counts it, towards every account there.
+  assert.deepEqual(heldUp.count("x", d, 3_000), { silent: 1, waiting: 0 });
+  assert.deepEqual(heldUp.count("x", f, 3_000), { silent: 1, waiting: 0 });
+  heldUp.heard("c", d, "p1", "waiting");
+  assert.deepEqual(heldUp.count("x", f, 3_000), { silent: 0, waiting: 0 });
+});
+
+Deno.test("waiting is judged per pair: a server's other accounts do not count it", () => {
+  const heldUp = new HeldUp({ heldUpAfterMs: 2_000, waitingAfterMs: 10_000 });
+  heldUp.asked("c", d, "p1", 0);
+  heldUp.asked("x", d, "p2", 0);
+  heldUp.heard("c", d, "p1", "waiting");
+  heldUp.heard("x", d, "p2", "waiting");
+  assert.deepEqual(heldUp.count("c", d, 10_000), { silent: 0, waiting: 1 });
+  assert.deepEqual(heldUp.count("c", f, 10_000), { silent: 0, waiting: 0 });
+  // The same payment id with two neighbours on one server: each answer stops its own clock.
+  heldUp.asked("c", d, "p3", 10_000);
+  heldUp.asked("c", f, "p3", 10_000);
+  heldUp.heard("c", d, "p3", "waiting");
+  assert.deepEqual(heldUp.count("c", e, 12_000).silent, 0);
+  assert.deepEqual(heldUp.count("c", d, 12_000).silent, 1);
 });
 
 Deno.test("waiting stops only the silence clock; a decisive word or the end stops both", () => {
