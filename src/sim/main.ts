@@ -1,5 +1,6 @@
 /** `deno task sim`: simulation runs from the shell, with the seed and the command that replays a failure. */
 
+import { DEFAULT_LIMITS } from "../core/config.ts";
 import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
 import { DISK_HELP, DISK_OPTIONS, diskFlags, diskSummary, parseDiskFaults } from "./disk.ts";
 import { runPathStudy } from "./paths.ts";
@@ -54,6 +55,8 @@ ${DISK_HELP}
                       with a breadth-first search over the same capacities
   --credit C          path study: trustlines of 0 to C, payments of 10 (default 100)
   --label-trees N     routing-label trees, 0 to 3 (default 3; 0: no walk, the flood alone)
+  --walk-wait-ms T    how long a seller holds its flood back for the walk, and the buyer
+                      starts walks by other trees (default ${DEFAULT_LIMITS.walkWaitMs})
   --peer-held-up N    payments a neighbour may hold up before none pass through towards it
                       (default 1; 0: off)
   --peer-waiting N    payments a neighbour may keep answering only waiting past 10 s before
@@ -89,6 +92,7 @@ const OPTIONS = {
   paths: { type: "string" },
   credit: { type: "string" },
   "label-trees": { type: "string" },
+  "walk-wait-ms": { type: "string" },
   "peer-held-up": { type: "string" },
   "peer-waiting": { type: "string" },
   "no-shrink": { type: "boolean" },
@@ -193,6 +197,12 @@ export function parseSimArgs(
   if (parsed.values["label-trees"] !== undefined) {
     options.limits = { ...options.limits, labelTrees: Math.min(3, whole("label-trees", 3)) };
   }
+  if (parsed.values["walk-wait-ms"] !== undefined) {
+    options.limits = {
+      ...options.limits,
+      walkWaitMs: whole("walk-wait-ms", DEFAULT_LIMITS.walkWaitMs),
+    };
+  }
   if (parsed.values.log === true) {
     options.onLog = (address, line) => console.log(`${address} ${line}`);
   }
@@ -229,6 +239,9 @@ export function replayCommand(options: SimOptions): string {
     ...(options.limits.labelTrees === undefined
       ? []
       : [`--label-trees ${options.limits.labelTrees}`]),
+    ...(options.limits.walkWaitMs === undefined
+      ? []
+      : [`--walk-wait-ms ${options.limits.walkWaitMs}`]),
     ...(options.limits.peerHeldUp === undefined
       ? []
       : [`--peer-held-up ${options.limits.peerHeldUp}`]),

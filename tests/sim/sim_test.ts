@@ -80,6 +80,11 @@ Deno.test("the sim command line", async (t) => {
     const parsed = parseSimArgs(argv)!;
     assert.deepEqual(parsed.options, options);
   });
+  await t.step("the walk's wait reaches the servers' limits and the replay command", () => {
+    const parsed = parseSimArgs(["--walk-wait-ms", "750"])!;
+    assert.equal(parsed.options.limits.walkWaitMs, 750);
+    assert.match(replayCommand(parsed.options), /--walk-wait-ms 750/);
+  });
   await t.step("bad values are usage errors that say what is wanted", () => {
     assert.throws(() => parseSimArgs(["--loss", "1.5"]), /--loss must be a number from 0 to 1/);
     assert.throws(() => parseSimArgs(["--steps", "x"]), /--steps must be a number/);
