@@ -52,9 +52,7 @@ export class HeldUp {
 
   /** A commit or query about `idHex` went to `neighbour`; the first since its last word counts. */
   asked(username: string, neighbour: AccountRef, idHex: string, now: number): void {
-    const key = pairKey(username, neighbour);
-    const at = [[this.#asked, neighbour.address, `${key} ${idHex}`], [this.#unsettled, key, idHex]];
-    for (const [map, outer, inner] of at as [Map<string, Map<string, number>>, string, string][]) {
+    for (const [map, outer, inner] of this.#clocks(username, neighbour, idHex)) {
       let payments = map.get(outer);
       if (payments === undefined) map.set(outer, payments = new Map());
       if (!payments.has(inner)) payments.set(inner, now);
@@ -72,19 +70,19 @@ export class HeldUp {
     word: "decisive" | "waiting" = "decisive",
   ): void {
     if (neighbour === null) return;
-    const key = pairKey(username, neighbour);
-    const silence: [Map<string, Map<string, number>>, string, string] = [
-      this.#asked,
-      neighbour.address,
-      `${key} ${idHex}`,
-    ];
-    const unsettled: typeof silence = [this.#unsettled, key, idHex];
+    const [silence, unsettled] = this.#clocks(username, neighbour, idHex);
     for (const [map, outer, inner] of word === "waiting" ? [silence] : [silence, unsettled]) {
       const payments = map.get(outer);
       if (payments === undefined) continue;
       payments.delete(inner);
       if (payments.size === 0) map.delete(outer);
     }
+  }
+
+  /** Where a payment's two clocks live: silence per neighbour's server, the other per pair. */
+  #clocks(username: string, neighbour: AccountRef, idHex: string): Clock[] {
+    const key = pairKey(username, neighbour);
+    return [[this.#asked, neighbour.address, `${key} ${idHex}`], [this.#unsettled, key, idHex]];
   }
 
   /**
@@ -107,6 +105,9 @@ export class HeldUp {
     };
   }
 }
+
+/** One clock's place: its map, the outer key and the inner key. */
+type Clock = [Map<string, Map<string, number>>, string, string];
 
 function pairKey(username: string, neighbour: AccountRef): string {
   return `${username} ${formatAccountRef(neighbour)}`;
