@@ -77,6 +77,12 @@ export interface HostileOptions {
   behaviours: Behaviour[];
   /** Mean simulated time between two attacks of each timed behaviour (floods, replays). */
   attackEveryMs: number;
+  /**
+   * Nobody extends credit to or from the hostile servers' accounts: their opening trustlines
+   * are 0 and honest accounts never raise one towards them, as if those servers were not
+   * there: a baseline that honest completion may be judged against.
+   */
+  untrusted: boolean;
 }
 
 /** Every behaviour. */
@@ -87,6 +93,7 @@ export const NO_HOSTILE: HostileOptions = {
   servers: 0,
   behaviours: DEFAULT_BEHAVIOURS,
   attackEveryMs: 1_000,
+  untrusted: false,
 };
 
 /** An account of the hostile server, with what the attacker knows of it. */

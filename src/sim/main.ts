@@ -43,11 +43,14 @@ Options:
 ${DISK_HELP}
   --hostile N         make N servers hostile (the seed chooses which); payments between
                       honest accounts avoiding them are compared with the same seed run
-                      with those servers behaving (default 0)
+                      without attacks (default 0)
   --behaviours LIST   what hostile servers do, comma-separated (default all):
                       ${BEHAVIOURS.join(", ")}
   --attack-every-ms T mean time between two attacks of each flood or replay (default ${NO_HOSTILE.attackEveryMs})
   --no-compare        with --hostile: skip the run without attacks
+  --baseline B        with --hostile, the run without attacks: behaving (the hostile
+                      servers pass everything on; the default) or untrusted (nobody extends
+                      credit to or from their accounts, as if they were not there)
   --no-receipts       the workload's payments without the seller's receipt (ids not made
                       from a secret, buyers not demanding it): a hop lying committed is
                       then believed
@@ -88,6 +91,7 @@ const OPTIONS = {
   behaviours: { type: "string" },
   "attack-every-ms": { type: "string" },
   "no-compare": { type: "boolean" },
+  baseline: { type: "string" },
   "no-receipts": { type: "boolean" },
   paths: { type: "string" },
   credit: { type: "string" },
@@ -185,8 +189,14 @@ export function parseSimArgs(
     servers: whole("hostile", 0),
     behaviours: behaviours as Behaviour[],
     attackEveryMs: Math.max(1, whole("attack-every-ms", NO_HOSTILE.attackEveryMs)),
+    untrusted: false,
   };
   options.compareHonest = parsed.values["no-compare"] !== true;
+  const baseline = stringOption(parsed, "baseline") ?? DEFAULT_SIM.baseline;
+  if (baseline !== "untrusted" && baseline !== "behaving") {
+    throw new UsageError(`--baseline: "${baseline}" is neither untrusted nor behaving`);
+  }
+  options.baseline = baseline;
   options.receipts = parsed.values["no-receipts"] !== true;
   if (parsed.values["peer-held-up"] !== undefined) {
     options.limits = { ...options.limits, peerHeldUp: whole("peer-held-up", 1) };
@@ -233,6 +243,7 @@ export function replayCommand(options: SimOptions): string {
         `--hostile ${options.hostile.servers} --behaviours ${options.hostile.behaviours.join(",")}`,
         `--attack-every-ms ${options.hostile.attackEveryMs}`,
         ...(options.compareHonest ? [] : ["--no-compare"]),
+        ...(options.baseline === DEFAULT_SIM.baseline ? [] : [`--baseline ${options.baseline}`]),
       ]
       : []),
     ...(options.receipts ? [] : ["--no-receipts"]),
@@ -283,10 +294,12 @@ function honestSummary(report: SimReport): string {
   const { untouched, baseline, ratio, attacks } = report.honest;
   if (Object.keys(attacks).length === 0) return "";
   const completed = [...untouched.values()].filter((c) => c).length;
+  const reasons = (failures: Record<number, number>) =>
+    Object.entries(failures).map(([r, n]) => `reason ${r}: ${n}`).join(", ") || "none";
   const against = baseline === undefined
     ? ""
     : `, without attacks ${[...baseline.values()].filter((c) => c).length} of ${baseline.size}` +
-      ` (ratio ${ratio!.toFixed(3)})`;
+      ` (ratio ${ratio!.toFixed(3)}; failed: ${reasons(report.honest.baselineFailures ?? {})})`;
   const done = Object.entries(attacks).map(([b, n]) => `${b} ${n}`).join(", ");
   const stalled = report.honest.stalledEnds;
   const ends = stalled.length === 0
@@ -297,11 +310,8 @@ function honestSummary(report: SimReport): string {
       )
         .join(" ")
     } after their commit`;
-  const why = Object.entries(report.honest.failures).map(([r, n]) => `reason ${r}: ${n}`).join(
-    ", ",
-  );
   return `\n  honest payments away from hostile servers: ${completed} of ${untouched.size} ` +
-    `completed${against}; failed: ${why || "none"}; attacks: ${done}` +
+    `completed${against}; failed: ${reasons(report.honest.failures)}; attacks: ${done}` +
     `\n  records at honest accounts held up past their deadline: ${ends}; ` +
     `paid to honest accounts for waiting: ${report.payments.honestGain}`;
 }

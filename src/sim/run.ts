@@ -49,10 +49,17 @@ export interface SimOptions {
   /** Hostile servers, and their behaviours. */
   hostile: HostileOptions;
   /**
-   * With hostile servers: also run the same seed with them behaving honestly, and compare
-   * how many payments between honest accounts, away from hostile servers, completed.
+   * With hostile servers: also run the same seed without attacks, and compare how many
+   * payments between honest accounts, away from hostile servers, completed.
    */
   compareHonest: boolean;
+  /**
+   * The run without attacks: with the same servers passing everything on (`behaving`), whose
+   * paths then carry payments that the run with attacks must route over honest servers once
+   * it has learnt to avoid them; or as if the hostile servers were not there (`untrusted`:
+   * nobody extends credit to or from their accounts, so no path passes them).
+   */
+  baseline: "untrusted" | "behaving";
   /**
    * The workload's payments carry the seller's receipt (docs/protocol.md §6): ids made from
    * a secret, and the buyer demands it. Off, a hop lying committed makes the buyer pay.
@@ -89,6 +96,7 @@ export const DEFAULT_SIM: SimOptions = {
   quietWithinMs: 2 * 60 * 60 * 1000,
   hostile: NO_HOSTILE,
   compareHonest: true,
+  baseline: "behaving",
   receipts: true,
 };
 
@@ -205,8 +213,8 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
 }
 
 /**
- * Runs one simulation; with hostile servers that misbehave, also the same seed with them
- * behaving, and checks that payments between honest accounts away from them still
+ * Runs one simulation; with hostile servers that misbehave, also the same seed without
+ * attacks ({@linkcode SimOptions.baseline}), and checks that payments between honest accounts away from them still
  * complete at {@linkcode HONEST_COMPLETION} of the rate.
  */
 export async function runSimulation(options: SimOptions): Promise<SimReport> {
@@ -215,7 +223,7 @@ export async function runSimulation(options: SimOptions): Promise<SimReport> {
   if (!attacking || !options.compareHonest) return report;
   const calm = await runOnce({
     ...options,
-    hostile: { ...options.hostile, behaviours: [] },
+    hostile: { ...options.hostile, behaviours: [], untrusted: options.baseline === "untrusted" },
     onStart: undefined,
     onLog: undefined,
   });

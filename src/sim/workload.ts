@@ -29,6 +29,7 @@ export class Workload {
 
   /** The accounts the workload pays between and changes the trustlines of: the honest ones. */
   #honest: number[];
+  #untrusted: boolean;
 
   constructor(
     world: SimWorld,
@@ -43,6 +44,7 @@ export class Workload {
     this.#options = options;
     this.#left = options.steps;
     this.#honest = topology.accounts.map((_, i) => i).filter((i) => strangers.honest(i));
+    this.#untrusted = options.hostile.untrusted;
   }
 
   /**
@@ -55,8 +57,8 @@ export class Workload {
       for (const [a, b] of this.#topology.pairs) {
         at += 5;
         this.#left += 2;
-        this.#at(at, () => this.#setTrustline(a, b, BigInt(this.#random.between(50, 500))));
-        this.#at(at, () => this.#setTrustline(b, a, BigInt(this.#random.between(50, 500))));
+        this.#at(at, () => this.#setTrustline(a, b, this.#opening(a, b)));
+        this.#at(at, () => this.#setTrustline(b, a, this.#opening(b, a)));
       }
     }
     if (this.#left === 0) this.#done();
@@ -71,10 +73,22 @@ export class Workload {
         if (!this.#honest.includes(creditor)) [creditor, debtor] = [debtor, creditor];
         const amount = this.#nextAmount(creditor, debtor);
         if (!this.#honest.includes(creditor)) return Promise.resolve();
+        if (this.#untrusted && !this.#honest.includes(debtor)) return Promise.resolve();
         return this.#setTrustline(creditor, debtor, amount);
       });
     }
     return stepsFrom;
+  }
+
+  /**
+   * An opening trustline: drawn for every pair whatever the run, so that the runs with and
+   * without attacks draw the same steps, and 0 on a pair with a hostile account when nobody
+   * trusts them.
+   */
+  #opening(creditor: number, debtor: number): bigint {
+    const amount = BigInt(this.#random.between(50, 500));
+    const hostile = !this.#honest.includes(creditor) || !this.#honest.includes(debtor);
+    return this.#untrusted && hostile ? 0n : amount;
   }
 
   /** Payment runs only raise trustlines, so a limit never falls below a debt. */

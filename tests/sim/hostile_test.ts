@@ -54,6 +54,29 @@ Deno.test("with a hostile server, honest accounts keep every invariant and their
   );
 });
 
+Deno.test("the untrusted baseline extends no credit to a hostile server: no path passes it", async () => {
+  // The run without attacks, as runSimulation makes it with `baseline: "untrusted"`: no
+  // behaviours, and no credit to or from the hostile server's accounts.
+  const calm = (untrusted: boolean) =>
+    runSimulation({
+      ...HOSTILE,
+      seed: 43,
+      hostile: { ...NO_HOSTILE, servers: 1, behaviours: [], untrusted },
+    });
+  const untrusted = await calm(true);
+  assert.deepEqual(
+    untrusted.violations,
+    [],
+    "a run that trusts no hostile server keeps every invariant",
+  );
+  const completed = [...untrusted.honest.untouched.values()].filter((c) => c).length;
+  assert.ok(completed > 0, "payments complete around the untrusted server");
+  assert.equal(untrusted.honest.untouched.size, untrusted.operations.payments, "none passed it");
+  // The same seed with the server trusted and behaving routes some payments through it.
+  const behaving = await calm(false);
+  assert.ok(behaving.honest.untouched.size < behaving.operations.payments);
+});
+
 /**
  * Runs `options` as they are, which must keep every invariant, and with `bug` planted in every
  * server, which `invariant` must catch; returns the report of the run without the bug.
@@ -80,7 +103,7 @@ Deno.test("a server that does not enforce the per-neighbour credit limit is caug
   const options: SimOptions = {
     ...HOSTILE,
     seed: 44,
-    hostile: { servers: 1, behaviours: ["flood-locks"], attackEveryMs: 50 },
+    hostile: { ...NO_HOSTILE, servers: 1, behaviours: ["flood-locks"], attackEveryMs: 50 },
     compareHonest: false,
   };
   await assertCaught(options, noCreditLimit, "neighbour-cap");
