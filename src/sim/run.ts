@@ -142,10 +142,13 @@ export interface HonestFigures {
 /** Completion with attacks must stay at this share of completion without. */
 export const HONEST_COMPLETION = 0.95;
 /**
- * Fewer comparable payments than this make one seed's ratio noise, not a finding: a run of
- * several seeds judges them together ({@linkcode honestCompletion}).
+ * Fewer comparable payments than this make the ratio chance, not a finding, whether of one
+ * seed or of several judged together ({@linkcode honestCompletion}). Two runs of a seed
+ * without attacks that differ only in the network's delays differ in this ratio by about
+ * ±0.04 (one standard deviation) at 270 comparable payments (docs/simulator.md); at 2,500,
+ * by the square-root rule, about ±0.015.
  */
-export const HONEST_MINIMUM = 200;
+export const HONEST_MINIMUM = 2_500;
 
 const CHECK_EVERY_MS = 2_000;
 
