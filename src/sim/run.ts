@@ -217,8 +217,8 @@ async function runOnce(options: SimOptions): Promise<SimReport> {
 
 /**
  * Runs one simulation; with hostile servers that misbehave, also the same seed without
- * attacks ({@linkcode SimOptions.baseline}), and checks that payments between honest accounts away from them still
- * complete at {@linkcode HONEST_COMPLETION} of the rate.
+ * attacks ({@linkcode SimOptions.baseline}), and checks that payments between honest
+ * accounts away from them still complete at {@linkcode HONEST_COMPLETION} of the rate.
  */
 export async function runSimulation(options: SimOptions): Promise<SimReport> {
   const report = await runOnce(options);
