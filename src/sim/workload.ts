@@ -29,7 +29,6 @@ export class Workload {
 
   /** The accounts the workload pays between and changes the trustlines of: the honest ones. */
   #honest: number[];
-  #untrusted: boolean;
 
   constructor(
     world: SimWorld,
@@ -44,7 +43,6 @@ export class Workload {
     this.#options = options;
     this.#left = options.steps;
     this.#honest = topology.accounts.map((_, i) => i).filter((i) => strangers.honest(i));
-    this.#untrusted = options.hostile.untrusted;
   }
 
   /**
@@ -73,7 +71,9 @@ export class Workload {
         if (!this.#honest.includes(creditor)) [creditor, debtor] = [debtor, creditor];
         const amount = this.#nextAmount(creditor, debtor);
         if (!this.#honest.includes(creditor)) return Promise.resolve();
-        if (this.#untrusted && !this.#honest.includes(debtor)) return Promise.resolve();
+        if (this.#options.hostile.untrusted && !this.#honest.includes(debtor)) {
+          return Promise.resolve();
+        }
         return this.#setTrustline(creditor, debtor, amount);
       });
     }
@@ -88,7 +88,7 @@ export class Workload {
   #opening(creditor: number, debtor: number): bigint {
     const amount = BigInt(this.#random.between(50, 500));
     const hostile = !this.#honest.includes(creditor) || !this.#honest.includes(debtor);
-    return this.#untrusted && hostile ? 0n : amount;
+    return this.#options.hostile.untrusted && hostile ? 0n : amount;
   }
 
   /** Payment runs only raise trustlines, so a limit never falls below a debt. */
