@@ -254,6 +254,20 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     help:
       "how long a neighbour may answer a commit with nothing but waiting before the payment counts against peer_waiting",
   },
+  peer_slow_locks: {
+    field: "peerSlowLocks",
+    min: 0,
+    max: 100_000,
+    help:
+      "locks a neighbour may leave unanswered past slow_lock_after_ms before none pass through towards it; 0: off",
+  },
+  slow_lock_after_ms: {
+    field: "slowLockAfterMs",
+    min: 1,
+    max: 3_600_000,
+    help:
+      "how long a neighbour may leave a lock without locked or abort before it counts against peer_slow_locks",
+  },
   own_searches_reserved: {
     field: "ownSearchesReserved",
     min: 0,
@@ -269,6 +283,7 @@ export const PEER_SETTINGS = [
   "peer_searches",
   "peer_held_up",
   "peer_waiting",
+  "peer_slow_locks",
 ] as const;
 
 /** The settings of one `[peer ACCOUNT NAME@ADDRESS]` section. */

@@ -79,6 +79,13 @@ export interface Limits {
   peerWaiting: number;
   /** How long a neighbour may answer a commit with nothing but waiting before that counts. */
   waitingAfterMs: number;
+  /**
+   * Locks a neighbour may leave unanswered (neither locked nor abort) past `slowLockAfterMs`
+   * before no more payments pass through towards it; 0: off.
+   */
+  peerSlowLocks: number;
+  /** How long a neighbour may leave a lock unanswered before it counts against `peerSlowLocks`. */
+  slowLockAfterMs: number;
   /** Search slots of an account that only its own payments may use. */
   ownSearchesReserved: number;
   /** Overrides of the per-neighbour limits, by {@linkcode peerLimitsKey}. */
@@ -93,7 +100,12 @@ export type NumericLimit = {
 /** The per-neighbour limits that apply to one peer of one account. */
 export type PeerLimits = Pick<
   Limits,
-  "peerLockSharePercent" | "peerPaymentsInFlight" | "peerSearches" | "peerHeldUp" | "peerWaiting"
+  | "peerLockSharePercent"
+  | "peerPaymentsInFlight"
+  | "peerSearches"
+  | "peerHeldUp"
+  | "peerWaiting"
+  | "peerSlowLocks"
 >;
 
 const MINUTE = 60_000;
@@ -135,6 +147,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = {
   heldUpAfterMs: 2_000,
   peerWaiting: 2,
   waitingAfterMs: 10_000,
+  peerSlowLocks: 2,
+  slowLockAfterMs: 3_000,
   ownSearchesReserved: 16,
   peerOverrides: new Map(),
 };
@@ -176,6 +190,7 @@ export function peerLimitsFor(
     peerSearches: limits.peerSearches,
     peerHeldUp: limits.peerHeldUp,
     peerWaiting: limits.peerWaiting,
+    peerSlowLocks: limits.peerSlowLocks,
     ...limits.peerOverrides.get(peerLimitsKey("*", peer)),
     ...limits.peerOverrides.get(peerLimitsKey(account, peer)),
   };

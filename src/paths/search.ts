@@ -62,7 +62,7 @@ export type SearchLimits = Pick<
 /** How many payments `peer` holds up at account `username` at `now` (docs/protocol.md §8). */
 export type HeldUpCount = (username: string, peer: AccountRef, now: number) => HeldUpCounts;
 
-const NONE_HELD: HeldUpCounts = { silent: 0, waiting: 0 };
+const NONE_HELD: HeldUpCounts = { silent: 0, waiting: 0, slow: 0 };
 
 /** The end of a search at a root. */
 export type Outcome =

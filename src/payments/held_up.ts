@@ -1,6 +1,7 @@
 /**
  * Which neighbours hold payments up (docs/protocol.md §8): a commit, or its resend or query,
- * that the neighbour has left without a word, or with nothing but _waiting_ for too long.
+ * that the neighbour has left without a word, or with nothing but _waiting_ for too long;
+ * and a lock that it has left without _locked_ or _abort_ for too long.
  * Memory only: after a restart the payment timers send again.
  */
 
@@ -22,7 +23,11 @@ import { formatAccountRef } from "../wire/names.ts";
  * @example
  * ```ts
  * import { HeldUp } from "./held_up.ts";
- * const heldUp = new HeldUp({ heldUpAfterMs: 5_000, waitingAfterMs: 30_000 });
+ * const heldUp = new HeldUp({
+ *   heldUpAfterMs: 5_000,
+ *   waitingAfterMs: 30_000,
+ *   slowLockAfterMs: 3_000,
+ * });
  * const d = { username: "d", address: "d.example" };
  * const e = { username: "e", address: "d.example" };
  * heldUp.asked("c", d, "ab12", 1_000);
@@ -30,14 +35,16 @@ import { formatAccountRef } from "../wire/names.ts";
  * heldUp.count("c", d, 6_000).silent; // 1
  * heldUp.count("x", e, 6_000).silent; // 1: the same server
  * heldUp.heard("c", d, "ab12", "waiting");
- * heldUp.count("c", d, 31_000); // { silent: 0, waiting: 1 }
- * heldUp.count("x", e, 31_000); // { silent: 0, waiting: 0 }
+ * heldUp.count("c", d, 31_000); // { silent: 0, waiting: 1, slow: 0 }
+ * heldUp.count("x", e, 31_000); // { silent: 0, waiting: 0, slow: 0 }
  * heldUp.heard("c", d, "ab12");
- * heldUp.count("c", d, 31_000); // { silent: 0, waiting: 0 }
+ * heldUp.count("c", d, 31_000); // { silent: 0, waiting: 0, slow: 0 }
+ * heldUp.lockSent("c", d, "cd34", 40_000);
+ * heldUp.count("c", d, 43_000).slow; // 1: no locked for 3 s
  * ```
  */
 export class HeldUp {
-  #limits: Pick<Limits, "heldUpAfterMs" | "waitingAfterMs">;
+  #limits: Pick<Limits, "heldUpAfterMs" | "waitingAfterMs" | "slowLockAfterMs">;
   /**
    * The neighbour's server address → `account neighbour payment id` → when the first
    * unanswered commit or query about the payment went out.
@@ -45,8 +52,10 @@ export class HeldUp {
   #asked = new Map<string, Map<string, number>>();
   /** `account neighbour` → payment id → when its first commit went out, until a decisive word. */
   #unsettled = new Map<string, Map<string, number>>();
+  /** `account neighbour` → payment id → when its lock first went out, until locked or the end. */
+  #locking = new Map<string, Map<string, number>>();
 
-  constructor(limits: Pick<Limits, "heldUpAfterMs" | "waitingAfterMs">) {
+  constructor(limits: Pick<Limits, "heldUpAfterMs" | "waitingAfterMs" | "slowLockAfterMs">) {
     this.#limits = limits;
   }
 
@@ -59,9 +68,22 @@ export class HeldUp {
     }
   }
 
+  /** A lock of `idHex` went to `neighbour`; a resend keeps the first one's time. */
+  lockSent(username: string, neighbour: AccountRef, idHex: string, now: number): void {
+    const key = pairKey(username, neighbour);
+    let payments = this.#locking.get(key);
+    if (payments === undefined) this.#locking.set(key, payments = new Map());
+    if (!payments.has(idHex)) payments.set(idHex, now);
+  }
+
+  /** `neighbour` answered the lock of `idHex` with _locked_: only the lock's clock stops. */
+  lockAnswered(username: string, neighbour: AccountRef, idHex: string): void {
+    forget(this.#locking, pairKey(username, neighbour), idHex);
+  }
+
   /**
    * A word from `neighbour` about `idHex`: _waiting_ stops only the silence clock; any other
-   * answer, or the payment's end, stops both.
+   * answer, or the payment's end, stops every clock.
    */
   heard(
     username: string,
@@ -72,11 +94,9 @@ export class HeldUp {
     if (neighbour === null) return;
     const [silence, unsettled] = this.#clocks(username, neighbour, idHex);
     for (const [map, outer, inner] of word === "waiting" ? [silence] : [silence, unsettled]) {
-      const payments = map.get(outer);
-      if (payments === undefined) continue;
-      payments.delete(inner);
-      if (payments.size === 0) map.delete(outer);
+      forget(map, outer, inner);
     }
+    if (word !== "waiting") this.lockAnswered(username, neighbour, idHex);
   }
 
   /** Where a payment's two clocks live: silence per neighbour's server, the other per pair. */
@@ -88,7 +108,8 @@ export class HeldUp {
   /**
    * How many payments `neighbour` holds up at the account at `now`: silently, those of any
    * account here that any account on the neighbour's server left without a word; waiting,
-   * the account's own with this neighbour.
+   * the account's own with this neighbour; slow, the account's locks to this neighbour
+   * unanswered for `slowLockAfterMs`.
    */
   count(username: string, neighbour: AccountRef, now: number): HeldUpCounts {
     const older = (payments: Map<string, number> | undefined, ms: number) => {
@@ -102,12 +123,20 @@ export class HeldUp {
         this.#unsettled.get(pairKey(username, neighbour)),
         this.#limits.waitingAfterMs,
       ),
+      slow: older(this.#locking.get(pairKey(username, neighbour)), this.#limits.slowLockAfterMs),
     };
   }
 }
 
 /** One clock's place: its map, the outer key and the inner key. */
 type Clock = [Map<string, Map<string, number>>, string, string];
+
+function forget(map: Map<string, Map<string, number>>, outer: string, inner: string): void {
+  const payments = map.get(outer);
+  if (payments === undefined) return;
+  payments.delete(inner);
+  if (payments.size === 0) map.delete(outer);
+}
 
 function pairKey(username: string, neighbour: AccountRef): string {
   return `${username} ${formatAccountRef(neighbour)}`;

@@ -44,6 +44,7 @@ export type StepLimits = Pick<
   | "commitQueryMs"
   | "heldUpAfterMs"
   | "waitingAfterMs"
+  | "slowLockAfterMs"
   | "stepRetryBaseMs"
   | "stepRetryMaxMs"
   | "searchTimeoutMs"
@@ -133,6 +134,7 @@ export class PaymentSteps {
     record.lockExpires = ctx.now + this.limits.lockTimeoutMs;
     await writePayment(ctx, record);
     sendStep(ctx, downstream, ServerCommand.Lock, record);
+    this.heldUp.lockSent(ctx.username, downstream, record.idHex, ctx.now);
     this.retryLater(ctx, record, true);
   }
 
@@ -214,6 +216,7 @@ export class PaymentSteps {
     await writePayment(ctx, hop);
     this.engine.end(ctx, idHex, [from, downstream]);
     sendStep(ctx, downstream, ServerCommand.Lock, hop);
+    this.heldUp.lockSent(ctx.username, downstream, idHex, ctx.now);
     this.retryLater(ctx, hop, true);
   }
 
@@ -223,6 +226,7 @@ export class PaymentSteps {
     if (record.state === "failed") return sendAbort(ctx, ctx.peer, record, record.reason);
     if (record.state !== "locking") return;
     this.#attempts.delete(key(ctx, record));
+    this.heldUp.lockAnswered(ctx.username, ctx.peer, record.idHex);
     if (record.role === "hop") {
       record.state = "locked";
       await writePayment(ctx, record);
@@ -553,11 +557,13 @@ type Word = "decisive" | "waiting" | "none";
 const LIMIT_WORDS: Record<string, string> = {
   payments: "payments in flight",
   "held-up": "payments held up",
+  "slow-locks": "locks slow to answer",
 };
-const LIMIT_REASONS: Record<"payments" | "credit" | "held-up", ReasonCode> = {
+const LIMIT_REASONS: Record<"payments" | "credit" | "held-up" | "slow-locks", ReasonCode> = {
   payments: Reason.PeerPaymentsLimit,
   credit: Reason.PeerCreditLimit,
   "held-up": Reason.PeerHoldsUp,
+  "slow-locks": Reason.PeerHoldsUp,
 };
 
 function key(ctx: Context, record: PaymentRecord): string {

@@ -1,7 +1,8 @@
 /**
  * The held-up limit seen from the wire (docs/protocol.md §8): an observer of every datagram
- * that keeps its own account of which neighbours hold payments up at each honest account, and
- * flags a lock passing through that account towards a neighbour holding up its limit.
+ * that keeps its own account of which neighbours hold payments up at each honest account
+ * (and leave its locks unanswered), and flags a lock passing through that account towards a
+ * neighbour at its limit.
  */
 
 import { toHex } from "../auth/keys.ts";
@@ -44,9 +45,11 @@ export interface HeldUpWatchOptions {
  * the first commit or query about a payment since the neighbour's last word starts a clock;
  * any word about it from the neighbour, an abort or a release of the whole amount to it, and
  * a restart of the account's server stop it. Silence counts per pair of servers: a payment
- * any account of the server left unanswered by any account on the neighbour's server. A
- * transit lock sent towards a neighbour that holds up `peer_held_up` payments (with a second
- * of slack) breaks `held-up-limit`.
+ * any account of the server left unanswered by any account on the neighbour's server. Each
+ * lock's first send starts a clock per pair that _locked_ or any of those stops. A transit
+ * lock sent towards a neighbour that holds up `peer_held_up` payments, keeps `peer_waiting`
+ * waiting or leaves `peer_slow_locks` locks unanswered (each with a second of slack) breaks
+ * `held-up-limit`.
  *
  * @example
  * ```ts ignore
@@ -66,6 +69,8 @@ export class HeldUpWatch {
    * accounts: `account neighbour` → payment id → when it started.
    */
   #unsettled = new Map<string, Map<string, number>>();
+  /** Locks not yet answered with locked: `account neighbour` → payment id → first sent. */
+  #locking = new Map<string, Map<string, number>>();
   /** `account id`: a lock reached the account from upstream, so its lock down is transit. */
   #transit = new Set<string>();
   /** `account id`: its first lock down was judged (resends are not new decisions). */
@@ -102,8 +107,14 @@ export class HeldUpWatch {
         if (released >= amount) this.#heard(account, neighbour, id);
         return;
       }
-      case ServerCommand.Lock:
-        return this.#judgeLock(datagram.peerUsername, account, neighbour, id, at);
+      case ServerCommand.Lock: {
+        this.#judgeLock(datagram.peerUsername, account, neighbour, id, at);
+        const pair = `${account} ${neighbour}`;
+        let payments = this.#locking.get(pair);
+        if (payments === undefined) this.#locking.set(pair, payments = new Map());
+        if (!payments.has(id)) payments.set(id, at);
+        return;
+      }
     }
   }
 
@@ -114,6 +125,9 @@ export class HeldUpWatch {
     const account = `${datagram.username}@${to}`;
     const id = toHex(datagram.arguments.subarray(0, 32));
     if (datagram.command === ServerCommand.Lock) this.#transit.add(`${account} ${id}`);
+    if (datagram.command === ServerCommand.Locked) {
+      forget(this.#locking, `${account} ${datagram.peerUsername}@${from}`, id);
+    }
     if (WORDS.has(datagram.command)) {
       const waiting = datagram.command === ServerCommand.Waiting;
       this.#heard(account, `${datagram.peerUsername}@${from}`, id, waiting);
@@ -133,9 +147,11 @@ export class HeldUpWatch {
     };
     const silent = older(this.#asked.get(servers), this.#options.limits.heldUpAfterMs);
     const waiting = older(this.#unsettled.get(pair), this.#options.limits.waitingAfterMs);
+    const slow = older(this.#locking.get(pair), this.#options.limits.slowLockAfterMs);
     const broken = [
       limits.peerHeldUp > 0 && silent >= limits.peerHeldUp && `held up ${silent}`,
       limits.peerWaiting > 0 && waiting >= limits.peerWaiting && `kept ${waiting} waiting`,
+      limits.peerSlowLocks > 0 && slow >= limits.peerSlowLocks && `left ${slow} locks unanswered`,
     ].filter((problem) => problem !== false);
     for (const problem of broken) {
       this.#options.violate(
@@ -145,15 +161,13 @@ export class HeldUpWatch {
     }
   }
 
-  /** A word about the payment: waiting stops only the silence clock. */
+  /** A word about the payment: waiting stops only the silence clock, any other every clock. */
   #heard(account: string, neighbour: string, id: string, waiting = false): void {
     const [silence, unsettled] = this.#clocks(account, neighbour, id);
     for (const [map, outer, inner] of waiting ? [silence] : [silence, unsettled]) {
-      const payments = map.get(outer);
-      if (payments === undefined) continue;
-      payments.delete(inner);
-      if (payments.size === 0) map.delete(outer);
+      forget(map, outer, inner);
     }
+    if (!waiting) forget(this.#locking, `${account} ${neighbour}`, id);
   }
 
   /** Where a payment's two clocks live: the silence one per pair of servers, the other per pair. */
@@ -174,8 +188,15 @@ export class HeldUpWatch {
     if (!known) return;
     const first = (key: string) => key.slice(0, key.indexOf(" "));
     for (const key of this.#asked.keys()) if (first(key) === address) this.#asked.delete(key);
-    for (const key of this.#unsettled.keys()) {
-      if (first(key).endsWith(`@${address}`)) this.#unsettled.delete(key);
+    for (const map of [this.#unsettled, this.#locking]) {
+      for (const key of map.keys()) if (first(key).endsWith(`@${address}`)) map.delete(key);
     }
   }
+}
+
+function forget(map: Map<string, Map<string, number>>, outer: string, inner: string): void {
+  const payments = map.get(outer);
+  if (payments === undefined) return;
+  payments.delete(inner);
+  if (payments.size === 0) map.delete(outer);
 }

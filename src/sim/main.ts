@@ -64,6 +64,8 @@ ${DISK_HELP}
                       (default 1; 0: off)
   --peer-waiting N    payments a neighbour may keep answering only waiting past 10 s before
                       none pass through towards it (default 2; 0: off)
+  --peer-slow-locks N locks a neighbour may leave unanswered past 3 s before none pass
+                      through towards it (default 2; 0: off)
   --log               print every server's log lines, with simulated time and address
   --no-shrink         on a failure, do not look for fewer steps that still fail
   --json              one JSON report per seed
@@ -99,6 +101,7 @@ const OPTIONS = {
   "walk-wait-ms": { type: "string" },
   "peer-held-up": { type: "string" },
   "peer-waiting": { type: "string" },
+  "peer-slow-locks": { type: "string" },
   "no-shrink": { type: "boolean" },
   log: { type: "boolean" },
   json: { type: "boolean" },
@@ -204,6 +207,9 @@ export function parseSimArgs(
   if (parsed.values["peer-waiting"] !== undefined) {
     options.limits = { ...options.limits, peerWaiting: whole("peer-waiting", 2) };
   }
+  if (parsed.values["peer-slow-locks"] !== undefined) {
+    options.limits = { ...options.limits, peerSlowLocks: whole("peer-slow-locks", 2) };
+  }
   if (parsed.values["label-trees"] !== undefined) {
     options.limits = { ...options.limits, labelTrees: Math.min(3, whole("label-trees", 3)) };
   }
@@ -259,6 +265,9 @@ export function replayCommand(options: SimOptions): string {
     ...(options.limits.peerWaiting === undefined
       ? []
       : [`--peer-waiting ${options.limits.peerWaiting}`]),
+    ...(options.limits.peerSlowLocks === undefined
+      ? []
+      : [`--peer-slow-locks ${options.limits.peerSlowLocks}`]),
   ].join(" ");
 }
 

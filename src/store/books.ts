@@ -123,10 +123,14 @@ export async function addToBooks(
   tx.setNumber(path, value);
 }
 
-/** Payments a neighbour holds up at an account (§8): without a word, and with only _waiting_. */
+/**
+ * Payments a neighbour holds up at an account (§8): after the commit without a word, and
+ * with only _waiting_; before it, locks left without _locked_ or _abort_ (`slow`).
+ */
 export interface HeldUpCounts {
   silent: number;
   waiting: number;
+  slow: number;
 }
 
 /**
@@ -134,7 +138,8 @@ export interface HeldUpCounts {
  * passing through from using the edge with `peer`: its payments in flight, the share of
  * the trustline that locks on that edge may hold (`in`: ours to the peer; `out`: its to us),
  * or, towards the peer (`out`), the payments it holds up (`heldUp` of them now, silently
- * against `peerHeldUp` and waiting against `peerWaiting`).
+ * against `peerHeldUp` and waiting against `peerWaiting`) or its locks slow to answer
+ * (against `peerSlowLocks`).
  * The path search and the lock both ask this, so the search finds what the lock will take.
  */
 export async function transitLimit(
@@ -146,12 +151,15 @@ export async function transitLimit(
   amount: bigint,
   limits: Pick<
     PeerLimits,
-    "peerPaymentsInFlight" | "peerLockSharePercent" | "peerHeldUp" | "peerWaiting"
+    "peerPaymentsInFlight" | "peerLockSharePercent" | "peerHeldUp" | "peerWaiting" | "peerSlowLocks"
   >,
-  heldUp: HeldUpCounts = { silent: 0, waiting: 0 },
-): Promise<"payments" | "credit" | "held-up" | null> {
+  heldUp: HeldUpCounts = { silent: 0, waiting: 0, slow: 0 },
+): Promise<"payments" | "credit" | "held-up" | "slow-locks" | null> {
   if ((await readInFlight(tx, username, peer)) >= limits.peerPaymentsInFlight) return "payments";
   if (side === "out" && holdsUp(heldUp, limits)) return "held-up";
+  if (side === "out" && limits.peerSlowLocks > 0 && heldUp.slow >= limits.peerSlowLocks) {
+    return "slow-locks";
+  }
   const share = limits.peerLockSharePercent;
   const room = side === "in" ? transitReceivable(books, share) : transitPayable(books, share);
   return room < amount ? "credit" : null;

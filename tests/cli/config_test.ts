@@ -88,7 +88,7 @@ Deno.test("each bad configuration is refused with the file, the line and what to
 Deno.test("a [peer …] section overrides the per-neighbour limits for that peer", () => {
   const config = fromFile(
     "peer_lock_share_percent = 40\n\n[peer alice bob@b.example:2012]\npeer_lock_share_percent = 90\n" +
-      "peer_payments_in_flight = 5\n[peer * bob@b.example]\npeer_searches = 2\npeer_held_up = 0\npeer_waiting = 9\n",
+      "peer_payments_in_flight = 5\npeer_slow_locks = 0\n[peer * bob@b.example]\npeer_searches = 2\npeer_held_up = 0\npeer_waiting = 9\n",
   );
   const at = (account: string, peer: string) => peerLimitsFor(config.limits, account, peer);
   assert.deepEqual(at("alice", "bob@b.example"), {
@@ -97,6 +97,7 @@ Deno.test("a [peer …] section overrides the per-neighbour limits for that peer
     peerSearches: 2,
     peerHeldUp: 0,
     peerWaiting: 9,
+    peerSlowLocks: 0,
   });
   assert.deepEqual(at("carol", "bob@b.example"), {
     peerLockSharePercent: 40,
@@ -104,6 +105,7 @@ Deno.test("a [peer …] section overrides the per-neighbour limits for that peer
     peerSearches: 2,
     peerHeldUp: 0,
     peerWaiting: 9,
+    peerSlowLocks: DEFAULT_LIMITS.peerSlowLocks,
   });
   assert.equal(at("alice", "dave@d.example").peerLockSharePercent, 40);
   assert.equal(at("alice", "dave@d.example").peerWaiting, DEFAULT_LIMITS.peerWaiting);

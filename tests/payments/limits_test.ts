@@ -283,7 +283,7 @@ Deno.test("a locked or finalized from a neighbour holding a payment up, which an
     const args = paymentArgs.encode({ id: stalled, amount: 1n });
     await node.receive(await net.forge(d, c, command, args));
   }
-  assert.deepEqual(counts(), { silent: 1, waiting: 1 });
+  assert.deepEqual(counts(), { silent: 1, waiting: 1, slow: 0 });
 });
 
 Deno.test("a neighbour that only ever answers waiting gets no more payments passing through towards it once it has kept peer_waiting of them past waiting_after_ms", async (t) => {
@@ -318,6 +318,48 @@ Deno.test("a neighbour that only ever answers waiting gets no more payments pass
   await t.step("once the payment is settled, payments pass through towards c again", async () => {
     silent = false;
     await eventually(() => Promise.resolve(waitingAt(node(b), b, c) === 0 || undefined));
+    const status = await ended(net, a, await pay(net, a, d, 1n));
+    assert.deepEqual([status.state, status.reason], [COMPLETED, 0]);
+  });
+});
+
+Deno.test("a neighbour that leaves peer_slow_locks locks unanswered past slow_lock_after_ms gets no more payments passing through towards it, until it answers", async (t) => {
+  await using net = new LocalNetwork({
+    ...FAST_LIMITS,
+    lockTimeoutMs: 20_000,
+    peerSlowLocks: 2,
+    slowLockAfterMs: 300,
+  });
+  // a → b → c → d: d, the seller, takes the locks and says nothing of them.
+  const [a, b, c, d] = await chain(net, [100n, 100n, 100n]);
+  let silent = true;
+  net.drop = (from, _to, bytes) =>
+    silent && from === d.address && bytes[0] >= ServerCommand.Lock &&
+    bytes[0] !== ServerCommand.SearchEnd;
+  const node = (at: AccountRef) => net.servers.get(at.address)!.node;
+  const slowAt = (at: AccountRef, peer: AccountRef) =>
+    node(at).search.heldUp(at.username, peer, Date.now()).slow;
+  const stalled = [await pay(net, a, d, 1n), await pay(net, a, d, 1n)];
+
+  await t.step("c counts d's two locks once slow_lock_after_ms has passed", async () => {
+    await eventually(() => Promise.resolve(slowAt(c, d) === 2 || undefined));
+    for (const id of stalled) assert.equal(await stateAt(net, c, id), LOCKING);
+  });
+  await t.step(
+    "a payment through c towards d finds no path, with the reason in words",
+    async () => {
+      const status = await ended(net, a, await pay(net, a, d, 1n));
+      assert.deepEqual([status.state, status.reason], [FAILED, Reason.PeerLimits]);
+    },
+  );
+  await t.step("c's own payment to d still goes: that risk is c's", async () => {
+    const own = await pay(net, c, d, 1n);
+    await eventually(async () => (await stateAt(net, c, own)) === LOCKING || undefined);
+  });
+  await t.step("once d answers the locks, payments pass through towards it again", async () => {
+    silent = false;
+    await eventually(() => Promise.resolve(slowAt(c, d) === 0 || undefined));
+    await eventually(() => Promise.resolve(slowAt(b, c) === 0 || undefined));
     const status = await ended(net, a, await pay(net, a, d, 1n));
     assert.deepEqual([status.state, status.reason], [COMPLETED, 0]);
   });

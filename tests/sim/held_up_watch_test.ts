@@ -61,3 +61,20 @@ Deno.test("a waiting answer clears silence for the server, but keeps waiting per
   passOn("h1", 3, 60_000);
   assert.deepEqual(violations, [], "a2's edge to h1 is not judged by a1's waiting payments");
 });
+
+Deno.test("the watch flags a lock passed on towards a neighbour that left peer_slow_locks locks unanswered, and not once one is locked", () => {
+  const { held, violations, passOn } = watch();
+  passOn("h1", 1, 0);
+  passOn("h1", 2, 0);
+  held.sent(HONEST, STALLER, datagram(ServerCommand.Lock, "h1", "a2", 2), 2_000); // a resend
+  passOn("h1", 3, 3_999); // within slow_lock_after_ms and the slack: allowed
+  assert.deepEqual(violations, []);
+  passOn("h1", 4, 4_000);
+  assert.equal(violations.length, 1);
+  assert.match(violations[0], /a2@127\.0\.0\.2 passed payment 04.* left 2 locks unanswered/);
+  // h1 answers the first lock: one unanswered lock (or three younger) is within the limit.
+  held.delivered(STALLER, HONEST, datagram(ServerCommand.Locked, "a2", "h1", 1));
+  held.delivered(STALLER, HONEST, datagram(ServerCommand.Abort, "a2", "h1", 3));
+  passOn("h1", 5, 4_500);
+  assert.equal(violations.length, 1);
+});
