@@ -62,23 +62,21 @@ export class HeldUp {
   /** A commit or query about `idHex` went to `neighbour`; the first since its last word counts. */
   asked(username: string, neighbour: AccountRef, idHex: string, now: number): void {
     for (const [map, outer, inner] of this.#clocks(username, neighbour, idHex)) {
-      let payments = map.get(outer);
-      if (payments === undefined) map.set(outer, payments = new Map());
-      if (!payments.has(inner)) payments.set(inner, now);
+      startClock(map, outer, inner, now);
     }
   }
 
-  /** A lock of `idHex` went to `neighbour`; a resend keeps the first one's time. */
+  /**
+   * A lock of `idHex` went to `neighbour`; a resend keeps the first one's time (after a
+   * restart, the first resend starts the clock again).
+   */
   lockSent(username: string, neighbour: AccountRef, idHex: string, now: number): void {
-    const key = pairKey(username, neighbour);
-    let payments = this.#locking.get(key);
-    if (payments === undefined) this.#locking.set(key, payments = new Map());
-    if (!payments.has(idHex)) payments.set(idHex, now);
+    startClock(this.#locking, pairKey(username, neighbour), idHex, now);
   }
 
   /** `neighbour` answered the lock of `idHex` with _locked_: only the lock's clock stops. */
   lockAnswered(username: string, neighbour: AccountRef, idHex: string): void {
-    forget(this.#locking, pairKey(username, neighbour), idHex);
+    stopClock(this.#locking, pairKey(username, neighbour), idHex);
   }
 
   /**
@@ -94,7 +92,7 @@ export class HeldUp {
     if (neighbour === null) return;
     const [silence, unsettled] = this.#clocks(username, neighbour, idHex);
     for (const [map, outer, inner] of word === "waiting" ? [silence] : [silence, unsettled]) {
-      forget(map, outer, inner);
+      stopClock(map, outer, inner);
     }
     if (word !== "waiting") this.lockAnswered(username, neighbour, idHex);
   }
@@ -131,7 +129,24 @@ export class HeldUp {
 /** One clock's place: its map, the outer key and the inner key. */
 type Clock = [Map<string, Map<string, number>>, string, string];
 
-function forget(map: Map<string, Map<string, number>>, outer: string, inner: string): void {
+/** Starts a clock (`outer` → `inner` → since) unless it runs already. */
+export function startClock(
+  map: Map<string, Map<string, number>>,
+  outer: string,
+  inner: string,
+  now: number,
+) {
+  let payments = map.get(outer);
+  if (payments === undefined) map.set(outer, payments = new Map());
+  if (!payments.has(inner)) payments.set(inner, now);
+}
+
+/** Stops a clock, and forgets `outer` once it has none. */
+export function stopClock(
+  map: Map<string, Map<string, number>>,
+  outer: string,
+  inner: string,
+): void {
   const payments = map.get(outer);
   if (payments === undefined) return;
   payments.delete(inner);

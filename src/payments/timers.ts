@@ -35,6 +35,7 @@ async function runTimer(ctx: Context, steps: PaymentSteps, record: PaymentRecord
       const ahead = steps.resendAhead(ctx, record);
       if (ahead !== null) return ctx.wakeAt(ahead);
       sendStep(ctx, record.downstream!, ServerCommand.Lock, record);
+      steps.heldUp.lockSent(ctx.username, record.downstream!, record.idHex, ctx.now);
       steps.retryLater(ctx, record, true);
       return;
     }

@@ -7,6 +7,7 @@
 
 import { toHex } from "../auth/keys.ts";
 import { type Limits, peerLimitsFor } from "../core/config.ts";
+import { startClock, stopClock } from "../payments/held_up.ts";
 import { releasedArgs } from "../wire/arguments.ts";
 import { ServerCommand } from "../wire/commands.ts";
 import type { DatagramFields } from "../wire/datagram.ts";
@@ -94,9 +95,7 @@ export class HeldUpWatch {
       case ServerCommand.Commit:
       case ServerCommand.Query: {
         for (const [map, outer, inner] of this.#clocks(account, neighbour, id)) {
-          let payments = map.get(outer);
-          if (payments === undefined) map.set(outer, payments = new Map());
-          if (!payments.has(inner)) payments.set(inner, at);
+          startClock(map, outer, inner, at);
         }
         return;
       }
@@ -109,11 +108,7 @@ export class HeldUpWatch {
       }
       case ServerCommand.Lock: {
         this.#judgeLock(datagram.peerUsername, account, neighbour, id, at);
-        const pair = `${account} ${neighbour}`;
-        let payments = this.#locking.get(pair);
-        if (payments === undefined) this.#locking.set(pair, payments = new Map());
-        if (!payments.has(id)) payments.set(id, at);
-        return;
+        return startClock(this.#locking, `${account} ${neighbour}`, id, at);
       }
     }
   }
@@ -126,7 +121,7 @@ export class HeldUpWatch {
     const id = toHex(datagram.arguments.subarray(0, 32));
     if (datagram.command === ServerCommand.Lock) this.#transit.add(`${account} ${id}`);
     if (datagram.command === ServerCommand.Locked) {
-      forget(this.#locking, `${account} ${datagram.peerUsername}@${from}`, id);
+      stopClock(this.#locking, `${account} ${datagram.peerUsername}@${from}`, id);
     }
     if (WORDS.has(datagram.command)) {
       const waiting = datagram.command === ServerCommand.Waiting;
@@ -165,9 +160,9 @@ export class HeldUpWatch {
   #heard(account: string, neighbour: string, id: string, waiting = false): void {
     const [silence, unsettled] = this.#clocks(account, neighbour, id);
     for (const [map, outer, inner] of waiting ? [silence] : [silence, unsettled]) {
-      forget(map, outer, inner);
+      stopClock(map, outer, inner);
     }
-    if (!waiting) forget(this.#locking, `${account} ${neighbour}`, id);
+    if (!waiting) stopClock(this.#locking, `${account} ${neighbour}`, id);
   }
 
   /** Where a payment's two clocks live: the silence one per pair of servers, the other per pair. */
@@ -192,11 +187,4 @@ export class HeldUpWatch {
       for (const key of map.keys()) if (first(key).endsWith(`@${address}`)) map.delete(key);
     }
   }
-}
-
-function forget(map: Map<string, Map<string, number>>, outer: string, inner: string): void {
-  const payments = map.get(outer);
-  if (payments === undefined) return;
-  payments.delete(inner);
-  if (payments.size === 0) map.delete(outer);
 }

@@ -356,6 +356,13 @@ Deno.test("a neighbour that leaves peer_slow_locks locks unanswered past slow_lo
     const own = await pay(net, c, d, 1n);
     await eventually(async () => (await stateAt(net, c, own)) === LOCKING || undefined);
   });
+  await t.step("after c restarts, its resent locks start the clocks again", async () => {
+    net.crash(c.address);
+    await net.start(c.address);
+    assert.equal(slowAt(c, d), 0, "the clocks lived in memory");
+    // The two stalled payments and c's own: each resend after the restart starts a clock.
+    await eventually(() => Promise.resolve(slowAt(c, d) === 3 || undefined));
+  });
   await t.step("once d answers the locks, payments pass through towards it again", async () => {
     silent = false;
     await eventually(() => Promise.resolve(slowAt(c, d) === 0 || undefined));
