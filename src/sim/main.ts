@@ -3,17 +3,17 @@
 import { DEFAULT_LIMITS } from "../core/config.ts";
 import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
 import { DISK_HELP, DISK_OPTIONS, diskFlags, diskSummary, parseDiskFaults } from "./disk.ts";
-import { runPathStudy } from "./paths.ts";
+import { type PathStudy } from "./paths.ts";
 import { type Behaviour, BEHAVIOURS, NO_HOSTILE } from "./hostile.ts";
 import {
   DEFAULT_SIM,
   HONEST_COMPLETION,
   HONEST_MINIMUM,
   honestCompletion,
-  runSimulation,
   type SimOptions,
   type SimReport,
 } from "./run.ts";
+import { runSeedTasks, type SeedTask } from "./seeds.ts";
 import { NO_FAULTS, SIM_EPOCH } from "./world.ts";
 
 const HELP = `Usage: deno task sim [OPTIONS]
@@ -25,6 +25,10 @@ seed fixes the whole run: a failure prints the command that replays it exactly.
 Options:
   --seed S            first seed (default 1)
   --seeds N           run N seeds, S to S+N-1 (default 1)
+  --jobs N            seeds run at once, each in a worker of its own (default: one per
+                      core, at most the seeds; 1: one after another in this process).
+                      Each seed is the same either way; workers need read access to
+                      the simulator's sources (the tasks give --allow-read=src)
   --servers N         servers (default ${DEFAULT_SIM.servers})
   --accounts N        accounts, spread over the servers (default ${DEFAULT_SIM.accounts})
   --degree N          average peers per account (default ${DEFAULT_SIM.degree})
@@ -75,6 +79,7 @@ Exit status: 0 when every invariant held for every seed, 1 when one broke, 2 on 
 const OPTIONS = {
   seed: { type: "string" },
   seeds: { type: "string" },
+  jobs: { type: "string" },
   servers: { type: "string" },
   accounts: { type: "string" },
   degree: { type: "string" },
@@ -125,6 +130,7 @@ export function parseSimArgs(
 ): {
   options: SimOptions;
   seeds: number;
+  jobs: number;
   paths: number;
   credit: number;
   shrink: boolean;
@@ -222,9 +228,15 @@ export function parseSimArgs(
   if (parsed.values.log === true) {
     options.onLog = (address, line) => console.log(`${address} ${line}`);
   }
+  const seeds = Math.max(1, whole("seeds", 1));
+  const jobs = parsed.values.jobs === undefined
+    ? Math.min(seeds, navigator.hardwareConcurrency)
+    : Math.max(1, whole("jobs", 1));
+  // A log sink is a function, which cannot be sent to a worker: --log runs here.
   return {
     options,
-    seeds: Math.max(1, whole("seeds", 1)),
+    seeds,
+    jobs: options.onLog === undefined ? jobs : 1,
     paths: whole("paths", 0),
     credit: whole("credit", 100),
     shrink: parsed.values["no-shrink"] !== true,
@@ -269,21 +281,6 @@ export function replayCommand(options: SimOptions): string {
       ? []
       : [`--peer-slow-locks ${options.limits.peerSlowLocks}`]),
   ].join(" ");
-}
-
-/**
- * Looks for a smaller failing run of the same seed: fewer steps, halving while it still
- * fails. The first steps of a seed are the same whatever the total, so a shorter failing
- * run is usually the same failure, reached sooner.
- */
-export async function shrink(options: SimOptions): Promise<SimOptions> {
-  let smallest = options;
-  for (let steps = Math.floor(options.steps / 2); steps >= 1; steps = Math.floor(steps / 2)) {
-    const candidate = { ...options, steps };
-    if ((await runSimulation(candidate)).violations.length === 0) break;
-    smallest = candidate;
-  }
-  return smallest;
 }
 
 function summary(report: SimReport, realMs: number): string {
@@ -345,20 +342,34 @@ async function main(argv: string[]): Promise<number> {
   }
   if (parsed === null) return 0;
   const { options, seeds, paths, credit, json } = parsed;
+  let jobs = parsed.jobs;
+  if (jobs > 1 && !canRunWorkers()) {
+    console.error(
+      "sim: seeds run one after another: workers need read access to the sources " +
+        '(run with --allow-read=src, as the tasks do, or give "--jobs 1")',
+    );
+    jobs = 1;
+  }
   let failures = 0;
   let checks = seeds;
   const reports: SimReport[] = [];
   const started = performance.now();
+  const tasks: SeedTask[] = [];
   for (let seed = options.seed; seed < options.seed + seeds; seed++) {
-    const t = performance.now();
-    if (paths > 0) {
-      const study = await runPathStudy({ ...options, seed, pairs: paths, credit });
-      console.log(json ? JSON.stringify(study) : pathSummary(study, performance.now() - t));
+    tasks.push(
+      paths > 0
+        ? { kind: "paths", options: { ...options, seed, pairs: paths, credit } }
+        : { kind: "sim", options: { ...options, seed }, shrink: parsed.shrink },
+    );
+  }
+  await runSeedTasks(tasks, jobs, (result) => {
+    if (result.kind === "paths") {
+      const study = result.study;
+      console.log(json ? JSON.stringify(study) : pathSummary(study, result.realMs));
       if (study.violations.length > 0 || study.unexpected > 0) failures++;
-      continue;
+      return;
     }
-    const run = { ...options, seed };
-    const report = await runSimulation(run);
+    const report = result.report;
     reports.push(report);
     console.log(
       json
@@ -367,16 +378,16 @@ async function main(argv: string[]): Promise<number> {
           (_, v) =>
             typeof v === "bigint" ? String(v) : v instanceof Map ? Object.fromEntries(v) : v,
         )
-        : summary(report, performance.now() - t),
+        : summary(report, result.realMs),
     );
-    if (report.violations.length === 0) continue;
+    if (report.violations.length === 0) return;
     failures++;
     for (const v of report.violations.slice(0, 20)) {
       console.log(`  ${v.invariant} at ${v.at - SIM_EPOCH} ms: ${v.detail}`);
     }
-    console.log(`  replay: ${replayCommand(run)}`);
-    if (parsed.shrink) console.log(`  smallest failing: ${replayCommand(await shrink(run))}`);
-  }
+    console.log(`  replay: ${replayCommand({ ...options, seed: report.seed })}`);
+    if (result.smallest) console.log(`  smallest failing: ${replayCommand(result.smallest)}`);
+  });
   if (reports.some((r) => r.honest.baseline !== undefined)) {
     const all = honestCompletion(reports);
     const enough = all.comparable >= HONEST_MINIMUM;
@@ -400,7 +411,13 @@ async function main(argv: string[]): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-function pathSummary(study: Awaited<ReturnType<typeof runPathStudy>>, realMs: number): string {
+/** Whether this process may load the simulator's modules into workers (read access to `src/`). */
+function canRunWorkers(): boolean {
+  const sources = new URL("..", import.meta.url);
+  return Deno.permissions.querySync({ name: "read", path: sources }).state === "granted";
+}
+
+function pathSummary(study: PathStudy, realMs: number): string {
   const reachable = study.trials.filter((t) => t.shortest !== null);
   const completed = reachable.filter((t) => t.found !== null);
   const mean = (xs: number[]) => xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length;
