@@ -109,6 +109,12 @@ const STATUS_OF: Record<number, ChildStatus> = {
   [Report.Found]: "found",
 };
 
+/**
+ * The share of the probe time-out after which a child that has not reported its round is
+ * late, and the round goes on without it (docs/protocol.md §5, Rounds).
+ */
+const LATE_SHARE = 1 / 4;
+
 /** The least a depth-limited buyer waits for the seller's front, whatever its own took. */
 const MIN_SETTLE_MS = 200;
 
@@ -541,7 +547,8 @@ export class SearchEngine {
       child.status = "found";
       return Promise.resolve(mine.found ? null : this.#found(ctx, state, front, from));
     }
-    if (child.status !== "pending" || message.round !== mine.round) return Promise.resolve(null);
+    const waited = child.status === "pending" || child.status === "late";
+    if (!waited || message.round !== mine.round) return Promise.resolve(null);
     child.status = STATUS_OF[message.status] ?? "done";
     return this.#maybeRoundDone(ctx, state, front);
   }
@@ -663,7 +670,12 @@ export class SearchEngine {
         }
       }
       for (const front of [Front.Out, Front.In] as const) {
-        const mine = state.fronts[front];
+        let mine = state.fronts[front];
+        if (mine !== undefined && ctx.now >= mine.lateAt) {
+          const outcome = await this.#lateChildren(ctx, state, front);
+          if (outcome) outcomes.push(outcome);
+          mine = state.fronts[front];
+        }
         if (mine === undefined || ctx.now < mine.deadline) continue;
         if (mine.deferred) {
           mine.deferred = false;
@@ -680,7 +692,7 @@ export class SearchEngine {
         Math.min(
           state.expiresAt,
           state.walk?.deadline ?? Infinity,
-          ...state.fronts.map((f) => f?.deadline ?? Infinity),
+          ...state.fronts.map((f) => Math.min(f?.deadline ?? Infinity, f?.lateAt ?? Infinity)),
         ),
       );
     }
@@ -785,9 +797,12 @@ export class SearchEngine {
     mine.round = round;
     mine.attempts = 0;
     for (const child of mine.children.values()) {
-      if (child.status === "alive") child.status = "pending";
+      if (child.status === "alive" || child.status === "late") child.status = "pending";
     }
     this.#sendProbes(ctx, state, front);
+    const waiting = [...mine.children.values()].some((child) => child.status === "pending");
+    mine.lateAt = waiting ? ctx.now + this.#limits.probeTimeoutMs * LATE_SHARE : Infinity;
+    if (waiting) ctx.wakeAt(mine.lateAt);
     return this.#maybeRoundDone(ctx, state, front);
   }
 
@@ -801,7 +816,7 @@ export class SearchEngine {
     });
     let pending = 0;
     for (const child of mine.children.values()) {
-      if (child.status !== "pending") continue;
+      if (child.status !== "pending" && child.status !== "late") continue;
       ctx.send(child.ref, ServerCommand.Search, args);
       pending++;
     }
@@ -820,7 +835,18 @@ export class SearchEngine {
   #giveUpSilent(ctx: Context, state: SearchState, front: FrontId): Promise<Outcome | null> {
     const mine = state.fronts[front]!;
     for (const child of mine.children.values()) {
-      if (child.status === "pending") child.status = "done";
+      if (child.status === "pending" || child.status === "late") child.status = "done";
+    }
+    mine.deadline = Infinity;
+    return this.#maybeRoundDone(ctx, state, front);
+  }
+
+  /** Children that have not reported by now are late: the round goes on without them. */
+  #lateChildren(ctx: Context, state: SearchState, front: FrontId): Promise<Outcome | null> {
+    const mine = state.fronts[front]!;
+    mine.lateAt = Infinity;
+    for (const child of mine.children.values()) {
+      if (child.status === "pending") child.status = "late";
     }
     return this.#maybeRoundDone(ctx, state, front);
   }
@@ -830,8 +856,13 @@ export class SearchEngine {
     const mine = state.fronts[front]!;
     const statuses = [...mine.children.values()].map((child) => child.status);
     if (statuses.includes("pending") || mine.found) return null;
-    mine.deadline = Infinity;
-    const status = statuses.includes("alive")
+    mine.lateAt = Infinity;
+    // Probes to late children are still resent, and given up on, at the probe time-out.
+    const late = statuses.includes("late");
+    if (!late) mine.deadline = Infinity;
+    // A late child's report came after ours for this round: the next round takes it in.
+    if (mine.parent !== null && mine.reported?.round === mine.round) return null;
+    const status = statuses.includes("alive") || late
       ? Report.Alive
       : statuses.includes("limited")
       ? Report.Limited

@@ -32,8 +32,12 @@ export const Report = {
   Capped: 7,
 } as const;
 
-/** A child's standing in its parent's eyes. */
-export type ChildStatus = "pending" | "alive" | "limited" | "capped" | "done" | "found";
+/**
+ * A child's standing in its parent's eyes. `late`: it has not reported the round a quarter
+ * of the probe time-out after it was sent, so the round goes on without it, counting it
+ * as alive (docs/protocol.md §5, Rounds).
+ */
+export type ChildStatus = "pending" | "late" | "alive" | "limited" | "capped" | "done" | "found";
 
 /** A neighbour probed by this account in its front. */
 export interface Child {
@@ -53,6 +57,8 @@ export interface FrontState {
   round: number;
   /** When to resend the probes of the current round to children that have not reported. */
   deadline: number;
+  /** When children that have not reported the current round become late. */
+  lateAt: number;
   attempts: number;
   /** The last report sent to the parent, repeated if the parent asks again. */
   reported: { round: number; status: number } | null;
@@ -153,6 +159,7 @@ export function newFront(parent: AccountRef | null, depth: number): FrontState {
     children: new Map(),
     round: depth,
     deadline: Infinity,
+    lateAt: Infinity,
     attempts: 0,
     reported: null,
     found: false,

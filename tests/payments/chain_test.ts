@@ -113,3 +113,34 @@ Deno.test("a lock overtaking the found report towards the seller still passes", 
   assert.equal(await settled(net.client(a), id), COMPLETED);
   assert.equal(await settled(net.client(d), id), COMPLETED);
 });
+
+Deno.test("a neighbour that never reports a round does not hold the seller's front back: the round goes on without it", async () => {
+  // a → b → c → d → e, each front two hops deep, and x, which can pay e, in e's front
+  // from its first round but never reports. Before late children, e's second round waited
+  // for x for the probe time-out and its resends (1 s, 2 s, 4 s), while a, its own two
+  // rounds done in a few milliseconds, gave up with reason 20 long before.
+  await using net = new LocalNetwork({
+    ...FAST_LIMITS,
+    probeTimeoutMs: 1_000,
+    maxDepth: 2,
+    labelTrees: 0,
+    searchTimeoutMs: 30_000,
+  });
+  const [a, , , , e] = await chain(net, [100n, 100n, 100n, 100n]);
+  const x: AccountRef = { username: "x", address: "sx.test" };
+  await net.start(x.address);
+  await net.account(x);
+  await net.peers(x, e);
+  await api.setTrustline(net.client(e), x, 100n);
+  await eventually(async () =>
+    (await api.getTrustlineIn(net.client(x), e)).amount === 100n || undefined
+  );
+  net.drop = (from, _to, bytes) => from === x.address && bytes[0] === ServerCommand.SearchReport;
+  const id = crypto.getRandomValues(new Uint8Array(32));
+  await api.newPaymentIn(net.client(e), a, id, 10n);
+  // The buyer pays once e's first round has gone out, as a seller's receive comes first.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  await api.newPaymentOut(net.client(a), e, id, 10n);
+  assert.equal(await settled(net.client(a), id), COMPLETED);
+  assert.equal(await settled(net.client(e), id), COMPLETED);
+});
