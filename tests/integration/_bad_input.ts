@@ -9,7 +9,7 @@ import * as commands from "../../src/client/commands.ts";
 import { type Account, addAccount, addPeers, clientFor } from "./_accounts.ts";
 import type { RawFields } from "./_raw.ts";
 import { freePort, type RippleServer, type ServerOptions, startServer } from "./_server.ts";
-import { tempDir } from "./_wait.ts";
+import { sleep, snapshot, tempDir } from "./_wait.ts";
 
 /** The counter of alice's last accepted request, once {@linkcode settle} has run. */
 export const LAST_COUNTER = 7;
@@ -55,9 +55,11 @@ export async function aliceAndBob(
 
 /**
  * Has alice's server accept a request with counter {@linkcode LAST_COUNTER}, then restarts
- * it, which checkpoints the journal into the files: the disk holds still from here on.
+ * it, which checkpoints the journal into the files, and waits until the disk holds still:
+ * the restarted server greets bob in the background (its first datagram to him reserves
+ * counters in the journal, which a checkpoint then writes out), later on a loaded machine.
  */
-export async function settle({ server, alice, bob }: AliceAndBob): Promise<void> {
+export async function settle({ root, server, alice, bob }: AliceAndBob): Promise<void> {
   const counters = new MemoryCounterStore();
   await counters.recover(LAST_COUNTER - 1);
   await commands.getTrustlineOut(clientFor(alice, { counters }), bob.ref);
@@ -66,6 +68,27 @@ export async function settle({ server, alice, bob }: AliceAndBob): Promise<void>
     (await Deno.readTextFile(`${alice.datadir}/ripple/accounts/alice/counter.txt`)).trim(),
     String(LAST_COUNTER),
   );
+  await stillFor(root, STILL_MS);
+}
+
+/** Longer than the store's checkpoint delay (2 s), so a change just before is written out within it. */
+const STILL_MS = 3_000;
+
+/** Waits until nothing under `dir` has changed for `ms`; fails after 20 s of changes. */
+async function stillFor(dir: string, ms: number): Promise<void> {
+  const end = Date.now() + 20_000;
+  let last = await snapshot(dir);
+  let since = Date.now();
+  while (Date.now() - since < ms) {
+    if (Date.now() > end) throw new Error(`${dir} kept changing for 20 s`);
+    await sleep(250);
+    const now = await snapshot(dir);
+    if (!sameFiles(now, last)) [last, since] = [now, Date.now()];
+  }
+}
+
+function sameFiles(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([path, text]) => b.get(path) === text);
 }
 
 /** A client datagram from alice about bob: get trustline out, with the next counter. */
