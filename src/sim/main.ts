@@ -355,10 +355,22 @@ async function main(argv: string[]): Promise<number> {
   const reports: SimReport[] = [];
   const started = performance.now();
   const tasks: SeedTask[] = [];
+  // The path study has no faults, so no payment in it reaches the deadlines after the
+  // commit that the simulator shortens: it keeps production's, whose commit deadline sets
+  // the walk's hop limit (18, docs/protocol.md §5.2), so that it measures the search as
+  // servers run it.
+  const studyLimits = {
+    ...options.limits,
+    commitDeadlineMs: DEFAULT_LIMITS.commitDeadlineMs,
+    commitMarginMs: DEFAULT_LIMITS.commitMarginMs,
+  };
   for (let seed = options.seed; seed < options.seed + seeds; seed++) {
     tasks.push(
       paths > 0
-        ? { kind: "paths", options: { ...options, seed, pairs: paths, credit } }
+        ? {
+          kind: "paths",
+          options: { ...options, limits: studyLimits, seed, pairs: paths, credit },
+        }
         : { kind: "sim", options: { ...options, seed }, shrink: parsed.shrink },
     );
   }
