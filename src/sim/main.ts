@@ -3,7 +3,7 @@
 import { DEFAULT_LIMITS } from "../core/config.ts";
 import { parseCommand, stringOption, UsageError } from "../cli/args.ts";
 import { DISK_HELP, DISK_OPTIONS, diskFlags, diskSummary, parseDiskFaults } from "./disk.ts";
-import { type PathStudy } from "./paths.ts";
+import { type PathStudy, studyLimits } from "./paths.ts";
 import { type Behaviour, BEHAVIOURS, NO_HOSTILE } from "./hostile.ts";
 import {
   DEFAULT_SIM,
@@ -355,21 +355,13 @@ async function main(argv: string[]): Promise<number> {
   const reports: SimReport[] = [];
   const started = performance.now();
   const tasks: SeedTask[] = [];
-  // The path study has no faults, so no payment in it reaches the deadlines after the
-  // commit that the simulator shortens: it keeps production's, whose commit deadline sets
-  // the walk's hop limit (18, docs/protocol.md §5.2), so that it measures the search as
-  // servers run it.
-  const studyLimits = {
-    ...options.limits,
-    commitDeadlineMs: DEFAULT_LIMITS.commitDeadlineMs,
-    commitMarginMs: DEFAULT_LIMITS.commitMarginMs,
-  };
+  const limits = studyLimits(options.limits);
   for (let seed = options.seed; seed < options.seed + seeds; seed++) {
     tasks.push(
       paths > 0
         ? {
           kind: "paths",
-          options: { ...options, limits: studyLimits, seed, pairs: paths, credit },
+          options: { ...options, limits, seed, pairs: paths, credit },
         }
         : { kind: "sim", options: { ...options, seed }, shrink: parsed.shrink },
     );

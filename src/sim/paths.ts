@@ -98,6 +98,20 @@ const LABELS_SETTLE_MS = 20_000;
 const SIM_ROOT = `${SIM_DATADIR}/ripple`;
 const PAYMENT_WITHIN_MS = 120_000;
 
+/**
+ * The limits a path study runs with: `limits`, but for the deadlines after the commit,
+ * which stay production's. The study has no faults, so no payment in it reaches them
+ * (the simulator shortens them for fault runs), and the commit deadline sets the walk's
+ * hop limit (18, docs/protocol.md §5.2): so the study measures the search as servers run it.
+ */
+export function studyLimits(limits: Partial<Limits>): Partial<Limits> {
+  return {
+    ...limits,
+    commitDeadlineMs: DEFAULT_LIMITS.commitDeadlineMs,
+    commitMarginMs: DEFAULT_LIMITS.commitMarginMs,
+  };
+}
+
 /** Runs the study. Trustlines are written to the disks as if synced long ago. */
 export async function runPathStudy(options: PathStudyOptions): Promise<PathStudy> {
   const random = new Random(options.seed);

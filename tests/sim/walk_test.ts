@@ -10,7 +10,10 @@ import {
 } from "../../src/paths/labels.ts";
 import { readBooks } from "../../src/store/books.ts";
 import { readPayment } from "../../src/payments/record.ts";
-import { runPathStudy } from "../../src/sim/paths.ts";
+import { DEFAULT_LIMITS } from "../../src/core/config.ts";
+import { walkHopLimit } from "../../src/paths/search.ts";
+import { runPathStudy, studyLimits } from "../../src/sim/paths.ts";
+import { SIM_LIMITS } from "../../src/sim/run.ts";
 import { Random } from "../../src/sim/random.ts";
 import { generateTopology, type Topology, writeSyncedTrustline } from "../../src/sim/topology.ts";
 import { NO_FAULTS, SimWorld } from "../../src/sim/world.ts";
@@ -214,4 +217,14 @@ Deno.test("the trees settle on the cheapest ways from each root, a narrow edge m
   assert.ok(await narrow(x, y));
   await check();
   await world.close();
+});
+
+Deno.test("the path study walks as far as production's deadlines let a walk go, and keeps the other limits", () => {
+  const limits = { ...SIM_LIMITS, walkWaitMs: 1_000 };
+  assert.equal(walkHopLimit({ ...DEFAULT_LIMITS, ...limits }), 15, "the simulator's deadlines");
+  const study = { ...DEFAULT_LIMITS, ...studyLimits(limits) };
+  assert.equal(walkHopLimit(study), walkHopLimit(DEFAULT_LIMITS));
+  assert.equal(walkHopLimit(study), 18);
+  assert.equal(study.walkWaitMs, 1_000);
+  assert.equal(study.releasePeriodMs, SIM_LIMITS.releasePeriodMs);
 });
