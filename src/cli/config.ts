@@ -144,7 +144,8 @@ export const NUMBER_SETTINGS: Record<string, NumberSetting> = {
     field: "walkWaitMs",
     min: 0,
     max: 30_000,
-    help: "how long a seller waits for the buyer's walk before its own flood",
+    help:
+      "how long a seller waits for the buyer's walk before its own flood, paced over as long again",
   },
   lock_timeout_ms: {
     field: "lockTimeoutMs",

@@ -36,7 +36,10 @@ export interface Limits {
   labelTrees: number;
   /** Accounts one walk may try, dead ends included, before the buyer falls back to the flood. */
   walkBudget: number;
-  /** How long the seller waits for the buyer's walk before it starts its own flood. */
+  /**
+   * How long the seller waits for the buyer's walk before it starts its own flood, whose
+   * rounds it paces over as long again; the buyer starts walks by other trees for twice it.
+   */
   walkWaitMs: number;
   /** How long a payment lock holds before step 2 (commit); any account may let it go after. */
   lockTimeoutMs: number;

@@ -158,9 +158,10 @@ export class SearchEngine {
    * passed over because the edge was `closed` by the books or `capped` by a limit of §8;
    * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
    * the walk already). At the buyer: walks started again by other trees (`retries`), and
-   * the flood started with tree masks left untried because `walk_wait_ms` had passed
-   * (`timeCut`) or with none left (`exhausted`). Detours taken (`detours`), and those that
-   * led to the seller (`detoursFound`).
+   * the flood started with tree masks left untried because twice `walk_wait_ms` had passed
+   * (`timeCut`) or with none left (`exhausted`). Walks met by the
+   * seller's front where they passed (`metFront`). Detours taken (`detours`), and those
+   * that led to the seller (`detoursFound`).
    */
   readonly walkEnds = {
     noCloser: 0,
@@ -172,6 +173,7 @@ export class SearchEngine {
     retries: 0,
     timeCut: 0,
     exhausted: 0,
+    metFront: 0,
     detours: 0,
     detoursFound: 0,
   };
@@ -226,28 +228,36 @@ export class SearchEngine {
     }
     state.fronts[front] = newFront(null, 0);
     if (state.fronts[1 - front] !== undefined) return this.#meet(ctx, state);
-    if (front === Front.In && this.#waitsForWalk(ctx, state)) return this.#defer(ctx, state);
+    const held = front === Front.In ? this.#heldUntil(ctx, state, 1) : null;
+    if (held !== null) return this.#defer(ctx, state, held);
     return await this.#probe(ctx, state, front, 1);
   }
 
   /**
-   * Whether the seller's front holds its next round for the buyer's walk, which usually
-   * arrives first and makes the seller's flood needless: only until `walk_wait_ms` after
-   * its start, and only if the account handed out its label (client 20) within a search
-   * time limit before the start or since. A buyer without the label floods at once, and a
-   * seller waiting for it would only leave that flood to go deep alone (§5.2).
+   * Until when the seller's front holds round `round` for the buyer's walk, which usually
+   * arrives first and makes the seller's flood needless; null if it does not wait. Only if
+   * the account handed out its label (client 20) within a search time limit before the start
+   * or since: a buyer without the label floods at once, and a seller waiting for it would
+   * only leave that flood to go deep alone. The first round waits `walk_wait_ms` from the
+   * start, and each later one a share of it again, so that the last starts at twice
+   * `walk_wait_ms`, when the buyer starts its last walk: a walk still on its way meets a ball
+   * a few hops wide and stops it, rather than one `maxDepth` wide (§5.2).
    */
-  #waitsForWalk(ctx: Context, state: SearchState): boolean {
-    if (this.labels.trees === 0 || this.maxWalkHops === 0) return false;
-    if (ctx.now >= state.startedAt + this.#limits.walkWaitMs) return false;
-    return this.labels.handedAt(ctx.username) >= state.startedAt - this.#limits.searchTimeoutMs;
+  #heldUntil(ctx: Context, state: SearchState, round: number): number | null {
+    if (this.labels.trees === 0 || this.maxWalkHops === 0) return null;
+    if (this.labels.handedAt(ctx.username) < state.startedAt - this.#limits.searchTimeoutMs) {
+      return null;
+    }
+    const wait = this.#limits.walkWaitMs;
+    const at = state.startedAt + wait + (round - 1) * wait / Math.max(1, this.#limits.maxDepth - 1);
+    return ctx.now < at ? at : null;
   }
 
-  /** Holds the seller's front until `walk_wait_ms` after its start; its timer goes on then. */
-  #defer(ctx: Context, state: SearchState): null {
+  /** Holds the seller's front until `at`, when its timer starts its next round. */
+  #defer(ctx: Context, state: SearchState, at: number): null {
     const root = state.fronts[Front.In]!;
     root.deferred = true;
-    root.deadline = state.startedAt + this.#limits.walkWaitMs;
+    root.deadline = at;
     ctx.wakeAt(root.deadline);
     return null;
   }
@@ -293,15 +303,13 @@ export class SearchEngine {
     );
     const inward = state.fronts[Front.In];
     // The seller, or an account its flood reached, if the whole path stays within the hop
-    // limit (the deadlines of §9 refuse a longer one).
+    // limit (the deadlines of §9 refuse a longer one). The seller's front learns of it too,
+    // so that its flood stops deepening.
     if (inward !== undefined && message.hops + inward.depth <= this.maxWalkHops) {
       walk.found = true;
       walk.child = inward.parent;
       this.#walkReport(ctx, from, message, WalkStatus.Found, 0);
-      if (inward.parent !== null || inward.found) return null;
-      inward.found = true;
-      inward.deadline = Infinity;
-      return this.#rootFound(state, Front.In);
+      return inward.found ? null : this.#found(ctx, state, Front.In, from);
     }
     return await this.#walkOn(ctx, state);
   }
@@ -384,9 +392,10 @@ export class SearchEngine {
       const next = WALKS.slice(WALKS.indexOf(walk.tree) + 1).find((trees) =>
         (trees & all) === trees && trees !== all
       );
-      // Once the seller's flood has started (walk_wait_ms), meeting it is quicker than walking.
-      const sellerWaits = ctx.now - state.startedAt < this.#limits.walkWaitMs;
-      if (next !== undefined && sellerWaits) {
+      // Past walk_wait_ms too, for as long again: the seller's flood has started then, and a
+      // walk that meets it stops it (onWalk) where the buyer's flood would add a second ball.
+      const walksOn = ctx.now - state.startedAt < 2 * this.#limits.walkWaitMs;
+      if (next !== undefined && walksOn) {
         this.walkEnds.retries++;
         state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget, this.detour);
         return await this.#walkOn(ctx, state);
@@ -434,6 +443,19 @@ export class SearchEngine {
       walk.tried.add(refKey(candidate.peer));
     }
     return null;
+  }
+
+  /** The walk passing through here met the seller's front from `via`: found, back and on. */
+  #meetWalk(ctx: Context, state: SearchState, walk: WalkState, via: AccountRef): void {
+    this.walkEnds.metFront++;
+    walk.found = true;
+    walk.deadline = Infinity;
+    this.#walkReport(ctx, walk.parent!, state, WalkStatus.Found, 0);
+    if (walk.child !== null) {
+      const args = searchEndArgs.encode({ id: state.id, amount: state.amount, front: Front.Walk });
+      ctx.send(walk.child, ServerCommand.SearchEnd, args);
+    }
+    walk.child = via;
   }
 
   #sendWalk(ctx: Context, state: SearchState): void {
@@ -505,6 +527,18 @@ export class SearchEngine {
       // The seller's front reached the buyer while it walks: the path is that front's.
       if (front === Front.In && state.walk?.parent === null) {
         state.fronts[Front.Out] = newFront(null, 0);
+      }
+      // It reached an account the buyer's walk is passing through: the path is the walk's
+      // way here and the front's way on, so the walk stops and the seller's flood too.
+      const walk = state.walk;
+      if (
+        front === Front.In && walk !== undefined && walk.parent !== null && !walk.found &&
+        !walk.dead && walk.hops + message.round <= this.maxWalkHops
+      ) {
+        this.#meetWalk(ctx, state, walk, from);
+        joined.found = true;
+        joined.deadline = Infinity;
+        return reply(Report.Found), null;
       }
       // The other front was here first: the path runs through this account, and #meet
       // tells both parents, the one this probe came from included.
@@ -876,7 +910,8 @@ export class SearchEngine {
     }
     if (status === Report.Alive && mine.round < this.#limits.maxDepth) {
       // A label handed out after the seller's start holds its flood from the next round.
-      if (front === Front.In && this.#waitsForWalk(ctx, state)) return this.#defer(ctx, state);
+      const held = front === Front.In ? this.#heldUntil(ctx, state, mine.round + 1) : null;
+      if (held !== null) return this.#defer(ctx, state, held);
       return await this.#probe(ctx, state, front, mine.round + 1);
     }
     // The buyer's front found nothing anywhere: no path can exist, so it ends at once. The
@@ -895,10 +930,10 @@ export class SearchEngine {
     // been reported, so the buyer ends then instead of at the time limit.
     if (front === Front.Out && !state.ended && !state.depthLimited) {
       state.depthLimited = true;
-      // The seller's flood started by our start plus its deferral at the latest, and
-      // takes about as long as ours did.
+      // The seller's flood started its last round by our start plus twice its hold-back
+      // at the latest, and takes about as long as ours did.
       const took = Math.max(ctx.now - state.floodStartedAt, MIN_SETTLE_MS);
-      const sellerFlooding = state.startedAt + this.#limits.walkWaitMs;
+      const sellerFlooding = state.startedAt + 2 * this.#limits.walkWaitMs;
       state.expiresAt = Math.min(state.expiresAt, Math.max(ctx.now, sellerFlooding) + took);
       ctx.wakeAt(state.expiresAt);
     }

@@ -62,8 +62,9 @@ ${DISK_HELP}
                       with a breadth-first search over the same capacities
   --credit C          path study: trustlines of 0 to C, payments of 10 (default 100)
   --label-trees N     routing-label trees, 0 to 3 (default 3; 0: no walk, the flood alone)
-  --walk-wait-ms T    how long a seller holds its flood back for the walk, and the buyer
-                      starts walks by other trees (default ${DEFAULT_LIMITS.walkWaitMs})
+  --walk-wait-ms T    how long a seller holds its flood back for the walk (its rounds paced
+                      over as long again), and half of how long the buyer starts walks by
+                      other trees (default ${DEFAULT_LIMITS.walkWaitMs})
   --peer-held-up N    payments a neighbour may hold up before none pass through towards it
                       (default 1; 0: off)
   --peer-waiting N    payments a neighbour may keep answering only waiting past 10 s before

@@ -56,6 +56,8 @@ export interface PaymentTraffic {
   walk: number;
   /** The seller's flood probes (server 132, front 1). */
   sellerFlood: number;
+  /** The deepest round of the seller's flood probes sent (0 if none). */
+  sellerRound: number;
 }
 
 const CLIENT_TIMEOUT_MS = 10_000;
@@ -207,13 +209,16 @@ export class SimNetwork {
     else if (command >= ServerCommand.Search) {
       const id = toHex(args.subarray(0, 32));
       const traffic = this.traffic.get(id) ??
-        { search: 0, payment: 0, flood: 0, walk: 0, sellerFlood: 0 };
+        { search: 0, payment: 0, flood: 0, walk: 0, sellerFlood: 0, sellerRound: 0 };
       if (SEARCH_COMMANDS.has(command)) traffic.search++;
-      if (command === ServerCommand.Walk || command === ServerCommand.WalkReport) traffic.walk++;
-      if (command === ServerCommand.Search && args[40] === 1) traffic.sellerFlood++;
-      // Byte 40 of a probe is its front: 0 is the buyer's, the walk's fallback.
-      if (command === ServerCommand.Search && args[40] === 0) traffic.flood++;
       else traffic.payment++;
+      if (command === ServerCommand.Walk || command === ServerCommand.WalkReport) traffic.walk++;
+      // Byte 40 of a probe is its front (0 the buyer's, the walk's fallback), 41 its round.
+      if (command === ServerCommand.Search && args[40] === 0) traffic.flood++;
+      if (command === ServerCommand.Search && args[40] === 1) {
+        traffic.sellerFlood++;
+        traffic.sellerRound = Math.max(traffic.sellerRound, args[41]);
+      }
       this.traffic.set(id, traffic);
     }
     if (this.#hostile.has(from)) return;

@@ -20,12 +20,15 @@ import { NO_FAULTS, SimWorld } from "../../src/sim/world.ts";
 import { Tx } from "../../src/store/tx.ts";
 
 /** A world of 40 accounts trusting each other for 100 both ways, its labels built. */
-async function world(seed: number): Promise<{ world: SimWorld; topology: Topology }> {
+async function world(
+  seed: number,
+  accounts = 40,
+): Promise<{ world: SimWorld; topology: Topology }> {
   const random = new Random(seed);
   const world = new SimWorld({ random: random.fork(), faults: NO_FAULTS });
   const topology = await generateTopology(world, random.fork(), {
     servers: 8,
-    accounts: 40,
+    accounts,
     degree: 4,
   });
   for (const [a, b] of topology.pairs) {
@@ -37,20 +40,28 @@ async function world(seed: number): Promise<{ world: SimWorld; topology: Topolog
   return { world, topology };
 }
 
-/** Pays 10 from account `b` to account `s` with the label given; the buyer's final state. */
+/**
+ * Pays 10 from account `b` to account `s` with the label given; the buyer's final state.
+ * With `unasked`, the buyer has the seller's label without the seller's client asking for it
+ * (client 20), so that the seller floods at once.
+ */
 async function pay(
   { world, topology }: { world: SimWorld; topology: Topology },
   b: number,
   s: number,
   label: (seller: Uint8Array) => Uint8Array,
-): Promise<{ state: string | undefined; flood: number; walk: number }> {
+  unasked = false,
+): Promise<{ state: string | undefined; flood: number; walk: number; sellerRound: number }> {
   const [buyer, seller] = [topology.accounts[b], topology.accounts[s]];
   const id = new Random(b * 1000 + s).bytes(32);
   await world.runUntil(
     (async () => {
       const sellerClient = world.client(seller.ref, seller.key);
       await api.newPaymentIn(sellerClient, buyer.ref, id, 10n);
-      const target = label(await api.getLabel(sellerClient));
+      const labels = world.servers.get(seller.ref.address)!.node!.search.labels;
+      const target = label(
+        unasked ? encodeLabel(labels.label(seller.ref.username)) : await api.getLabel(sellerClient),
+      );
       await api.newPaymentOut(world.client(buyer.ref, buyer.key), seller.ref, id, 10n, target);
     })(),
     10_000,
@@ -63,6 +74,7 @@ async function pay(
     state: record?.state,
     flood: traffic?.flood ?? 0,
     walk: (traffic?.search ?? 0) - (traffic?.flood ?? 0),
+    sellerRound: traffic?.sellerRound ?? 0,
   };
 }
 
@@ -227,4 +239,45 @@ Deno.test("the path study walks as far as production's deadlines let a walk go, 
   assert.equal(walkHopLimit(study), 18);
   assert.equal(study.walkWaitMs, 1_000);
   assert.equal(study.releasePeriodMs, SIM_LIMITS.releasePeriodMs);
+});
+
+Deno.test("a walk that meets the seller's flood, where the walk passes or where the flood reached, stops that flood short of its depth", async () => {
+  const w = await world(6, 150);
+  for (const [b, s] of [[0, 100], [5, 133], [11, 72], [20, 90], [40, 140], [3, 77]]) {
+    // The seller floods at once: its client did not ask for the label the buyer has.
+    const paid = await pay(w, b, s, (label) => label, true);
+    assert.equal(paid.state, "completed", `${b} → ${s}`);
+    assert.equal(paid.flood, 0, `${b} → ${s}: the walk found the path`);
+    // Without the meeting reported up the seller's front, it went on to round 3 or 4 here.
+    assert.ok(paid.sellerRound <= 2, `${b} → ${s}: the seller's flood stopped at round 2`);
+  }
+  await w.world.close();
+});
+
+Deno.test("a seller that handed out its label paces its flood: round r starts walk_wait_ms and r − 1 quarters of it after its start", async () => {
+  const w = await world(6, 150);
+  const [buyer, seller] = [w.topology.accounts[0], w.topology.accounts[100]];
+  const sellerClient = w.world.client(seller.ref, seller.key);
+  const id = new Random(9).bytes(32);
+  await w.world.runUntil(
+    (async () => {
+      await api.getLabel(sellerClient);
+      await api.newPaymentIn(sellerClient, buyer.ref, id, 10n);
+    })(),
+    10_000,
+  );
+  const start = w.world.clock.now();
+  const { walkWaitMs, maxDepth } = DEFAULT_LIMITS;
+  const pace = walkWaitMs / (maxDepth - 1);
+  const roundBy = async (ms: number) => {
+    await w.world.runFor(start + ms - w.world.clock.now());
+    return w.world.traffic.get(toHex(id))?.sellerRound ?? 0;
+  };
+  assert.equal(await roundBy(walkWaitMs - 50), 0, "held back");
+  for (let round = 1; round <= maxDepth; round++) {
+    // Each round takes a few round trips of 2 to 10 ms, well within a pace.
+    assert.equal(await roundBy(walkWaitMs + (round - 1) * pace + 60), round, `round ${round}`);
+  }
+  await w.world.runFor(40_000);
+  await w.world.close();
 });
