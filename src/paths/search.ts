@@ -159,9 +159,9 @@ export class SearchEngine {
    * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
    * the walk already). At the buyer: walks started again by other trees (`retries`), and
    * the flood started with tree masks left untried because twice `walk_wait_ms` had passed
-   * (`timeCut`) or with none left (`exhausted`). Walks met by the
-   * seller's front where they passed (`metFront`). Detours taken (`detours`), and those
-   * that led to the seller (`detoursFound`).
+   * (`timeCut`) or with none left (`exhausted`). Walks met by the seller's front where
+   * they passed (`metFront`). Detours taken (`detours`), and those that led to the seller
+   * (`detoursFound`).
    */
   readonly walkEnds = {
     noCloser: 0,

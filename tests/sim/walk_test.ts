@@ -251,6 +251,12 @@ Deno.test("a walk that meets the seller's flood, where the walk passes or where 
     // Without the meeting reported up the seller's front, it went on to round 3 or 4 here.
     assert.ok(paid.sellerRound <= 2, `${b} → ${s}: the seller's flood stopped at round 2`);
   }
+  const met = w.topology.addresses.reduce(
+    (sum, address) => sum + w.world.servers.get(address)!.node!.search.walkEnds.metFront,
+    0,
+  );
+  // Here the seller floods at once, so its flood mostly reaches the walk first (5 of 6).
+  assert.ok(met > 0, "the seller's flood met a walk where it was passing");
   await w.world.close();
 });
 
