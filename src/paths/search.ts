@@ -248,9 +248,18 @@ export class SearchEngine {
     if (this.labels.handedAt(ctx.username) < state.startedAt - this.#limits.searchTimeoutMs) {
       return null;
     }
-    const wait = this.#limits.walkWaitMs;
-    const at = state.startedAt + wait + (round - 1) * wait / Math.max(1, this.#limits.maxDepth - 1);
+    const at = state.startedAt + this.#roundAfter(round);
     return ctx.now < at ? at : null;
+  }
+
+  /**
+   * How long after its start a seller with its label out starts round `round` at the
+   * earliest: `walk_wait_ms`, then a share of it again a round, the last at twice it.
+   * The buyer walks and waits by the same clock (#walkOn, #maybeRoundDone).
+   */
+  #roundAfter(round: number): number {
+    const wait = this.#limits.walkWaitMs;
+    return wait + (round - 1) * wait / Math.max(1, this.#limits.maxDepth - 1);
   }
 
   /** Holds the seller's front until `at`, when its timer starts its next round. */
@@ -394,7 +403,7 @@ export class SearchEngine {
       );
       // Past walk_wait_ms too, for as long again: the seller's flood has started then, and a
       // walk that meets it stops it (onWalk) where the buyer's flood would add a second ball.
-      const walksOn = ctx.now - state.startedAt < 2 * this.#limits.walkWaitMs;
+      const walksOn = ctx.now - state.startedAt < this.#roundAfter(this.#limits.maxDepth);
       if (next !== undefined && walksOn) {
         this.walkEnds.retries++;
         state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget, this.detour);
@@ -451,11 +460,14 @@ export class SearchEngine {
     walk.found = true;
     walk.deadline = Infinity;
     this.#walkReport(ctx, walk.parent!, state, WalkStatus.Found, 0);
-    if (walk.child !== null) {
-      const args = searchEndArgs.encode({ id: state.id, amount: state.amount, front: Front.Walk });
-      ctx.send(walk.child, ServerCommand.SearchEnd, args);
-    }
+    if (walk.child !== null) this.#endWalk(ctx, state, walk.child);
     walk.child = via;
+  }
+
+  /** Tells the walk's child `to` that its part of the walk is over (search end, front 2). */
+  #endWalk(ctx: Context, state: SearchState, to: AccountRef): void {
+    const args = searchEndArgs.encode({ id: state.id, amount: state.amount, front: Front.Walk });
+    ctx.send(to, ServerCommand.SearchEnd, args);
   }
 
   #sendWalk(ctx: Context, state: SearchState): void {
@@ -629,8 +641,7 @@ export class SearchEngine {
     }
     const next = state.walk?.child;
     if (next && !state.walk!.dead && !keep.some((ref) => sameAccount(ref, next))) {
-      const args = searchEndArgs.encode({ id: state.id, amount: state.amount, front: Front.Walk });
-      ctx.send(next, ServerCommand.SearchEnd, args);
+      this.#endWalk(ctx, state, next);
     }
   }
 
@@ -933,7 +944,7 @@ export class SearchEngine {
       // The seller's flood started its last round by our start plus twice its hold-back
       // at the latest, and takes about as long as ours did.
       const took = Math.max(ctx.now - state.floodStartedAt, MIN_SETTLE_MS);
-      const sellerFlooding = state.startedAt + 2 * this.#limits.walkWaitMs;
+      const sellerFlooding = state.startedAt + this.#roundAfter(this.#limits.maxDepth);
       state.expiresAt = Math.min(state.expiresAt, Math.max(ctx.now, sellerFlooding) + took);
       ctx.wakeAt(state.expiresAt);
     }
