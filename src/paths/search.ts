@@ -119,10 +119,23 @@ const LATE_SHARE = 1 / 4;
 const MIN_SETTLE_MS = 200;
 
 /**
- * The tree masks a buyer walks by in turn before the flood: all trees, each alone, each
- * pair. Each measures distance differently, so leads another way round a dead end.
+ * The walks a buyer starts in turn before the flood (§5.2): by all trees; by all trees
+ * again, leaving by the peers the first left untried, those further from the seller too
+ * (`away`); then by each tree alone and each pair, which measure distance differently, so
+ * lead other ways round a dead end.
  */
-const WALKS = [ALL_TREES, 0b001, 0b010, 0b100, 0b011, 0b101, 0b110];
+const WALKS: readonly { trees: number; away: boolean }[] = [
+  { trees: ALL_TREES, away: false },
+  { trees: ALL_TREES, away: true },
+  ...[0b001, 0b010, 0b100, 0b011, 0b101, 0b110].map((trees) => ({ trees, away: false })),
+];
+
+/**
+ * The share of `walk_budget` the walk leaving away from the seller gets: at 16,000 accounts
+ * it seldom finds the seller, and with the whole budget it spent the time the walks by
+ * fewer trees after it needed (docs/benchmarks.md).
+ */
+const AWAY_BUDGET_SHARE = 1 / 4;
 
 /**
  * Bit 3 of a walk's tree byte: its detour is spent (§5.2). Tree masks use bits 0-2, so a
@@ -157,9 +170,10 @@ export class SearchEngine {
    * nearer the seller, or as near, was tried or had no label; `hops`, `budget`); peers
    * passed over because the edge was `closed` by the books or `capped` by a limit of §8;
    * walks answered dead at once by the receiver (`refused`: its side, its room, or it held
-   * the walk already). At the buyer: walks started again by other trees (`retries`), and
-   * the flood started with tree masks left untried because twice `walk_wait_ms` had passed
-   * (`timeCut`) or with none left (`exhausted`). Walks met by the seller's front where
+   * the walk already). At the buyer: walks started again (`retries`, of them past
+   * `walk_wait_ms`: `lateRetries`), walks that left by a peer further from the seller and
+   * found it (`awayFound`), and the flood started with walks left untried because twice
+   * `walk_wait_ms` had passed (`timeCut`) or with none left (`exhausted`). Walks met by the seller's front where
    * they passed (`metFront`). Detours taken (`detours`), and those that led to the seller
    * (`detoursFound`).
    */
@@ -171,6 +185,8 @@ export class SearchEngine {
     capped: 0,
     refused: 0,
     retries: 0,
+    lateRetries: 0,
+    awayFound: 0,
     timeCut: 0,
     exhausted: 0,
     metFront: 0,
@@ -337,6 +353,7 @@ export class SearchEngine {
     ) return null;
     if (message.status === WalkStatus.Found) {
       if (walk.detouring) this.walkEnds.detoursFound++;
+      if (walk.parent === null && WALKS[walk.step].away) this.walkEnds.awayFound++;
       walk.found = true;
       walk.deadline = Infinity;
       if (walk.parent !== null) {
@@ -360,13 +377,15 @@ export class SearchEngine {
     const walk = state.walk!;
     if (walk.hops < this.maxWalkHops && walk.left > 0) {
       const here = labelDistance(this.labels.label(ctx.username), walk.target, walk.tree);
+      const away = walk.parent === null && WALKS[walk.step].away;
       let best: { peer: AccountRef; distance: number } | null = null;
       for (const peer of await listPeers(ctx.tx, ctx.username)) {
         if (sameAccount(peer, walk.parent) || walk.tried.has(refKey(peer))) continue;
         const neighbour = this.labels.neighbour(ctx.username, peer);
         const distance = labelDistance(neighbour, walk.target, walk.tree);
         if (
-          distance === Infinity || distance > here || (best !== null && distance >= best.distance)
+          distance === Infinity || (distance > here && !away) ||
+          (best !== null && distance >= best.distance)
         ) continue;
         const edge = await this.#edge(ctx, state, peer, Front.Out, state.amount, false);
         if (edge !== "open") {
@@ -396,20 +415,26 @@ export class SearchEngine {
     walk.dead = true;
     walk.deadline = Infinity;
     if (walk.parent === null) {
-      // The walk found no way: the buyer tries each tree alone, then falls back to the flood.
+      // The walk found no way: the buyer walks again (WALKS), then falls back to the flood.
       const all = (1 << this.labels.trees) - 1;
-      const next = WALKS.slice(WALKS.indexOf(walk.tree) + 1).find((trees) =>
-        (trees & all) === trees && trees !== all
+      const next = WALKS.findIndex(({ trees }, i) =>
+        i > walk.step && (trees === ALL_TREES || ((trees & all) === trees && trees !== all))
       );
       // Past walk_wait_ms too, for as long again: the seller's flood has started then, and a
       // walk that meets it stops it (onWalk) where the buyer's flood would add a second ball.
-      const walksOn = ctx.now - state.startedAt < this.#roundAfter(this.#limits.maxDepth);
-      if (next !== undefined && walksOn) {
+      const walkedFor = ctx.now - state.startedAt;
+      if (next !== -1 && walkedFor < this.#roundAfter(this.#limits.maxDepth)) {
         this.walkEnds.retries++;
-        state.walk = newWalk(null, walk.target, next, 0, this.#limits.walkBudget, this.detour);
+        if (walkedFor >= this.#limits.walkWaitMs) this.walkEnds.lateRetries++;
+        const { trees, away } = WALKS[next];
+        const budget = Math.ceil(this.#limits.walkBudget * (away ? AWAY_BUDGET_SHARE : 1));
+        state.walk = newWalk(null, walk.target, trees, 0, budget, this.detour);
+        state.walk.step = next;
+        // The peers the last walk left by stay tried: by the same trees they lead the same way.
+        if (away) state.walk.tried = walk.tried;
         return await this.#walkOn(ctx, state);
       }
-      if (next === undefined) this.walkEnds.exhausted++;
+      if (next === -1) this.walkEnds.exhausted++;
       else this.walkEnds.timeCut++;
       state.floodStartedAt = ctx.now;
       state.fronts[Front.Out] = newFront(null, 0);
@@ -1039,6 +1064,7 @@ function newWalk(
     tree,
     detour,
     detouring: false,
+    step: 0,
     hops,
     received: budget,
     left: budget - 1,

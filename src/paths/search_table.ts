@@ -91,6 +91,8 @@ export interface WalkState {
    */
   detour: boolean;
   detouring: boolean;
+  /** At the buyer, which of its walks in turn this is (§5.2, Fallback); 0 elsewhere. */
+  step: number;
   hops: number;
   /** Accounts this part of the walk was given, itself included, and those not yet used. */
   received: number;

@@ -120,6 +120,25 @@ Deno.test("pairs without a path end within 2 s of simulated time with a no-path 
   assert.ok(study.walkEnds.detoursFound > 0, "some detour led to the seller");
 });
 
+Deno.test("a buyer whose walk died walks again, first leaving by peers further from the seller, and goes on past walk_wait_ms", async () => {
+  // Trustlines of 0 to 40 for payments of 10, as above, with detours off (the servers' default).
+  const study = await runPathStudy({
+    seed: 1,
+    servers: 10,
+    accounts: 150,
+    degree: 4,
+    credit: 40,
+    pairs: 12,
+  });
+  assert.equal(study.unexpected, 0);
+  assert.deepEqual(study.violations, []);
+  assert.ok(study.walkEnds.retries > 0, "some first walk died");
+  // The second walk ranks by all trees as the first, but may leave by a peer further away.
+  assert.ok(study.walkEnds.awayFound > 0, "a walk leaving away from the seller found it");
+  // Buyers start walks until twice walk_wait_ms, not walk_wait_ms (§5.2, Fallback).
+  assert.ok(study.walkEnds.lateRetries > 0, "a walk started past walk_wait_ms");
+});
+
 Deno.test("a seller holds its flood for the walk only once it has handed out its label", async (t) => {
   const w = await world(5);
   const [buyer, seller] = [w.topology.accounts[0], w.topology.accounts[20]];
