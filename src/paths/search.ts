@@ -173,9 +173,9 @@ export class SearchEngine {
    * the walk already). At the buyer: walks started again (`retries`, of them past
    * `walk_wait_ms`: `lateRetries`), walks that left by a peer further from the seller and
    * found it (`awayFound`), and the flood started with walks left untried because twice
-   * `walk_wait_ms` had passed (`timeCut`) or with none left (`exhausted`). Walks met by the seller's front where
-   * they passed (`metFront`). Detours taken (`detours`), and those that led to the seller
-   * (`detoursFound`).
+   * `walk_wait_ms` had passed (`timeCut`) or with none left (`exhausted`). Walks met by the
+   * seller's front where they passed (`metFront`). Detours taken (`detours`), and those
+   * that led to the seller (`detoursFound`).
    */
   readonly walkEnds = {
     noCloser: 0,
