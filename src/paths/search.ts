@@ -353,7 +353,7 @@ export class SearchEngine {
     ) return null;
     if (message.status === WalkStatus.Found) {
       if (walk.detouring) this.walkEnds.detoursFound++;
-      if (walk.parent === null && WALKS[walk.step].away) this.walkEnds.awayFound++;
+      if (WALKS[walk.step].away) this.walkEnds.awayFound++;
       walk.found = true;
       walk.deadline = Infinity;
       if (walk.parent !== null) {
@@ -377,7 +377,7 @@ export class SearchEngine {
     const walk = state.walk!;
     if (walk.hops < this.maxWalkHops && walk.left > 0) {
       const here = labelDistance(this.labels.label(ctx.username), walk.target, walk.tree);
-      const away = walk.parent === null && WALKS[walk.step].away;
+      const away = WALKS[walk.step].away;
       let best: { peer: AccountRef; distance: number } | null = null;
       for (const peer of await listPeers(ctx.tx, ctx.username)) {
         if (sameAccount(peer, walk.parent) || walk.tried.has(refKey(peer))) continue;
